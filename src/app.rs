@@ -1,0 +1,87 @@
+//! The composition root: open and seed the database, build the schema and router, bind, and
+//! serve until SIGINT or SIGTERM.
+
+use std::io::Write;
+use std::time::Duration;
+
+use anyhow::Context;
+
+use crate::config::ServeConfig;
+use crate::db::{Db, DbOptions};
+use crate::graphql::{self, Limits, PageLimits};
+use crate::http::{self, HttpOptions};
+
+/// Runs the server described by `config` until a shutdown signal.
+pub fn run(config: ServeConfig) -> anyhow::Result<()> {
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the runtime")?;
+    runtime.block_on(serve(config))
+}
+
+async fn serve(config: ServeConfig) -> anyhow::Result<()> {
+    let router = build(&config).await?;
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("binding {}", config.listen))?;
+    let address = listener.local_addr().context("reading the bound address")?;
+    // Tests and tools read this exact first line to learn the port.
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "listening on http://{address}")
+        .and_then(|()| stdout.flush())
+        .context("writing to stdout")?;
+    drop(stdout);
+    tracing::info!(%address, "listening");
+    http::serve(listener, router, shutdown_signal()).await.context("serving")?;
+    tracing::info!("shut down");
+    Ok(())
+}
+
+/// Opens the database (migrating and seeding it) and builds the router.
+pub async fn build(config: &ServeConfig) -> anyhow::Result<axum::Router> {
+    let options = DbOptions {
+        path: config.db.clone(),
+        readers: config.db_readers,
+        reader_wait: Duration::from_secs(2),
+        statement_timeout: Duration::from_millis(config.statement_timeout_ms),
+    };
+    let db = tokio::task::spawn_blocking(move || Db::open(&options))
+        .await
+        .context("opening the database")?
+        .with_context(|| format!("opening the database {}", config.db.display()))?;
+    let limits = Limits {
+        max_depth: config.max_depth,
+        max_complexity: config.max_complexity,
+        pages: PageLimits { default_size: config.default_page_size, max_size: config.max_page_size },
+        introspection: config.introspection,
+    };
+    let schema = graphql::build_schema(db, limits);
+    let options = HttpOptions {
+        max_body_bytes: config.max_body_bytes,
+        request_timeout: Duration::from_millis(config.request_timeout_ms),
+    };
+    Ok(http::router(schema, options))
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => tracing::info!("SIGINT received, shutting down"),
+        () = terminate => tracing::info!("SIGTERM received, shutting down"),
+    }
+}

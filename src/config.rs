@@ -1,0 +1,74 @@
+//! Command line and environment: one clap `Config`, read once by `main`. Every flag is also an
+//! environment variable; defaults let the binary run with none.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// GraphQL API over China's 2013 plan for old industrial bases, on embedded SQLite.
+#[derive(Debug, Parser)]
+#[command(name = "rustbelt", version, about)]
+pub struct Config {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub serve: ServeConfig,
+}
+
+/// What to do.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the API (the default).
+    Serve(ServeConfig),
+    /// Print the GraphQL schema (SDL); identical to schema/schema.graphql.
+    Schema,
+}
+
+/// How to serve.
+#[derive(Debug, Clone, Args)]
+pub struct ServeConfig {
+    /// Address to listen on; port 0 lets the OS choose (the first stdout line tells which).
+    #[arg(long, env = "RUSTBELT_LISTEN", default_value = "127.0.0.1:8000")]
+    pub listen: SocketAddr,
+
+    /// SQLite database file, created and seeded on first start; `:memory:` for a throwaway one.
+    #[arg(long, env = "RUSTBELT_DB", default_value = "rustbelt.db")]
+    pub db: PathBuf,
+
+    /// Read-only database connections serving queries in parallel.
+    #[arg(long, env = "RUSTBELT_DB_READERS", default_value_t = 4)]
+    pub db_readers: u32,
+
+    /// Longest time (ms) one database read may run before SQLite interrupts it.
+    #[arg(long, env = "RUSTBELT_STATEMENT_TIMEOUT_MS", default_value_t = 500)]
+    pub statement_timeout_ms: u64,
+
+    /// Longest time (ms) one HTTP request may take; slower ones get 408.
+    #[arg(long, env = "RUSTBELT_REQUEST_TIMEOUT_MS", default_value_t = 2_000)]
+    pub request_timeout_ms: u64,
+
+    /// Largest request body accepted (bytes); larger ones get 413.
+    #[arg(long, env = "RUSTBELT_MAX_BODY_BYTES", default_value_t = 100_000)]
+    pub max_body_bytes: usize,
+
+    /// Deepest selection nesting a query may have.
+    #[arg(long, env = "RUSTBELT_MAX_DEPTH", default_value_t = 12)]
+    pub max_depth: usize,
+
+    /// Highest complexity a query may have (each field 1; lists multiply by their page size).
+    #[arg(long, env = "RUSTBELT_MAX_COMPLEXITY", default_value_t = 10_000)]
+    pub max_complexity: usize,
+
+    /// Rows in a page when a list is asked for without `first` or `last`.
+    #[arg(long, env = "RUSTBELT_DEFAULT_PAGE_SIZE", default_value_t = 50)]
+    pub default_page_size: u32,
+
+    /// Most rows one page may hold; asking for more is an error (PAGE_SIZE_LIMIT).
+    #[arg(long, env = "RUSTBELT_MAX_PAGE_SIZE", default_value_t = 500)]
+    pub max_page_size: u32,
+
+    /// Whether clients may introspect the schema (GraphiQL's docs need it).
+    #[arg(long, env = "RUSTBELT_INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set)]
+    pub introspection: bool,
+}

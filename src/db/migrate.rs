@@ -1,0 +1,29 @@
+//! Schema migrations, tracked in `PRAGMA user_version`. Each entry moves the schema one version
+//! forward; a database newer than this binary is refused rather than guessed at.
+
+use rusqlite::Connection;
+
+use super::DbError;
+
+/// Migration `i` takes the schema from version `i` to `i + 1`.
+const MIGRATIONS: &[&str] = &[include_str!("schema.sql")];
+
+/// Applies every pending migration in one transaction.
+pub(super) fn run(connection: &mut Connection) -> Result<(), DbError> {
+    let tx = connection.transaction()?;
+    let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let version = usize::try_from(version).unwrap_or(usize::MAX);
+    if version > MIGRATIONS.len() {
+        return Err(DbError::Corrupt(format!(
+            "database schema version {version} is newer than this binary ({})",
+            MIGRATIONS.len()
+        )));
+    }
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(version) {
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", index as i64 + 1)?;
+        tracing::info!(schema.version = index + 1, "migrated database");
+    }
+    tx.commit()?;
+    Ok(())
+}

@@ -1,0 +1,175 @@
+//! Reference tables: provinces, cities, their sources, indicators and targets. Each entity has
+//! its row mapping, a batched read by key, a batched list (see [`super::list`]) and, for the
+//! places, a lookup by any identifier a person would type.
+
+use std::collections::HashMap;
+
+use rusqlite::Row;
+
+use super::list::{self, Listed, Table, by_keys, stored};
+use super::{Conn, DbError};
+use crate::domain::query::ListQuery;
+use crate::domain::{
+    City, CitySource, CityTier, Indicator, Membership, Province, ProvinceKind, Region, Source, Target,
+    parse_direction, parse_target_kind,
+};
+
+pub const PROVINCES: Table = Table { name: "provinces", key: "code" };
+pub const CITIES: Table = Table { name: "cities", key: "admin_code" };
+pub const INDICATORS: Table = Table { name: "indicators", key: "code" };
+/// Targets with their source address.
+pub const TARGETS: Table = Table {
+    name: "(SELECT t.*, s.url AS source_url FROM targets t JOIN sources s ON s.id = t.source_id)",
+    key: "code",
+};
+
+/// A Chinese name is also found without its administrative suffix (安徽 → 安徽省).
+const ZH_SUFFIXES: &str = "?1 || '市', ?1 || '省', ?1 || '自治区', ?1 || '壮族自治区', \
+                           ?1 || '回族自治区', ?1 || '维吾尔自治区'";
+
+fn province(row: &Row<'_>) -> rusqlite::Result<Province> {
+    Ok(Province {
+        code: row.get("code")?,
+        name_en: row.get("name_en")?,
+        name_zh: row.get("name_zh")?,
+        iso_code: row.get("iso_code")?,
+        kind: stored(row, "kind", ProvinceKind::parse)?,
+        region: stored(row, "region", Region::parse)?,
+    })
+}
+
+fn city(row: &Row<'_>) -> rusqlite::Result<City> {
+    Ok(City {
+        admin_code: row.get("admin_code")?,
+        name_en: row.get("name_en")?,
+        name_zh: row.get("name_zh")?,
+        province_code: row.get("province_code")?,
+        tier: stored(row, "tier", CityTier::parse)?,
+        latitude: row.get("latitude")?,
+        longitude: row.get("longitude")?,
+        membership: stored(row, "membership", Membership::parse)?,
+    })
+}
+
+fn indicator(row: &Row<'_>) -> rusqlite::Result<Indicator> {
+    Ok(Indicator {
+        code: row.get("code")?,
+        name_en: row.get("name_en")?,
+        name_zh: row.get("name_zh")?,
+        unit: row.get("unit")?,
+        direction: stored(row, "direction", parse_direction)?,
+        aggregation: row.get("aggregation")?,
+        description: row.get("description")?,
+        min_value: row.get("min_value")?,
+        max_value: row.get("max_value")?,
+    })
+}
+
+fn target(row: &Row<'_>) -> rusqlite::Result<Target> {
+    Ok(Target {
+        code: row.get("code")?,
+        indicator_code: row.get("indicator_code")?,
+        name_en: row.get("name_en")?,
+        unit: row.get("unit")?,
+        kind: stored(row, "kind", parse_target_kind)?,
+        direction: stored(row, "direction", parse_direction)?,
+        baseline_year: row.get("baseline_year")?,
+        baseline_value: row.get("baseline_value")?,
+        target_year: row.get("target_year")?,
+        target_value: row.get("target_value")?,
+        target_change: row.get("target_change")?,
+        scope: row.get("scope")?,
+        caveats: row.get("caveats")?,
+        source_url: row.get("source_url")?,
+    })
+}
+
+/// Provinces by code.
+pub fn provinces_by_code(conn: &Conn<'_>, codes: &[String]) -> Result<Vec<(String, Province)>, DbError> {
+    by_keys(conn, PROVINCES.name, "code", codes, province)
+}
+
+/// Cities by admin code.
+pub fn cities_by_code(conn: &Conn<'_>, codes: &[String]) -> Result<Vec<(String, City)>, DbError> {
+    by_keys(conn, CITIES.name, "admin_code", codes, city)
+}
+
+/// Indicators by code.
+pub fn indicators_by_code(conn: &Conn<'_>, codes: &[String]) -> Result<Vec<(String, Indicator)>, DbError> {
+    by_keys(conn, INDICATORS.name, "code", codes, indicator)
+}
+
+/// Targets by code.
+pub fn targets_by_code(conn: &Conn<'_>, codes: &[String]) -> Result<Vec<(String, Target)>, DbError> {
+    by_keys(conn, TARGETS.name, "code", codes, target)
+}
+
+/// A page of provinces (no parent: provinces belong to the plan).
+pub fn list_provinces(conn: &Conn<'_>, query: &ListQuery) -> Result<Listed<Province>, DbError> {
+    Ok(list::list(conn, &PROVINCES, None, query, province)?.remove("").unwrap_or_default())
+}
+
+/// A page of cities for each province in `provinces`, or of all cities with `None`.
+pub fn list_cities(
+    conn: &Conn<'_>,
+    provinces: Option<&[String]>,
+    query: &ListQuery,
+) -> Result<HashMap<String, Listed<City>>, DbError> {
+    list::list(conn, &CITIES, provinces.map(|p| ("province_code", p)), query, city)
+}
+
+/// A page of indicators.
+pub fn list_indicators(conn: &Conn<'_>, query: &ListQuery) -> Result<Listed<Indicator>, DbError> {
+    Ok(list::list(conn, &INDICATORS, None, query, indicator)?.remove("").unwrap_or_default())
+}
+
+/// A page of targets for each indicator in `indicators`, or of all targets with `None`.
+pub fn list_targets(
+    conn: &Conn<'_>,
+    indicators: Option<&[String]>,
+    query: &ListQuery,
+) -> Result<HashMap<String, Listed<Target>>, DbError> {
+    list::list(conn, &TARGETS, indicators.map(|i| ("indicator_code", i)), query, target)
+}
+
+/// The province a person means by `text`: its code, ISO code, English or Chinese name.
+pub fn find_province(conn: &Conn<'_>, text: &str) -> Result<Option<Province>, DbError> {
+    let sql = format!(
+        "SELECT * FROM provinces WHERE code = ?1 OR lower(iso_code) = lower(?1)
+           OR lower(name_en) = lower(?1) OR name_zh = ?1 OR name_zh IN ({ZH_SUFFIXES})
+         ORDER BY code = ?1 DESC, code LIMIT 1"
+    );
+    Ok(conn.rows(&sql, [text], province)?.into_iter().next())
+}
+
+/// The city a person means by `text`: its admin code, English or Chinese name.
+pub fn find_city(conn: &Conn<'_>, text: &str) -> Result<Option<City>, DbError> {
+    let sql = format!(
+        "SELECT * FROM cities WHERE admin_code = ?1 OR lower(name_en) = lower(?1)
+           OR name_zh = ?1 OR name_zh IN ({ZH_SUFFIXES})
+         ORDER BY admin_code = ?1 DESC, membership = 'CONFIRMED' DESC, admin_code LIMIT 1"
+    );
+    Ok(conn.rows(&sql, [text], city)?.into_iter().next())
+}
+
+/// The sources cited for each city in `codes`.
+pub fn city_sources(conn: &Conn<'_>, codes: &[String]) -> Result<Vec<(String, CitySource)>, DbError> {
+    by_keys(
+        conn,
+        "(SELECT cs.city_code, cs.note, s.id, s.url, s.description
+          FROM city_sources cs JOIN sources s ON s.id = cs.source_id)",
+        "city_code",
+        codes,
+        |row| {
+            Ok(CitySource {
+                city_code: row.get("city_code")?,
+                note: row.get("note")?,
+                source: Source {
+                    id: row.get("id")?,
+                    url: row.get("url")?,
+                    description: row.get("description")?,
+                },
+            })
+        },
+    )
+}

@@ -1,0 +1,410 @@
+//! The embedded seed: the verified reference data of `seed/`, compiled into the binary through
+//! one manifest, parsed from file contents (never paths) and applied in one transaction.
+//!
+//! Applying is an idempotent refresh: reference rows are upserted and rows that left the seed
+//! are deleted; observations are touched only where `origin = 'SEED'`, so user rows survive.
+
+use std::collections::BTreeSet;
+
+use rusqlite::{Transaction, params};
+use serde::Deserialize;
+
+use super::DbError;
+
+/// The seed files, in the order they are applied.
+pub struct Seed {
+    pub plan: &'static str,
+    pub provinces: &'static str,
+    pub cities: &'static str,
+    pub city_candidates: &'static str,
+    pub city_sources: &'static str,
+    pub indicators: &'static str,
+    pub indicator_ranges: &'static str,
+    pub targets: &'static str,
+    pub observations: &'static str,
+}
+
+/// The seed shipped with this binary.
+pub const EMBEDDED: Seed = Seed {
+    plan: include_str!("../../seed/plan.json"),
+    provinces: include_str!("../../seed/provinces.csv"),
+    cities: include_str!("../../seed/cities.csv"),
+    city_candidates: include_str!("../../seed/cities_candidates.csv"),
+    city_sources: include_str!("../../seed/city_sources.csv"),
+    indicators: include_str!("../../seed/indicators.csv"),
+    indicator_ranges: include_str!("../../seed/indicator_ranges.csv"),
+    targets: include_str!("../../seed/plan_targets.csv"),
+    observations: include_str!("../../seed/observations.csv"),
+};
+
+#[derive(Deserialize)]
+struct PlanFile {
+    title_en: String,
+    title_zh: String,
+    document_number: String,
+    approval_number: String,
+    issued_on: String,
+    announced_on: String,
+    official_start_year: i32,
+    official_end_year: i32,
+    reported_start_year: i32,
+    reported_end_year: i32,
+    declared_cities: i32,
+    declared_prefecture_level: i32,
+    declared_districts: i32,
+    declared_provinces: i32,
+    blueprint_2011_cities: i32,
+    notes: String,
+    source_url: String,
+    sources: Vec<SourceRow>,
+    milestones: Vec<MilestoneRow>,
+    strategic_industries: Industries,
+}
+
+#[derive(Deserialize)]
+struct SourceRow {
+    url: String,
+    description: String,
+}
+
+#[derive(Deserialize)]
+struct MilestoneRow {
+    year: i32,
+    date: Option<String>,
+    title: String,
+    description: String,
+    evidence: String,
+    source_url: String,
+}
+
+#[derive(Deserialize)]
+struct Industries {
+    source_url: String,
+    names: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct ProvinceRow {
+    code: String,
+    name_en: String,
+    name_zh: String,
+    iso_3166_2: String,
+    kind: String,
+    region: String,
+}
+
+#[derive(Deserialize)]
+struct CityRow {
+    admin_code: String,
+    name_en: String,
+    name_zh: String,
+    province_code: String,
+    tier: String,
+    lat: Option<f64>,
+    lon: Option<f64>,
+    source: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct CitySourceRow {
+    admin_code: String,
+    source_url: String,
+    note: String,
+}
+
+#[derive(Deserialize)]
+struct IndicatorRow {
+    code: String,
+    name_en: String,
+    name_zh: Option<String>,
+    unit: String,
+    direction: String,
+    aggregation: String,
+    description: String,
+}
+
+#[derive(Deserialize)]
+struct RangeRow {
+    code: String,
+    min_value: Option<f64>,
+    max_value: Option<f64>,
+}
+
+#[derive(Deserialize)]
+struct TargetRow {
+    code: String,
+    indicator: String,
+    name_en: String,
+    unit: String,
+    kind: String,
+    baseline_year: i32,
+    baseline_value: Option<f64>,
+    target_year: i32,
+    target_value: f64,
+    direction: String,
+    scope: String,
+    caveats: String,
+    source: String,
+}
+
+#[derive(Deserialize)]
+struct ObservationRow {
+    admin_code: String,
+    indicator: String,
+    year: i32,
+    value: f64,
+    unit: String,
+    definition: String,
+    source_url: String,
+    source_note: String,
+}
+
+/// Parses one CSV file into rows, naming the file in any error.
+fn csv_rows<T: for<'de> Deserialize<'de>>(name: &str, text: &str) -> Result<Vec<T>, DbError> {
+    csv::Reader::from_reader(text.as_bytes())
+        .deserialize()
+        .collect::<Result<Vec<T>, _>>()
+        .map_err(|e| DbError::Seed(format!("{name}: {e}")))
+}
+
+/// Refreshes the reference data from the embedded seed in one transaction.
+pub fn apply(connection: &mut rusqlite::Connection) -> Result<(), DbError> {
+    apply_seed(connection, &EMBEDDED)
+}
+
+/// Refreshes the reference data from `seed` in one transaction: all of it, or none.
+pub fn apply_seed(connection: &mut rusqlite::Connection, seed: &Seed) -> Result<(), DbError> {
+    let plan: PlanFile =
+        serde_json::from_str(seed.plan).map_err(|e| DbError::Seed(format!("plan.json: {e}")))?;
+    let tx = connection.transaction()?;
+    apply_plan(&tx, &plan)?;
+    apply_provinces(&tx, &csv_rows("provinces.csv", seed.provinces)?)?;
+    apply_cities(&tx, seed)?;
+    apply_indicators(&tx, seed)?;
+    apply_targets(&tx, &csv_rows("plan_targets.csv", seed.targets)?)?;
+    apply_observations(&tx, &csv_rows("observations.csv", seed.observations)?)?;
+    tx.commit()?;
+    tracing::info!("reference data refreshed from the embedded seed");
+    Ok(())
+}
+
+/// Returns the id of the source with this address, adding it if new.
+fn source_id(tx: &Transaction<'_>, url: &str, description: Option<&str>) -> Result<i64, DbError> {
+    tx.execute(
+        "INSERT INTO sources (url, description) VALUES (?1, ?2)
+         ON CONFLICT (url) DO UPDATE SET description = coalesce(excluded.description, description)",
+        params![url, description],
+    )?;
+    Ok(tx.query_row("SELECT id FROM sources WHERE url = ?1", [url], |r| r.get(0))?)
+}
+
+fn apply_plan(tx: &Transaction<'_>, plan: &PlanFile) -> Result<(), DbError> {
+    for source in &plan.sources {
+        source_id(tx, &source.url, Some(&source.description))?;
+    }
+    let source = source_id(tx, &plan.source_url, None)?;
+    tx.execute(
+        "INSERT OR REPLACE INTO plan VALUES
+         (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+        params![
+            plan.title_en,
+            plan.title_zh,
+            plan.document_number,
+            plan.approval_number,
+            plan.issued_on,
+            plan.announced_on,
+            plan.official_start_year,
+            plan.official_end_year,
+            plan.reported_start_year,
+            plan.reported_end_year,
+            plan.declared_cities,
+            plan.declared_prefecture_level,
+            plan.declared_districts,
+            plan.declared_provinces,
+            plan.blueprint_2011_cities,
+            plan.notes,
+            source
+        ],
+    )?;
+    tx.execute("DELETE FROM milestones", [])?;
+    for (position, m) in plan.milestones.iter().enumerate() {
+        let source = source_id(tx, &m.source_url, None)?;
+        tx.execute(
+            "INSERT INTO milestones VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![position as i64, m.year, m.date, m.title, m.description, m.evidence, source],
+        )?;
+    }
+    tx.execute("DELETE FROM strategic_industries", [])?;
+    let source = source_id(tx, &plan.strategic_industries.source_url, None)?;
+    for (position, name) in plan.strategic_industries.names.iter().enumerate() {
+        tx.execute(
+            "INSERT INTO strategic_industries VALUES (?1, ?2, ?3)",
+            params![position as i64, name, source],
+        )?;
+    }
+    Ok(())
+}
+
+fn apply_provinces(tx: &Transaction<'_>, rows: &[ProvinceRow]) -> Result<(), DbError> {
+    for p in rows {
+        tx.execute(
+            "INSERT INTO provinces VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (code) DO UPDATE SET name_en = excluded.name_en, name_zh = excluded.name_zh,
+               iso_code = excluded.iso_code, kind = excluded.kind, region = excluded.region",
+            params![p.code, p.name_en, p.name_zh, p.iso_3166_2, p.kind, p.region],
+        )?;
+    }
+    let keep: BTreeSet<&str> = rows.iter().map(|p| p.code.as_str()).collect();
+    delete_missing(tx, "provinces", "code", &keep)
+}
+
+fn apply_cities(tx: &Transaction<'_>, seed: &Seed) -> Result<(), DbError> {
+    let confirmed: Vec<CityRow> = csv_rows("cities.csv", seed.cities)?;
+    let candidates: Vec<CityRow> = csv_rows("cities_candidates.csv", seed.city_candidates)?;
+    let sources: Vec<CitySourceRow> = csv_rows("city_sources.csv", seed.city_sources)?;
+    tx.execute("DELETE FROM city_sources", [])?;
+    let tagged = confirmed.iter().map(|c| (c, "CONFIRMED"));
+    let tagged = tagged.chain(candidates.iter().map(|c| (c, "CANDIDATE")));
+    let mut keep = BTreeSet::new();
+    for (c, membership) in tagged {
+        if !keep.insert(c.admin_code.as_str()) {
+            return Err(DbError::Seed(format!("city {} is listed twice", c.admin_code)));
+        }
+        tx.execute(
+            "INSERT INTO cities VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+             ON CONFLICT (admin_code) DO UPDATE SET name_en = excluded.name_en,
+               name_zh = excluded.name_zh, province_code = excluded.province_code,
+               tier = excluded.tier, latitude = excluded.latitude,
+               longitude = excluded.longitude, membership = excluded.membership",
+            params![c.admin_code, c.name_en, c.name_zh, c.province_code, c.tier, c.lat, c.lon, membership],
+        )?;
+        if let Some(url) = &c.source {
+            let source = source_id(tx, url, None)?;
+            tx.execute(
+                "INSERT INTO city_sources VALUES (?1, ?2, ?3)",
+                params![
+                    c.admin_code,
+                    source,
+                    "Indirect evidence only (SOURCES.md §2b): a lead, not a verified entry"
+                ],
+            )?;
+        }
+    }
+    for s in &sources {
+        let source = source_id(tx, &s.source_url, None)?;
+        tx.execute("INSERT INTO city_sources VALUES (?1, ?2, ?3)", params![s.admin_code, source, s.note])?;
+    }
+    delete_missing(tx, "cities", "admin_code", &keep)
+}
+
+fn apply_indicators(tx: &Transaction<'_>, seed: &Seed) -> Result<(), DbError> {
+    let rows: Vec<IndicatorRow> = csv_rows("indicators.csv", seed.indicators)?;
+    let ranges: Vec<RangeRow> = csv_rows("indicator_ranges.csv", seed.indicator_ranges)?;
+    for i in &rows {
+        let range = ranges.iter().find(|r| r.code == i.code);
+        tx.execute(
+            "INSERT INTO indicators VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+             ON CONFLICT (code) DO UPDATE SET name_en = excluded.name_en, name_zh = excluded.name_zh,
+               unit = excluded.unit, direction = excluded.direction,
+               aggregation = excluded.aggregation, description = excluded.description,
+               min_value = excluded.min_value, max_value = excluded.max_value",
+            params![
+                i.code,
+                i.name_en,
+                i.name_zh.as_deref().filter(|s| !s.is_empty()),
+                i.unit,
+                i.direction,
+                i.aggregation,
+                i.description,
+                range.and_then(|r| r.min_value),
+                range.and_then(|r| r.max_value)
+            ],
+        )?;
+    }
+    let keep: BTreeSet<&str> = rows.iter().map(|i| i.code.as_str()).collect();
+    delete_missing(tx, "indicators", "code", &keep)
+}
+
+fn apply_targets(tx: &Transaction<'_>, rows: &[TargetRow]) -> Result<(), DbError> {
+    for t in rows {
+        // The CSV states a change target in percent (−32); the evaluator works in fractions.
+        let (value, change) = match t.kind.as_str() {
+            "change_from_baseline" => (None, Some(t.target_value / 100.0)),
+            _ => (Some(t.target_value), None),
+        };
+        let source = source_id(tx, &t.source, None)?;
+        tx.execute(
+            "INSERT OR REPLACE INTO targets VALUES
+             (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+            params![
+                t.code,
+                t.indicator,
+                t.name_en,
+                t.unit,
+                t.kind,
+                t.direction,
+                t.baseline_year,
+                t.baseline_value,
+                t.target_year,
+                value,
+                change,
+                t.scope,
+                t.caveats,
+                source
+            ],
+        )?;
+    }
+    let keep: BTreeSet<&str> = rows.iter().map(|t| t.code.as_str()).collect();
+    delete_missing(tx, "targets", "code", &keep)
+}
+
+fn apply_observations(tx: &Transaction<'_>, rows: &[ObservationRow]) -> Result<(), DbError> {
+    let mut keep = Vec::with_capacity(rows.len());
+    for o in rows {
+        let source = source_id(tx, &o.source_url, None)?;
+        // A user's row for the same (subject, indicator, year) wins: the seed never overwrites it.
+        tx.execute(
+            "INSERT INTO observations (subject_kind, city_code, indicator_code, year, value, unit,
+                                       definition, source_id, source_note, origin)
+             VALUES ('CITY', ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'SEED')
+             ON CONFLICT (subject_key, indicator_code, year) DO UPDATE SET value = excluded.value,
+               unit = excluded.unit, definition = excluded.definition,
+               source_id = excluded.source_id, source_note = excluded.source_note
+             WHERE origin = 'SEED'",
+            params![o.admin_code, o.indicator, o.year, o.value, o.unit, o.definition, source, o.source_note],
+        )?;
+        keep.push(format!("CITY:{}|{}|{}", o.admin_code, o.indicator, o.year));
+    }
+    let keep: BTreeSet<&str> = keep.iter().map(String::as_str).collect();
+    let stale: Vec<i64> = {
+        let mut statement = tx.prepare(
+            "SELECT id, subject_key || '|' || indicator_code || '|' || year FROM observations
+             WHERE origin = 'SEED'",
+        )?;
+        let rows = statement.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?;
+        let rows = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+        rows.into_iter().filter(|(_, key)| !keep.contains(key.as_str())).map(|(id, _)| id).collect()
+    };
+    for id in stale {
+        tx.execute("DELETE FROM observations WHERE id = ?1", [id])?;
+    }
+    Ok(())
+}
+
+/// Deletes the rows of `table` whose key is not in `keep` (rows that left the seed).
+fn delete_missing(
+    tx: &Transaction<'_>,
+    table: &str,
+    key: &str,
+    keep: &BTreeSet<&str>,
+) -> Result<(), DbError> {
+    let existing: Vec<String> = {
+        let mut statement = tx.prepare(&format!("SELECT {key} FROM {table}"))?;
+        let rows = statement.query_map([], |r| r.get(0))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    for code in existing.iter().filter(|c| !keep.contains(c.as_str())) {
+        tx.execute(&format!("DELETE FROM {table} WHERE {key} = ?1"), [code])?;
+    }
+    Ok(())
+}

@@ -1,0 +1,300 @@
+//! The plan's vocabulary: plain types shared by every layer, and pure logic.
+//!
+//! Nothing here does I/O or knows about SQL, HTTP or GraphQL. `db` turns rows into these types;
+//! `graphql` wraps them. Enums carry their stable storage names (`as_str` / `parse`) so the
+//! database and the CSV seed use one spelling.
+
+pub mod evaluation;
+pub mod query;
+
+pub use evaluation::{Direction, TargetKind};
+
+/// Declares a closed set of names stored as text, with `as_str` and `parse` in one place.
+macro_rules! stored_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $name { $($(#[$vmeta])* $variant),+ }
+
+        impl $name {
+            /// The stable spelling used in the database and the seed files.
+            pub fn as_str(self) -> &'static str {
+                match self { $(Self::$variant => $text),+ }
+            }
+
+            /// Reads the stable spelling back; `None` for anything else.
+            pub fn parse(text: &str) -> Option<Self> {
+                match text { $($text => Some(Self::$variant),)+ _ => None }
+            }
+        }
+    };
+}
+
+stored_enum! {
+    /// How sure we are that a city is on the plan's list.
+    Membership {
+        /// Named as a plan city by a source that says so (`cities.csv`).
+        Confirmed = "CONFIRMED",
+        /// Indirect evidence only (`cities_candidates.csv`): a lead, not a fact.
+        Candidate = "CANDIDATE",
+    }
+}
+
+stored_enum! {
+    /// The administrative tier of a plan entry (SOURCES.md §2, the `tier` rule).
+    CityTier {
+        /// One of the 95 prefecture-level cities.
+        PrefectureLevel = "prefecture_level",
+        /// A district of a municipality directly under the central government.
+        Municipality = "municipality",
+        /// A district of a sub-provincial city that is not a capital.
+        SubProvincial = "sub_provincial",
+        /// A district of a provincial capital.
+        ProvincialCapital = "provincial_capital",
+    }
+}
+
+stored_enum! {
+    /// The kind of provincial-level division.
+    ProvinceKind {
+        /// 省
+        Province = "province",
+        /// 直辖市
+        Municipality = "municipality",
+        /// 自治区
+        AutonomousRegion = "autonomous_region",
+    }
+}
+
+stored_enum! {
+    /// The statistical region of a province (NBS four-region split).
+    Region {
+        /// Eastern region.
+        East = "East",
+        /// Central region.
+        Central = "Central",
+        /// Western region.
+        West = "West",
+        /// Northeast region.
+        Northeast = "Northeast",
+    }
+}
+
+stored_enum! {
+    /// What an observation is about.
+    SubjectKind {
+        /// One plan city (or district).
+        City = "CITY",
+        /// A whole province.
+        Province = "PROVINCE",
+        /// The plan area as a whole.
+        Plan = "PLAN",
+    }
+}
+
+stored_enum! {
+    /// Where an observation came from.
+    Origin {
+        /// Shipped with the binary (`seed/observations.csv`); refreshed at every start.
+        Seed = "SEED",
+        /// Recorded by a user; never touched by a re-seed.
+        User = "USER",
+    }
+}
+
+stored_enum! {
+    /// How well a milestone is supported by the sources.
+    Evidence {
+        /// Checked against the plan's own text or an official copy.
+        Verified = "VERIFIED",
+        /// Reported by the press; not checked against the plan.
+        Reported = "REPORTED",
+    }
+}
+
+/// Storage spelling of [`Direction`].
+pub fn direction_str(direction: Direction) -> &'static str {
+    match direction {
+        Direction::HigherIsBetter => "higher_is_better",
+        Direction::LowerIsBetter => "lower_is_better",
+    }
+}
+
+/// Parses the storage spelling of [`Direction`].
+pub fn parse_direction(text: &str) -> Option<Direction> {
+    match text {
+        "higher_is_better" => Some(Direction::HigherIsBetter),
+        "lower_is_better" => Some(Direction::LowerIsBetter),
+        _ => None,
+    }
+}
+
+/// Storage spelling of [`TargetKind`].
+pub fn target_kind_str(kind: TargetKind) -> &'static str {
+    match kind {
+        TargetKind::Level => "level",
+        TargetKind::ChangeFromBaseline => "change_from_baseline",
+        TargetKind::Cumulative => "cumulative",
+    }
+}
+
+/// Parses the storage spelling of [`TargetKind`].
+pub fn parse_target_kind(text: &str) -> Option<TargetKind> {
+    match text {
+        "level" => Some(TargetKind::Level),
+        "change_from_baseline" => Some(TargetKind::ChangeFromBaseline),
+        "cumulative" => Some(TargetKind::Cumulative),
+        _ => None,
+    }
+}
+
+/// The plan's own record: what it is, what it declares, and when.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plan {
+    pub title_en: String,
+    pub title_zh: String,
+    pub document_number: String,
+    pub approval_number: String,
+    /// ISO date (YYYY-MM-DD).
+    pub issued_on: String,
+    /// ISO date (YYYY-MM-DD).
+    pub announced_on: String,
+    pub official_start_year: i32,
+    pub official_end_year: i32,
+    pub reported_start_year: i32,
+    pub reported_end_year: i32,
+    pub declared_cities: i32,
+    pub declared_prefecture_level: i32,
+    pub declared_districts: i32,
+    pub declared_provinces: i32,
+    pub blueprint_2011_cities: i32,
+    pub notes: String,
+    pub source_url: String,
+}
+
+/// Counts of plan entries in the database, by membership.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct MembershipCounts {
+    pub confirmed: i64,
+    pub candidate: i64,
+}
+
+/// A dated step in the plan's history.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Milestone {
+    pub position: i64,
+    pub year: i32,
+    /// ISO date when the exact day is known.
+    pub date: Option<String>,
+    pub title: String,
+    pub description: String,
+    pub evidence: Evidence,
+    pub source_url: String,
+}
+
+/// A strategic industry the plan's announcement names.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Industry {
+    pub position: i64,
+    pub name_en: String,
+    pub source_url: String,
+}
+
+/// A provincial-level division (all 31; which 27 the plan covers is unknown).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Province {
+    /// 6-digit GB/T 2260 code, e.g. `340000`.
+    pub code: String,
+    pub name_en: String,
+    pub name_zh: String,
+    /// ISO 3166-2 code, e.g. `CN-AH`.
+    pub iso_code: String,
+    pub kind: ProvinceKind,
+    pub region: Region,
+}
+
+/// A plan entry: a prefecture-level city or a named district.
+#[derive(Debug, Clone, PartialEq)]
+pub struct City {
+    /// 6-digit GB/T 2260 code of the city (or of the district, for the 25 group).
+    pub admin_code: String,
+    pub name_en: String,
+    pub name_zh: String,
+    pub province_code: String,
+    pub tier: CityTier,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    pub membership: Membership,
+}
+
+/// A source document, by its address.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Source {
+    pub id: i64,
+    pub url: String,
+    pub description: Option<String>,
+}
+
+/// Why a source is cited for a city.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CitySource {
+    pub city_code: String,
+    pub source: Source,
+    pub note: String,
+}
+
+/// A measurable quantity that observations are recorded against.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Indicator {
+    pub code: String,
+    pub name_en: String,
+    pub name_zh: Option<String>,
+    pub unit: String,
+    pub direction: Direction,
+    /// How values of several places combine: `sum`, `none` or `weighted_by:<indicator>`.
+    pub aggregation: String,
+    pub description: String,
+    /// Lowest physically possible value, when there is one (a share cannot be below 0).
+    pub min_value: Option<f64>,
+    /// Highest physically possible value, when there is one (a share cannot exceed 100).
+    pub max_value: Option<f64>,
+}
+
+/// One of the plan's 2017 targets, as the announcement reports it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Target {
+    pub code: String,
+    pub indicator_code: String,
+    pub name_en: String,
+    pub unit: String,
+    pub kind: TargetKind,
+    pub direction: Direction,
+    pub baseline_year: i32,
+    pub baseline_value: Option<f64>,
+    pub target_year: i32,
+    /// The level to reach (LEVEL) or the total to accumulate (CUMULATIVE), in the indicator's unit.
+    pub target_value: Option<f64>,
+    /// The relative change to reach (CHANGE_FROM_BASELINE), as a fraction: −0.32 is a 32 % cut.
+    pub target_change: Option<f64>,
+    /// `plan`: the target is for the plan area as a whole.
+    pub scope: String,
+    pub caveats: String,
+    pub source_url: String,
+}
+
+/// A recorded value of an indicator for a subject and a year.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Observation {
+    pub id: i64,
+    pub subject_kind: SubjectKind,
+    pub city_code: Option<String>,
+    pub province_code: Option<String>,
+    pub indicator_code: String,
+    pub year: i32,
+    pub value: f64,
+    pub unit: String,
+    pub definition: String,
+    pub source_url: String,
+    pub source_note: String,
+    pub origin: Origin,
+}

@@ -1,0 +1,149 @@
+//! What a list request asks for, independent of SQL and GraphQL: a filter tree, sort keys and a
+//! Relay page, plus the one place where a page becomes a window of rows.
+//!
+//! Columns are `&'static str` chosen by the GraphQL layer from a fixed table per entity, never
+//! text from a request, so the SQL builder can name them safely; values are always bound.
+
+/// A value to compare a column with.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Scalar {
+    Text(String),
+    Int(i64),
+    Real(f64),
+}
+
+/// A comparison of one column with request values.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Op {
+    Eq(Scalar),
+    Ne(Scalar),
+    In(Vec<Scalar>),
+    NotIn(Vec<Scalar>),
+    Lt(Scalar),
+    Lte(Scalar),
+    Gt(Scalar),
+    Gte(Scalar),
+    /// Substring, case-sensitive.
+    Contains(String),
+    /// Prefix, case-sensitive.
+    StartsWith(String),
+    /// Whole value, ignoring ASCII case (Chinese has no case, so it compares exactly).
+    EqIgnoreCase(String),
+    /// Substring, ignoring ASCII case.
+    ContainsIgnoreCase(String),
+    /// `true`: the column is null; `false`: it has a value.
+    IsNull(bool),
+}
+
+/// A boolean tree of column conditions.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Filter {
+    /// Every child holds (an empty list holds).
+    All(Vec<Filter>),
+    /// At least one child holds (an empty list does not hold).
+    Any(Vec<Filter>),
+    /// The child does not hold.
+    Not(Box<Filter>),
+    /// One column condition.
+    Column { column: &'static str, op: Op },
+}
+
+/// One sort key; the list always ends with the entity's primary key so order is total.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SortKey {
+    pub column: &'static str,
+    pub descending: bool,
+}
+
+/// Relay paging arguments, already checked: counts are non-negative, cursors decoded to offsets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
+pub struct Page {
+    pub first: Option<u32>,
+    /// Offset of the row the page starts after.
+    pub after: Option<u32>,
+    pub last: Option<u32>,
+    /// Offset of the row the page ends before.
+    pub before: Option<u32>,
+}
+
+/// The rows `[start, end)` of a list of `total` rows that a [`Page`] selects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    pub start: u32,
+    pub end: u32,
+    pub total: u32,
+}
+
+impl Window {
+    /// Whether rows exist before the window.
+    pub fn has_previous(&self) -> bool {
+        self.start > 0
+    }
+
+    /// Whether rows exist after the window.
+    pub fn has_next(&self) -> bool {
+        self.end < self.total
+    }
+}
+
+impl Page {
+    /// Applies the Relay cursor-connections algorithm (after, before, then first, then last) to
+    /// a list of `total` rows. An `after` past the end or a `before` at the start gives an empty
+    /// window, never an error.
+    pub fn window(&self, total: u32) -> Window {
+        let start = self.after.map_or(0, |a| a.saturating_add(1)).min(total);
+        let end = self.before.map_or(total, |b| b.min(total)).max(start);
+        let end = self.first.map_or(end, |f| end.min(start.saturating_add(f)));
+        let start = self.last.map_or(start, |l| start.max(end.saturating_sub(l)));
+        Window { start, end, total }
+    }
+}
+
+/// A whole list request: which rows, in which order, which page.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListQuery {
+    pub filter: Option<Filter>,
+    pub order: Vec<SortKey>,
+    pub page: Page,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(first: Option<u32>, after: Option<u32>, last: Option<u32>, before: Option<u32>) -> Page {
+        Page { first, after, last, before }
+    }
+
+    #[test]
+    fn first_page_of_ten() {
+        let w = page(Some(4), None, None, None).window(10);
+        assert_eq!((w.start, w.end), (0, 4));
+        assert!(!w.has_previous() && w.has_next());
+    }
+
+    #[test]
+    fn after_and_first_reach_the_end_exactly() {
+        let w = page(Some(4), Some(5), None, None).window(10);
+        assert_eq!((w.start, w.end), (6, 10));
+        assert!(w.has_previous() && !w.has_next());
+    }
+
+    #[test]
+    fn last_counts_back_from_before() {
+        let w = page(None, None, Some(3), Some(5)).window(10);
+        assert_eq!((w.start, w.end), (2, 5));
+        let w = page(None, None, Some(3), None).window(10);
+        assert_eq!((w.start, w.end), (7, 10));
+    }
+
+    #[test]
+    fn out_of_range_cursors_give_empty_windows() {
+        let w = page(None, Some(50), None, None).window(10);
+        assert_eq!((w.start, w.end), (10, 10));
+        let w = page(None, Some(5), None, Some(3)).window(10);
+        assert_eq!(w.start, w.end);
+        let w = page(Some(0), None, None, None).window(10);
+        assert_eq!((w.start, w.end), (0, 0));
+    }
+}

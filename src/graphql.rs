@@ -1,0 +1,195 @@
+//! The GraphQL schema over the plan: types wrap domain values, resolvers are thin, every
+//! relation goes through a per-request DataLoader, and every error carries a stable code.
+//!
+//! [`execute`] is the one way in: it gives the request its own loaders and reports the SQL
+//! statements it ran and its elapsed time in `extensions`.
+
+mod city;
+mod enums;
+mod error;
+mod filter;
+mod indicator;
+mod lists;
+mod loaders;
+mod node;
+mod observation;
+mod paging;
+mod plan;
+mod province;
+mod query;
+mod target;
+
+use std::time::Instant;
+
+use async_graphql::{EmptyMutation, EmptySubscription, SDLExportOptions, Schema, Value};
+
+pub use error::{ApiError, ApiResult, db_error};
+pub use paging::PageLimits;
+pub use query::QueryRoot;
+
+use crate::db::Db;
+use loaders::Loaders;
+
+/// The schema type served.
+pub type AppSchema = Schema<QueryRoot, EmptyMutation, EmptySubscription>;
+
+/// Bounds on what one request may ask for.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Deepest selection nesting allowed.
+    pub max_depth: usize,
+    /// Highest total complexity allowed (each field costs 1; lists cost their page size).
+    pub max_complexity: usize,
+    /// Page sizes.
+    pub pages: PageLimits,
+    /// Whether clients may introspect the schema (on: this is public reference data).
+    pub introspection: bool,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self { max_depth: 12, max_complexity: 10_000, pages: PageLimits::default(), introspection: true }
+    }
+}
+
+/// Builds the schema over `db`.
+pub fn build_schema(db: Db, limits: Limits) -> AppSchema {
+    let mut builder = Schema::build(QueryRoot, EmptyMutation, EmptySubscription)
+        .data(db)
+        .data(limits.pages)
+        .limit_depth(limits.max_depth)
+        .limit_complexity(limits.max_complexity)
+        .extension(async_graphql::extensions::Tracing);
+    if !limits.introspection {
+        builder = builder.disable_introspection();
+    }
+    builder.finish()
+}
+
+/// The schema's SDL, exactly as `schema/schema.graphql` holds it.
+pub fn sdl() -> String {
+    let schema = Schema::build(QueryRoot, EmptyMutation, EmptySubscription).finish();
+    schema.sdl_with_options(SDLExportOptions::new().sorted_fields().sorted_enum_items())
+}
+
+/// Executes one request with fresh loaders, adding `extensions.sqlStatements` (statements the
+/// request ran) and `extensions.elapsedMs` to the response.
+pub async fn execute(schema: &AppSchema, request: async_graphql::Request) -> async_graphql::Response {
+    let started = Instant::now();
+    let Some(db) = schema.data::<Db>().cloned() else {
+        return schema.execute(request).await;
+    };
+    let loaders = Loaders::new(db);
+    let counter = loaders.counter.clone();
+    let mut response = schema.execute(request.data(loaders)).await;
+    let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+    response.extensions.insert("sqlStatements".into(), Value::from(counter.get()));
+    response.extensions.insert("elapsedMs".into(), Value::from((elapsed_ms * 1000.0).round() / 1000.0));
+    response
+}
+
+/// The request's loaders; an error (never a panic) if the request was not prepared by
+/// [`execute`].
+fn loaders<'a>(ctx: &async_graphql::Context<'a>) -> ApiResult<&'a Loaders> {
+    ctx.data::<Loaders>().map_err(|_| ApiError::Internal.into())
+}
+
+/// How a request arrived: GET may only read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    Get,
+    Post,
+}
+
+/// What became of a request, for the HTTP layer to turn into a status.
+pub enum Outcome {
+    /// The operation ran (perhaps with field errors): `data` is present.
+    Executed(async_graphql::Response),
+    /// The document did not parse or validate, or its variables were wrong: nothing ran and
+    /// the response has no `data`.
+    RequestError(async_graphql::Response),
+    /// A mutation arrived over GET: nothing ran.
+    MutationOverGet,
+}
+
+/// Parses, checks and executes one request, classifying the result for HTTP.
+pub async fn respond(
+    schema: &AppSchema,
+    mut request: async_graphql::Request,
+    transport: Transport,
+) -> Outcome {
+    let operation_name = request.operation_name.clone();
+    match request.parsed_query() {
+        Err(error) => {
+            let message = format!("the query does not parse: {}", truncate(&error.to_string(), 300));
+            return Outcome::RequestError(request_error(message, "GRAPHQL_PARSE_FAILED"));
+        }
+        Ok(document) => {
+            if transport == Transport::Get && is_mutation(document, operation_name.as_deref()) {
+                return Outcome::MutationOverGet;
+            }
+        }
+    }
+    let mut response = execute(schema, request).await;
+    let request_failed = response.data == Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|e| e.path.is_empty());
+    if !request_failed {
+        return Outcome::Executed(response);
+    }
+    for error in &mut response.errors {
+        let code = limit_code(&error.message).unwrap_or("GRAPHQL_VALIDATION_FAILED");
+        let extensions = error.extensions.get_or_insert_with(Default::default);
+        if extensions.get("code").is_none() {
+            extensions.set("code", code);
+        }
+    }
+    Outcome::RequestError(response)
+}
+
+/// The code of a limit async-graphql enforces, recognised by its message.
+fn limit_code(message: &str) -> Option<&'static str> {
+    if message.contains("nested too deep") {
+        Some("DEPTH_LIMIT")
+    } else if message.contains("too complex") {
+        Some("COMPLEXITY_LIMIT")
+    } else if message.contains("recursion depth") {
+        Some("RECURSION_LIMIT")
+    } else {
+        None
+    }
+}
+
+fn is_mutation(document: &async_graphql::parser::types::ExecutableDocument, name: Option<&str>) -> bool {
+    use async_graphql::parser::types::{DocumentOperations, OperationType};
+    let operation = match (&document.operations, name) {
+        (DocumentOperations::Single(op), _) => Some(op),
+        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name),
+        (DocumentOperations::Multiple(_), None) => None,
+    };
+    operation.is_some_and(|op| op.node.ty == OperationType::Mutation)
+}
+
+/// A response carrying one request-level error with `code`.
+pub fn request_error(message: impl Into<String>, code: &str) -> async_graphql::Response {
+    let mut error = async_graphql::ServerError::new(message, None);
+    let mut extensions = async_graphql::ErrorExtensionValues::default();
+    extensions.set("code", code);
+    error.extensions = Some(extensions);
+    async_graphql::Response::from_errors(vec![error])
+}
+
+fn truncate(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((i, _)) => format!("{}…", &text[..i]),
+        None => text.to_string(),
+    }
+}
+
+/// Whether the database answers: for readiness probes.
+pub async fn ready(schema: &AppSchema) -> bool {
+    match schema.data::<Db>() {
+        Some(db) => db.ping().await.is_ok(),
+        None => false,
+    }
+}

@@ -1,0 +1,232 @@
+//! `City`: a plan entry (a prefecture-level city, or the named district of a larger city).
+
+use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
+
+use super::enums::{CityTier, Membership};
+use super::filter::{FloatFilter, SortDirection, StringFilter, combine, enum_filter};
+use super::loaders::{PageKey, QueryKey};
+use super::node::global_id;
+use super::observation::{ObservationFilter, ObservationNode, ObservationOrder, observation_query};
+use super::paging::{Conn, connection, page};
+use super::province::ProvinceNode;
+use super::{ApiError, ApiResult, db_error, loaders};
+use crate::domain::City;
+use crate::domain::query::{Filter, ListQuery, Page, SortKey};
+
+/// A plan entry: one of the 95 prefecture-level cities, or the one district (市辖区) the plan
+/// names in each of 25 municipalities, sub-provincial cities and capitals. Only 18 of the 120
+/// are confirmed by a source; `membership` says which kind of evidence each entry has.
+pub struct CityNode(pub City);
+
+#[Object(name = "City")]
+impl CityNode {
+    /// Global ID (Relay Object Identification); pass it to `node(id:)`.
+    pub async fn id(&self) -> ID {
+        global_id("City", &self.0.admin_code)
+    }
+
+    /// 6-digit GB/T 2260 code: the city's, or the district's for the 25 group, e.g. `340300`.
+    async fn admin_code(&self) -> &str {
+        &self.0.admin_code
+    }
+
+    /// English name (Hanyu Pinyin); districts read "District (City)". `Yichun` 伊春 and 宜春
+    /// share a spelling: use the code to tell them apart.
+    async fn name_en(&self) -> &str {
+        &self.0.name_en
+    }
+
+    /// Chinese name, e.g. `蚌埠市` or `合肥市瑶海区`.
+    async fn name_zh(&self) -> &str {
+        &self.0.name_zh
+    }
+
+    /// Administrative tier (for districts, the tier of the parent city).
+    async fn tier(&self) -> CityTier {
+        self.0.tier.into()
+    }
+
+    /// Latitude of the city seat in decimal degrees (datum undocumented by the source package).
+    async fn latitude(&self) -> Option<f64> {
+        self.0.latitude
+    }
+
+    /// Longitude of the city seat in decimal degrees.
+    async fn longitude(&self) -> Option<f64> {
+        self.0.longitude
+    }
+
+    /// Whether a source confirms the entry or there is only indirect evidence.
+    async fn membership(&self) -> Membership {
+        self.0.membership.into()
+    }
+
+    /// The province the entry lies in.
+    async fn province(&self, ctx: &Context<'_>) -> ApiResult<ProvinceNode> {
+        let province = loaders(ctx)?.province.load_one(self.0.province_code.clone()).await;
+        let province = province.map_err(db_error)?;
+        // A foreign key guarantees the province exists; its absence is a broken database.
+        province.map(ProvinceNode).ok_or_else(|| ApiError::Internal.into())
+    }
+
+    /// The sources that name this entry, with what each says.
+    async fn sources(&self, ctx: &Context<'_>) -> ApiResult<Vec<CitySourceNode>> {
+        let rows = loaders(ctx)?.city_sources.load_one(self.0.admin_code.clone()).await;
+        let rows = rows.map_err(db_error)?.unwrap_or_default();
+        Ok(rows
+            .into_iter()
+            .map(|s| CitySourceNode { url: s.source.url, note: s.note, description: s.source.description })
+            .collect())
+    }
+
+    /// Observations recorded for this entry.
+    async fn observations(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only observations matching this filter.")] filter: Option<ObservationFilter>,
+        #[graphql(desc = "Sort keys, most significant first; ties end in id order.")] order_by: Option<
+            Vec<ObservationOrder>,
+        >,
+        #[graphql(desc = "Page forwards: at most this many.")] first: Option<i32>,
+        #[graphql(desc = "Page forwards: start after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Page backwards: at most this many.")] last: Option<i32>,
+        #[graphql(desc = "Page backwards: end before this cursor.")] before: Option<String>,
+    ) -> ApiResult<Conn<ObservationNode>> {
+        let page = page(ctx, first, after, last, before)?;
+        let query = observation_query(filter, order_by, page);
+        let key = PageKey { parent: self.0.admin_code.clone(), query: QueryKey::new(query) };
+        let listed = loaders(ctx)?.city_observations.load_one(key).await.map_err(db_error)?;
+        Ok(connection(&page, listed.unwrap_or_default(), ObservationNode))
+    }
+}
+
+/// A source cited for a plan entry.
+#[derive(SimpleObject)]
+#[graphql(name = "CitySource")]
+pub struct CitySourceNode {
+    /// Address of the source as it was read.
+    pub url: String,
+    /// What the source says about this entry, and how strong the evidence is.
+    pub note: String,
+    /// What the source is, where known.
+    pub description: Option<String>,
+}
+
+enum_filter!(
+    /// Conditions on an entry's tier.
+    CityTierFilter,
+    CityTier
+);
+enum_filter!(
+    /// Conditions on an entry's membership.
+    MembershipFilter,
+    Membership
+);
+
+/// Which plan entries to list. Every condition given must hold.
+#[derive(InputObject, Default, Clone, Debug)]
+pub struct CityFilter {
+    /// All of these filters hold.
+    pub and: Option<Vec<CityFilter>>,
+    /// At least one of these filters holds.
+    pub or: Option<Vec<CityFilter>>,
+    /// This filter does not hold.
+    pub not: Option<Box<CityFilter>>,
+    /// The 6-digit admin code.
+    pub admin_code: Option<StringFilter>,
+    /// Either name, English or Chinese (e.g. `{containsIgnoreCase: "huai"}` or `{contains: "淮"}`).
+    pub name: Option<StringFilter>,
+    /// The English name.
+    pub name_en: Option<StringFilter>,
+    /// The Chinese name.
+    pub name_zh: Option<StringFilter>,
+    /// The province's 6-digit code.
+    pub province_code: Option<StringFilter>,
+    /// The tier.
+    pub tier: Option<CityTierFilter>,
+    /// The membership (applied after the list's `membership` argument).
+    pub membership: Option<MembershipFilter>,
+    /// Latitude in decimal degrees.
+    pub latitude: Option<FloatFilter>,
+    /// Longitude in decimal degrees.
+    pub longitude: Option<FloatFilter>,
+}
+
+impl CityFilter {
+    /// The filter as a condition tree.
+    pub fn to_filter(&self) -> Filter {
+        let mut fields = Vec::new();
+        fields.extend(self.admin_code.as_ref().map(|f| f.on("admin_code")));
+        fields.extend(self.name.as_ref().map(|f| Filter::Any(vec![f.on("name_en"), f.on("name_zh")])));
+        fields.extend(self.name_en.as_ref().map(|f| f.on("name_en")));
+        fields.extend(self.name_zh.as_ref().map(|f| f.on("name_zh")));
+        fields.extend(self.province_code.as_ref().map(|f| f.on("province_code")));
+        fields.extend(self.tier.as_ref().map(|f| f.on("tier")));
+        fields.extend(self.membership.as_ref().map(|f| f.on("membership")));
+        fields.extend(self.latitude.as_ref().map(|f| f.on("latitude")));
+        fields.extend(self.longitude.as_ref().map(|f| f.on("longitude")));
+        let list = |v: &Option<Vec<CityFilter>>| v.as_ref().map(|v| v.iter().map(Self::to_filter).collect());
+        combine(fields, list(&self.and), list(&self.or), self.not.as_ref().map(|f| f.to_filter()))
+    }
+}
+
+/// A field plan entries can be sorted by.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum CityOrderField {
+    /// Admin code.
+    AdminCode,
+    /// English name.
+    NameEn,
+    /// Chinese name (by code point).
+    NameZh,
+    /// Province code.
+    ProvinceCode,
+    /// Tier.
+    Tier,
+    /// Membership (CANDIDATE sorts before CONFIRMED).
+    Membership,
+    /// Latitude.
+    Latitude,
+    /// Longitude.
+    Longitude,
+}
+
+/// One sort key for plan entries.
+#[derive(InputObject, Copy, Clone, Debug)]
+pub struct CityOrder {
+    /// The field to sort by.
+    pub field: CityOrderField,
+    /// Ascending (default) or descending.
+    #[graphql(default)]
+    pub direction: SortDirection,
+}
+
+/// The `membership` argument of city lists as a condition.
+pub fn membership_filter(membership: &[Membership]) -> Filter {
+    MembershipFilter { in_: Some(membership.to_vec()), ..Default::default() }.on("membership")
+}
+
+/// A city list request as a domain query.
+pub fn city_query(
+    membership: &[Membership],
+    filter: Option<CityFilter>,
+    order_by: Option<Vec<CityOrder>>,
+    page: Page,
+) -> ListQuery {
+    let order = order_by.unwrap_or_default().into_iter().map(|o| SortKey {
+        column: match o.field {
+            CityOrderField::AdminCode => "admin_code",
+            CityOrderField::NameEn => "name_en",
+            CityOrderField::NameZh => "name_zh",
+            CityOrderField::ProvinceCode => "province_code",
+            CityOrderField::Tier => "tier",
+            CityOrderField::Membership => "membership",
+            CityOrderField::Latitude => "latitude",
+            CityOrderField::Longitude => "longitude",
+        },
+        descending: o.direction == SortDirection::Desc,
+    });
+    let mut conditions = vec![membership_filter(membership)];
+    conditions.extend(filter.map(|f| f.to_filter()));
+    ListQuery { filter: Some(Filter::All(conditions)), order: order.collect(), page }
+}

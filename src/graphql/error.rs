@@ -1,0 +1,96 @@
+//! The errors resolvers return, each with a stable `extensions.code`. Internal causes are
+//! logged once, here, and clients see a generic message: never SQL, never a path.
+
+use std::sync::Arc;
+
+use crate::db::DbError;
+
+/// What went wrong, as a client should hear it.
+///
+/// Deliberately not `Display`: async-graphql turns any `Display` error into a message without
+/// a code, so this type converts only through its own `From`, which always sets the code.
+#[derive(Debug)]
+pub enum ApiError {
+    /// An argument is malformed or out of range.
+    BadUserInput(String),
+    /// A page cursor was not issued by this server.
+    InvalidCursor(String),
+    /// `first` or `last` asks for more rows than one page may hold.
+    PageSizeLimit { asked: i64, max: u32 },
+    /// A global ID that this server did not issue.
+    InvalidId(String),
+    /// The database took longer than its per-statement time limit.
+    Timeout,
+    /// Anything else: logged, never shown.
+    Internal,
+}
+
+impl ApiError {
+    /// The message clients read.
+    pub fn message(&self) -> String {
+        match self {
+            Self::BadUserInput(message) => message.clone(),
+            Self::InvalidCursor(cursor) => format!(
+                "the cursor {cursor:?} is not valid: use a cursor from a previous page of the same list"
+            ),
+            Self::PageSizeLimit { asked, max } => format!(
+                "a page holds at most {max} rows; {asked} were asked for: page through the list instead"
+            ),
+            Self::InvalidId(id) => format!("the id {id:?} is not a valid global id"),
+            Self::Timeout => "the query took too long and was stopped; ask for less at once".into(),
+            Self::Internal => "internal error; the server log has the details".into(),
+        }
+    }
+
+    /// The stable machine-readable code clients branch on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::BadUserInput(_) => "BAD_USER_INPUT",
+            Self::InvalidCursor(_) => "INVALID_CURSOR",
+            Self::PageSizeLimit { .. } => "PAGE_SIZE_LIMIT",
+            Self::InvalidId(_) => "INVALID_ID",
+            Self::Timeout => "TIMEOUT",
+            Self::Internal => "INTERNAL",
+        }
+    }
+}
+
+impl From<ApiError> for async_graphql::Error {
+    fn from(error: ApiError) -> Self {
+        let mut extensions = async_graphql::ErrorExtensionValues::default();
+        extensions.set("code", error.code());
+        Self { message: error.message(), source: None, extensions: Some(extensions) }
+    }
+}
+
+impl From<DbError> for ApiError {
+    fn from(error: DbError) -> Self {
+        match error {
+            DbError::Timeout => Self::Timeout,
+            other => {
+                tracing::error!(error = %other, "database call failed");
+                Self::Internal
+            }
+        }
+    }
+}
+
+impl From<Arc<DbError>> for ApiError {
+    fn from(error: Arc<DbError>) -> Self {
+        match &*error {
+            DbError::Timeout => Self::Timeout,
+            other => {
+                tracing::error!(error = %other, "database call failed");
+                Self::Internal
+            }
+        }
+    }
+}
+
+/// Resolver result: errors always carry a code.
+pub type ApiResult<T> = Result<T, async_graphql::Error>;
+
+/// Converts a database error into a client-safe GraphQL error.
+pub fn db_error(error: impl Into<ApiError>) -> async_graphql::Error {
+    error.into().into()
+}

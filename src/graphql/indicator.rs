@@ -1,0 +1,192 @@
+//! `Indicator`: a measurable quantity, with its targets and observations.
+
+use async_graphql::{Context, Enum, ID, InputObject, Object};
+
+use super::enums::Direction;
+use super::filter::{SortDirection, StringFilter, combine, enum_filter};
+use super::loaders::{PageKey, QueryKey};
+use super::node::global_id;
+use super::observation::{ObservationFilter, ObservationNode, ObservationOrder, observation_query};
+use super::paging::{Conn, connection, page};
+use super::target::{TargetFilter, TargetNode, TargetOrder, target_query};
+use super::{ApiResult, db_error, loaders};
+use crate::domain::Indicator;
+use crate::domain::query::{Filter, ListQuery, Page, SortKey};
+
+/// A measurable quantity that observations are recorded against and targets are set on.
+pub struct IndicatorNode(pub Indicator);
+
+#[Object(name = "Indicator")]
+impl IndicatorNode {
+    /// Global ID (Relay Object Identification); pass it to `node(id:)`.
+    pub async fn id(&self) -> ID {
+        global_id("Indicator", &self.0.code)
+    }
+
+    /// Stable code, e.g. `services_share_gdp`.
+    async fn code(&self) -> &str {
+        &self.0.code
+    }
+
+    /// English name.
+    async fn name_en(&self) -> &str {
+        &self.0.name_en
+    }
+
+    /// Chinese statistical name, where the sources give one.
+    async fn name_zh(&self) -> Option<&str> {
+        self.0.name_zh.as_deref()
+    }
+
+    /// Unit of observed values, e.g. `% of GDP` or `yuan per person per year`.
+    async fn unit(&self) -> &str {
+        &self.0.unit
+    }
+
+    /// Which way is better.
+    async fn direction(&self) -> Direction {
+        self.0.direction.into()
+    }
+
+    /// How values of several places combine: `sum`, `none` (not additive) or
+    /// `weighted_by:<indicator>`.
+    async fn aggregation(&self) -> &str {
+        &self.0.aggregation
+    }
+
+    /// What the indicator measures and the caveats of its published definitions.
+    async fn description(&self) -> &str {
+        &self.0.description
+    }
+
+    /// Lowest physically possible value in `unit` (a share cannot be below 0), if any.
+    async fn min_value(&self) -> Option<f64> {
+        self.0.min_value
+    }
+
+    /// Highest physically possible value in `unit` (a share cannot exceed 100), if any.
+    async fn max_value(&self) -> Option<f64> {
+        self.0.max_value
+    }
+
+    /// The plan's targets on this indicator.
+    async fn targets(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only targets matching this filter.")] filter: Option<TargetFilter>,
+        #[graphql(desc = "Sort keys, most significant first; ties end in code order.")] order_by: Option<
+            Vec<TargetOrder>,
+        >,
+        #[graphql(desc = "Page forwards: at most this many.")] first: Option<i32>,
+        #[graphql(desc = "Page forwards: start after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Page backwards: at most this many.")] last: Option<i32>,
+        #[graphql(desc = "Page backwards: end before this cursor.")] before: Option<String>,
+    ) -> ApiResult<Conn<TargetNode>> {
+        let page = page(ctx, first, after, last, before)?;
+        let key = PageKey {
+            parent: self.0.code.clone(),
+            query: QueryKey::new(target_query(filter, order_by, page)),
+        };
+        let listed = loaders(ctx)?.indicator_targets.load_one(key).await.map_err(db_error)?;
+        Ok(connection(&page, listed.unwrap_or_default(), TargetNode))
+    }
+
+    /// Observations of this indicator, for every subject.
+    async fn observations(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only observations matching this filter.")] filter: Option<ObservationFilter>,
+        #[graphql(desc = "Sort keys, most significant first; ties end in id order.")] order_by: Option<
+            Vec<ObservationOrder>,
+        >,
+        #[graphql(desc = "Page forwards: at most this many.")] first: Option<i32>,
+        #[graphql(desc = "Page forwards: start after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Page backwards: at most this many.")] last: Option<i32>,
+        #[graphql(desc = "Page backwards: end before this cursor.")] before: Option<String>,
+    ) -> ApiResult<Conn<ObservationNode>> {
+        let page = page(ctx, first, after, last, before)?;
+        let query = observation_query(filter, order_by, page);
+        let key = PageKey { parent: self.0.code.clone(), query: QueryKey::new(query) };
+        let listed = loaders(ctx)?.indicator_observations.load_one(key).await.map_err(db_error)?;
+        Ok(connection(&page, listed.unwrap_or_default(), ObservationNode))
+    }
+}
+
+enum_filter!(
+    /// Conditions on a direction.
+    DirectionFilter,
+    Direction
+);
+
+/// Which indicators to list. Every condition given must hold.
+#[derive(InputObject, Default, Clone, Debug)]
+pub struct IndicatorFilter {
+    /// All of these filters hold.
+    pub and: Option<Vec<IndicatorFilter>>,
+    /// At least one of these filters holds.
+    pub or: Option<Vec<IndicatorFilter>>,
+    /// This filter does not hold.
+    pub not: Option<Box<IndicatorFilter>>,
+    /// The code.
+    pub code: Option<StringFilter>,
+    /// Either name, English or Chinese.
+    pub name: Option<StringFilter>,
+    /// The English name.
+    pub name_en: Option<StringFilter>,
+    /// The Chinese name.
+    pub name_zh: Option<StringFilter>,
+    /// The unit.
+    pub unit: Option<StringFilter>,
+    /// Which way is better.
+    pub direction: Option<DirectionFilter>,
+}
+
+impl IndicatorFilter {
+    /// The filter as a condition tree.
+    pub fn to_filter(&self) -> Filter {
+        let mut fields = Vec::new();
+        fields.extend(self.code.as_ref().map(|f| f.on("code")));
+        fields.extend(self.name.as_ref().map(|f| Filter::Any(vec![f.on("name_en"), f.on("name_zh")])));
+        fields.extend(self.name_en.as_ref().map(|f| f.on("name_en")));
+        fields.extend(self.name_zh.as_ref().map(|f| f.on("name_zh")));
+        fields.extend(self.unit.as_ref().map(|f| f.on("unit")));
+        fields.extend(self.direction.as_ref().map(|f| f.on("direction")));
+        let list = |v: &Option<Vec<Self>>| v.as_ref().map(|v| v.iter().map(Self::to_filter).collect());
+        combine(fields, list(&self.and), list(&self.or), self.not.as_ref().map(|f| f.to_filter()))
+    }
+}
+
+/// A field indicators can be sorted by.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum IndicatorOrderField {
+    /// Code.
+    Code,
+    /// English name.
+    NameEn,
+}
+
+/// One sort key for indicators.
+#[derive(InputObject, Copy, Clone, Debug)]
+pub struct IndicatorOrder {
+    /// The field to sort by.
+    pub field: IndicatorOrderField,
+    /// Ascending (default) or descending.
+    #[graphql(default)]
+    pub direction: SortDirection,
+}
+
+/// An indicator list request as a domain query.
+pub fn indicator_query(
+    filter: Option<IndicatorFilter>,
+    order_by: Option<Vec<IndicatorOrder>>,
+    page: Page,
+) -> ListQuery {
+    let order = order_by.unwrap_or_default().into_iter().map(|o| SortKey {
+        column: match o.field {
+            IndicatorOrderField::Code => "code",
+            IndicatorOrderField::NameEn => "name_en",
+        },
+        descending: o.direction == SortDirection::Desc,
+    });
+    ListQuery { filter: filter.map(|f| f.to_filter()), order: order.collect(), page }
+}

@@ -1,0 +1,92 @@
+//! The top-level lists, shared by `Query` and `Plan` so both read the same way.
+
+use async_graphql::Context;
+
+use super::city::{CityFilter, CityNode, CityOrder, city_query};
+use super::enums::Membership;
+use super::indicator::{IndicatorFilter, IndicatorNode, IndicatorOrder, indicator_query};
+use super::observation::{ObservationFilter, ObservationNode, ObservationOrder, observation_query};
+use super::paging::{Conn, connection, page};
+use super::province::{ProvinceFilter, ProvinceNode, ProvinceOrder, province_query};
+use super::target::{TargetFilter, TargetNode, TargetOrder, target_query};
+use super::{ApiResult, db_error, loaders};
+use crate::db::observations::{ObservationParent, list_observations};
+use crate::db::reference;
+
+/// Relay arguments as given: `first`, `after`, `last`, `before`.
+pub type PageArgs = (Option<i32>, Option<String>, Option<i32>, Option<String>);
+
+/// A page of all provinces.
+pub async fn provinces(
+    ctx: &Context<'_>,
+    filter: Option<ProvinceFilter>,
+    order_by: Option<Vec<ProvinceOrder>>,
+    (first, after, last, before): PageArgs,
+) -> ApiResult<Conn<ProvinceNode>> {
+    let page = page(ctx, first, after, last, before)?;
+    let query = province_query(filter, order_by, page);
+    let l = loaders(ctx)?;
+    let listed = l.db.read(&l.counter, move |c| reference::list_provinces(c, &query)).await;
+    Ok(connection(&page, listed.map_err(db_error)?, ProvinceNode))
+}
+
+/// A page of all plan entries with the given memberships.
+pub async fn cities(
+    ctx: &Context<'_>,
+    membership: Vec<Membership>,
+    filter: Option<CityFilter>,
+    order_by: Option<Vec<CityOrder>>,
+    (first, after, last, before): PageArgs,
+) -> ApiResult<Conn<CityNode>> {
+    let page = page(ctx, first, after, last, before)?;
+    let query = city_query(&membership, filter, order_by, page);
+    let l = loaders(ctx)?;
+    let listed = l.db.read(&l.counter, move |c| reference::list_cities(c, None, &query)).await;
+    let listed = listed.map_err(db_error)?.remove("").unwrap_or_default();
+    Ok(connection(&page, listed, CityNode))
+}
+
+/// A page of all indicators.
+pub async fn indicators(
+    ctx: &Context<'_>,
+    filter: Option<IndicatorFilter>,
+    order_by: Option<Vec<IndicatorOrder>>,
+    (first, after, last, before): PageArgs,
+) -> ApiResult<Conn<IndicatorNode>> {
+    let page = page(ctx, first, after, last, before)?;
+    let query = indicator_query(filter, order_by, page);
+    let l = loaders(ctx)?;
+    let listed = l.db.read(&l.counter, move |c| reference::list_indicators(c, &query)).await;
+    Ok(connection(&page, listed.map_err(db_error)?, IndicatorNode))
+}
+
+/// A page of all targets.
+pub async fn targets(
+    ctx: &Context<'_>,
+    filter: Option<TargetFilter>,
+    order_by: Option<Vec<TargetOrder>>,
+    (first, after, last, before): PageArgs,
+) -> ApiResult<Conn<TargetNode>> {
+    let page = page(ctx, first, after, last, before)?;
+    let query = target_query(filter, order_by, page);
+    let l = loaders(ctx)?;
+    let listed = l.db.read(&l.counter, move |c| reference::list_targets(c, None, &query)).await;
+    let listed = listed.map_err(db_error)?.remove("").unwrap_or_default();
+    Ok(connection(&page, listed, TargetNode))
+}
+
+/// A page of all observations.
+pub async fn observations(
+    ctx: &Context<'_>,
+    filter: Option<ObservationFilter>,
+    order_by: Option<Vec<ObservationOrder>>,
+    (first, after, last, before): PageArgs,
+) -> ApiResult<Conn<ObservationNode>> {
+    let page = page(ctx, first, after, last, before)?;
+    let query = observation_query(filter, order_by, page);
+    let l = loaders(ctx)?;
+    let listed =
+        l.db.read(&l.counter, move |c| list_observations(c, ObservationParent::All, &[], &query)).await;
+    let listed = listed.map_err(db_error)?.remove("").unwrap_or_default();
+    Ok(connection(&page, listed, ObservationNode))
+}

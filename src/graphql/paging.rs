@@ -1,0 +1,110 @@
+//! Relay connections: checking paging arguments, opaque cursors, and building a connection
+//! from a page of rows.
+
+use async_graphql::connection::{Connection, Edge, EmptyFields};
+use async_graphql::{Context, OutputType, SimpleObject};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+use super::error::{ApiError, ApiResult};
+use crate::db::Listed;
+use crate::domain::query::Page;
+
+/// Page-size bounds, set once on the schema.
+#[derive(Debug, Clone, Copy)]
+pub struct PageLimits {
+    /// Rows in a page when neither `first` nor `last` is given.
+    pub default_size: u32,
+    /// Most rows one page may hold; asking for more is an error, never a silent cut.
+    pub max_size: u32,
+}
+
+impl Default for PageLimits {
+    fn default() -> Self {
+        Self { default_size: 50, max_size: 500 }
+    }
+}
+
+/// Fields every connection has beside `edges`, `nodes` and `pageInfo`.
+#[derive(SimpleObject)]
+pub struct Totals {
+    /// Number of items in the whole list (all pages) after the filter.
+    pub total_count: u32,
+}
+
+/// A connection of `N` with opaque string cursors and a total count.
+pub type Conn<N> = Connection<String, N, Totals, EmptyFields>;
+
+const CURSOR_PREFIX: &str = "offset:";
+
+/// The opaque cursor of the row at `offset`.
+pub fn cursor(offset: u32) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{CURSOR_PREFIX}{offset}"))
+}
+
+fn decode_cursor(cursor: &str) -> Result<u32, ApiError> {
+    let invalid = || ApiError::InvalidCursor(cursor.chars().take(64).collect());
+    let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;
+    let text = String::from_utf8(bytes).map_err(|_| invalid())?;
+    text.strip_prefix(CURSOR_PREFIX).and_then(|n| n.parse().ok()).ok_or_else(invalid)
+}
+
+fn size(name: &str, value: Option<i32>, limits: PageLimits) -> Result<Option<u32>, ApiError> {
+    match value {
+        None => Ok(None),
+        Some(n) if n < 0 => Err(ApiError::BadUserInput(format!("`{name}` must be zero or more; it was {n}"))),
+        Some(n) if n as u32 > limits.max_size => {
+            Err(ApiError::PageSizeLimit { asked: i64::from(n), max: limits.max_size })
+        }
+        Some(n) => Ok(Some(n as u32)),
+    }
+}
+
+/// Checks Relay arguments and turns them into a [`Page`]. With neither `first` nor `last`,
+/// the page holds the default number of rows from the start (or from `after`).
+pub fn page(
+    ctx: &Context<'_>,
+    first: Option<i32>,
+    after: Option<String>,
+    last: Option<i32>,
+    before: Option<String>,
+) -> ApiResult<Page> {
+    let limits = ctx.data_opt::<PageLimits>().copied().unwrap_or_default();
+    let mut page = Page {
+        first: size("first", first, limits)?,
+        after: after.as_deref().map(decode_cursor).transpose()?,
+        last: size("last", last, limits)?,
+        before: before.as_deref().map(decode_cursor).transpose()?,
+    };
+    if page.first.is_none() && page.last.is_none() {
+        page.first = Some(limits.default_size);
+    }
+    Ok(page)
+}
+
+/// Builds a connection from one parent's rows, wrapping each row as a node.
+pub fn connection<T, N: OutputType>(page: &Page, listed: Listed<T>, wrap: impl Fn(T) -> N) -> Conn<N> {
+    let window = page.window(listed.total);
+    let mut connection = Connection::with_additional_fields(
+        window.has_previous(),
+        window.has_next(),
+        Totals { total_count: listed.total },
+    );
+    connection
+        .edges
+        .extend(listed.rows.into_iter().map(|(offset, row)| Edge::new(cursor(offset), wrap(row))));
+    connection
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_reject_foreign_text() {
+        assert_eq!(decode_cursor(&cursor(41)).ok(), Some(41));
+        assert!(decode_cursor("not a cursor").is_err());
+        assert!(decode_cursor(&URL_SAFE_NO_PAD.encode("offset:-1")).is_err());
+        assert!(decode_cursor(&URL_SAFE_NO_PAD.encode("id:3")).is_err());
+    }
+}

@@ -1,0 +1,255 @@
+//! `Plan`: the plan's own record, what it declares beside what the sources confirm, and the
+//! way into its provinces, cities, indicators and targets.
+
+use async_graphql::{Context, ID, Object, SimpleObject};
+
+use super::city::{CityFilter, CityNode, CityOrder};
+use super::enums::{Evidence, Membership};
+use super::indicator::{IndicatorFilter, IndicatorNode, IndicatorOrder};
+use super::lists;
+use super::node::global_id;
+use super::paging::Conn;
+use super::province::{ProvinceFilter, ProvinceNode, ProvinceOrder};
+use super::target::{TargetFilter, TargetNode, TargetOrder};
+use super::{ApiResult, loaders};
+use crate::domain::Plan;
+
+/// The National Plan for the Adjustment and Transformation of Old Industrial Bases
+/// (全国老工业基地调整改造规划（2013—2022年）). There is one.
+pub struct PlanNode;
+
+/// A span of years.
+#[derive(SimpleObject)]
+pub struct Period {
+    /// First year, inclusive.
+    pub start_year: i32,
+    /// Last year, inclusive.
+    pub end_year: i32,
+}
+
+/// A dated step in the plan's history.
+#[derive(SimpleObject)]
+pub struct Milestone {
+    /// Year of the step.
+    pub year: i32,
+    /// ISO date (YYYY-MM-DD) when the exact day is known.
+    pub date: Option<String>,
+    /// Short title.
+    pub title: String,
+    /// What happened, and what is not verified about it.
+    pub description: String,
+    /// Verified against the plan, or only reported.
+    pub evidence: Evidence,
+    /// Address of the source.
+    pub source_url: String,
+}
+
+/// A strategic industry the plan's announcement names.
+#[derive(SimpleObject)]
+pub struct StrategicIndustry {
+    /// Name as the English announcement gives it.
+    pub name_en: String,
+    /// Address of the announcement.
+    pub source_url: String,
+}
+
+async fn record<'a>(ctx: &Context<'a>) -> ApiResult<&'a Plan> {
+    loaders(ctx)?.plan().await
+}
+
+#[Object(name = "Plan")]
+impl PlanNode {
+    /// Global ID (Relay Object Identification); pass it to `node(id:)`.
+    pub async fn id(&self) -> ID {
+        global_id("Plan", "2013")
+    }
+
+    /// English title.
+    async fn title_en(&self, ctx: &Context<'_>) -> ApiResult<String> {
+        Ok(record(ctx).await?.title_en.clone())
+    }
+
+    /// Chinese title, as in the gazette.
+    async fn title_zh(&self, ctx: &Context<'_>) -> ApiResult<String> {
+        Ok(record(ctx).await?.title_zh.clone())
+    }
+
+    /// NDRC document number: 发改东北〔2013〕543号.
+    async fn document_number(&self, ctx: &Context<'_>) -> ApiResult<String> {
+        Ok(record(ctx).await?.document_number.clone())
+    }
+
+    /// State Council approval: 国函〔2013〕46号.
+    async fn approval_number(&self, ctx: &Context<'_>) -> ApiResult<String> {
+        Ok(record(ctx).await?.approval_number.clone())
+    }
+
+    /// Date of issue (ISO, YYYY-MM-DD).
+    async fn issued_on(&self, ctx: &Context<'_>) -> ApiResult<String> {
+        Ok(record(ctx).await?.issued_on.clone())
+    }
+
+    /// Date the NDRC announced the plan (ISO, YYYY-MM-DD).
+    async fn announced_on(&self, ctx: &Context<'_>) -> ApiResult<String> {
+        Ok(record(ctx).await?.announced_on.clone())
+    }
+
+    /// The period in the plan's official title: 2013–2022.
+    async fn official_period(&self, ctx: &Context<'_>) -> ApiResult<Period> {
+        let p = record(ctx).await?;
+        Ok(Period { start_year: p.official_start_year, end_year: p.official_end_year })
+    }
+
+    /// The period the English announcement reported: 2013–2020 (it differs from the title).
+    async fn reported_period(&self, ctx: &Context<'_>) -> ApiResult<Period> {
+        let p = record(ctx).await?;
+        Ok(Period { start_year: p.reported_start_year, end_year: p.reported_end_year })
+    }
+
+    /// Plan entries the plan declares: 120 (95 prefecture-level cities and 25 districts).
+    async fn declared_city_count(&self, ctx: &Context<'_>) -> ApiResult<i32> {
+        Ok(record(ctx).await?.declared_cities)
+    }
+
+    /// Prefecture-level cities the plan declares: 95.
+    async fn declared_prefecture_level_count(&self, ctx: &Context<'_>) -> ApiResult<i32> {
+        Ok(record(ctx).await?.declared_prefecture_level)
+    }
+
+    /// Districts of municipalities, sub-provincial cities and capitals the plan declares: 25.
+    async fn declared_district_count(&self, ctx: &Context<'_>) -> ApiResult<i32> {
+        Ok(record(ctx).await?.declared_districts)
+    }
+
+    /// Provincial-level divisions the plan declares: 27 (which 27 is not known).
+    async fn declared_province_count(&self, ctx: &Context<'_>) -> ApiResult<i32> {
+        Ok(record(ctx).await?.declared_provinces)
+    }
+
+    /// Entries confirmed by a source that names them (18 in the seed).
+    async fn confirmed_city_count(&self, ctx: &Context<'_>) -> ApiResult<i64> {
+        Ok(loaders(ctx)?.membership_counts().await?.confirmed)
+    }
+
+    /// Entries with indirect evidence only (37 in the seed): leads, not facts.
+    async fn candidate_city_count(&self, ctx: &Context<'_>) -> ApiResult<i64> {
+        Ok(loaders(ctx)?.membership_counts().await?.candidate)
+    }
+
+    /// Declared entries that are neither confirmed nor candidates: nothing is known of them.
+    async fn unknown_city_count(&self, ctx: &Context<'_>) -> ApiResult<i64> {
+        let declared = i64::from(record(ctx).await?.declared_cities);
+        let counts = loaders(ctx)?.membership_counts().await?;
+        Ok((declared - counts.confirmed - counts.candidate).max(0))
+    }
+
+    /// Cities of the November 2011 blueprint the announcement mentions: 62, as reported and
+    /// not verified anywhere.
+    async fn reported_blueprint_2011_city_count(&self, ctx: &Context<'_>) -> ApiResult<i32> {
+        Ok(record(ctx).await?.blueprint_2011_cities)
+    }
+
+    /// What the sources disagree on or leave open.
+    async fn notes(&self, ctx: &Context<'_>) -> ApiResult<String> {
+        Ok(record(ctx).await?.notes.clone())
+    }
+
+    /// Address of the gazette copy of the plan.
+    async fn source_url(&self, ctx: &Context<'_>) -> ApiResult<String> {
+        Ok(record(ctx).await?.source_url.clone())
+    }
+
+    /// The plan's history: 2003 northeast strategy, 2010 extension (as reported), 2013 plan,
+    /// 2017 targets, 2022 end.
+    async fn milestones(&self, ctx: &Context<'_>) -> ApiResult<Vec<Milestone>> {
+        let rows = loaders(ctx)?.milestones().await?;
+        Ok(rows
+            .into_iter()
+            .map(|m| Milestone {
+                year: m.year,
+                date: m.date,
+                title: m.title,
+                description: m.description,
+                evidence: m.evidence.into(),
+                source_url: m.source_url,
+            })
+            .collect())
+    }
+
+    /// The new strategic industries the announcement wants plan cities to develop.
+    async fn strategic_industries(&self, ctx: &Context<'_>) -> ApiResult<Vec<StrategicIndustry>> {
+        let rows = loaders(ctx)?.strategic_industries().await?;
+        Ok(rows
+            .into_iter()
+            .map(|i| StrategicIndustry { name_en: i.name_en, source_url: i.source_url })
+            .collect())
+    }
+
+    /// All 31 provincial-level divisions (which 27 the plan covers is not known).
+    async fn provinces(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only provinces matching this filter.")] filter: Option<ProvinceFilter>,
+        #[graphql(desc = "Sort keys, most significant first; ties end in code order.")] order_by: Option<
+            Vec<ProvinceOrder>,
+        >,
+        #[graphql(desc = "Page forwards: at most this many.")] first: Option<i32>,
+        #[graphql(desc = "Page forwards: start after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Page backwards: at most this many.")] last: Option<i32>,
+        #[graphql(desc = "Page backwards: end before this cursor.")] before: Option<String>,
+    ) -> ApiResult<Conn<ProvinceNode>> {
+        lists::provinces(ctx, filter, order_by, (first, after, last, before)).await
+    }
+
+    /// The plan's entries: confirmed ones unless `membership` says otherwise.
+    async fn cities(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            default_with = "vec![Membership::Confirmed]",
+            desc = "Which entries to list: confirmed ones by default; add `CANDIDATE` for leads with indirect evidence only."
+        )]
+        membership: Vec<Membership>,
+        #[graphql(desc = "Only entries matching this filter.")] filter: Option<CityFilter>,
+        #[graphql(desc = "Sort keys, most significant first; ties end in admin-code order.")]
+        order_by: Option<Vec<CityOrder>>,
+        #[graphql(desc = "Page forwards: at most this many.")] first: Option<i32>,
+        #[graphql(desc = "Page forwards: start after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Page backwards: at most this many.")] last: Option<i32>,
+        #[graphql(desc = "Page backwards: end before this cursor.")] before: Option<String>,
+    ) -> ApiResult<Conn<CityNode>> {
+        lists::cities(ctx, membership, filter, order_by, (first, after, last, before)).await
+    }
+
+    /// The indicators observations are recorded against.
+    async fn indicators(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only indicators matching this filter.")] filter: Option<IndicatorFilter>,
+        #[graphql(desc = "Sort keys, most significant first; ties end in code order.")] order_by: Option<
+            Vec<IndicatorOrder>,
+        >,
+        #[graphql(desc = "Page forwards: at most this many.")] first: Option<i32>,
+        #[graphql(desc = "Page forwards: start after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Page backwards: at most this many.")] last: Option<i32>,
+        #[graphql(desc = "Page backwards: end before this cursor.")] before: Option<String>,
+    ) -> ApiResult<Conn<IndicatorNode>> {
+        lists::indicators(ctx, filter, order_by, (first, after, last, before)).await
+    }
+
+    /// The plan's 2017 targets.
+    async fn targets(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only targets matching this filter.")] filter: Option<TargetFilter>,
+        #[graphql(desc = "Sort keys, most significant first; ties end in code order.")] order_by: Option<
+            Vec<TargetOrder>,
+        >,
+        #[graphql(desc = "Page forwards: at most this many.")] first: Option<i32>,
+        #[graphql(desc = "Page forwards: start after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Page backwards: at most this many.")] last: Option<i32>,
+        #[graphql(desc = "Page backwards: end before this cursor.")] before: Option<String>,
+    ) -> ApiResult<Conn<TargetNode>> {
+        lists::targets(ctx, filter, order_by, (first, after, last, before)).await
+    }
+}

@@ -1,0 +1,204 @@
+//! `Province`: a provincial-level division, with its plan cities and observations.
+
+use async_graphql::{Context, Enum, ID, InputObject, Object};
+
+use super::city::{CityFilter, CityNode, CityOrder, city_query};
+use super::enums::{Membership, ProvinceKind, Region};
+use super::filter::{SortDirection, StringFilter, combine, enum_filter};
+use super::loaders::{PageKey, QueryKey};
+use super::node::global_id;
+use super::observation::{ObservationFilter, ObservationNode, ObservationOrder, observation_query};
+use super::paging::{Conn, connection, page};
+use super::plan::PlanNode;
+use super::{ApiResult, db_error, loaders};
+use crate::domain::Province;
+use crate::domain::query::{Filter, ListQuery, SortKey};
+
+/// A provincial-level division of mainland China (all 31 are listed; the plan covers 27, and
+/// which 4 it leaves out is not known).
+pub struct ProvinceNode(pub Province);
+
+#[Object(name = "Province")]
+impl ProvinceNode {
+    /// Global ID (Relay Object Identification); pass it to `node(id:)`.
+    pub async fn id(&self) -> ID {
+        global_id("Province", &self.0.code)
+    }
+
+    /// 6-digit GB/T 2260 division code, e.g. `340000`.
+    async fn code(&self) -> &str {
+        &self.0.code
+    }
+
+    /// English name, e.g. `Anhui`.
+    async fn name_en(&self) -> &str {
+        &self.0.name_en
+    }
+
+    /// Chinese name, e.g. `安徽省`.
+    async fn name_zh(&self) -> &str {
+        &self.0.name_zh
+    }
+
+    /// ISO 3166-2 code, e.g. `CN-AH`.
+    async fn iso_code(&self) -> &str {
+        &self.0.iso_code
+    }
+
+    /// Province, municipality or autonomous region.
+    async fn kind(&self) -> ProvinceKind {
+        self.0.kind.into()
+    }
+
+    /// Statistical region.
+    async fn region(&self) -> Region {
+        self.0.region.into()
+    }
+
+    /// The plan this province is listed under.
+    async fn plan(&self) -> PlanNode {
+        PlanNode
+    }
+
+    /// The province's plan entries. Confirmed entries only unless `membership` says otherwise.
+    async fn cities(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            default_with = "vec![Membership::Confirmed]",
+            desc = "Which entries to list: confirmed ones by default; add `CANDIDATE` for leads with indirect evidence only."
+        )]
+        membership: Vec<Membership>,
+        #[graphql(desc = "Only entries matching this filter.")] filter: Option<CityFilter>,
+        #[graphql(desc = "Sort keys, most significant first; ties end in admin-code order.")]
+        order_by: Option<Vec<CityOrder>>,
+        #[graphql(
+            desc = "Page forwards: at most this many entries (default page size if neither `first` nor `last`)."
+        )]
+        first: Option<i32>,
+        #[graphql(desc = "Page forwards: start after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Page backwards: at most this many entries, the last ones before `before`.")]
+        last: Option<i32>,
+        #[graphql(desc = "Page backwards: end before this cursor.")] before: Option<String>,
+    ) -> ApiResult<Conn<CityNode>> {
+        let page = page(ctx, first, after, last, before)?;
+        let query = city_query(&membership, filter, order_by, page);
+        let key = PageKey { parent: self.0.code.clone(), query: QueryKey::new(query) };
+        let listed = loaders(ctx)?.province_cities.load_one(key).await.map_err(db_error)?;
+        Ok(connection(&page, listed.unwrap_or_default(), CityNode))
+    }
+
+    /// Observations recorded for the province as a whole (not for its cities).
+    async fn observations(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only observations matching this filter.")] filter: Option<ObservationFilter>,
+        #[graphql(desc = "Sort keys, most significant first; ties end in id order.")] order_by: Option<
+            Vec<ObservationOrder>,
+        >,
+        #[graphql(desc = "Page forwards: at most this many.")] first: Option<i32>,
+        #[graphql(desc = "Page forwards: start after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Page backwards: at most this many.")] last: Option<i32>,
+        #[graphql(desc = "Page backwards: end before this cursor.")] before: Option<String>,
+    ) -> ApiResult<Conn<ObservationNode>> {
+        let page = page(ctx, first, after, last, before)?;
+        let query = observation_query(filter, order_by, page);
+        let key = PageKey { parent: self.0.code.clone(), query: QueryKey::new(query) };
+        let listed = loaders(ctx)?.province_observations.load_one(key).await.map_err(db_error)?;
+        Ok(connection(&page, listed.unwrap_or_default(), ObservationNode))
+    }
+}
+
+enum_filter!(
+    /// Conditions on a province's kind.
+    ProvinceKindFilter,
+    ProvinceKind
+);
+enum_filter!(
+    /// Conditions on a province's region.
+    RegionFilter,
+    Region
+);
+
+/// Which provinces to list. Every condition given must hold.
+#[derive(InputObject, Default, Clone, Debug)]
+pub struct ProvinceFilter {
+    /// All of these filters hold.
+    pub and: Option<Vec<ProvinceFilter>>,
+    /// At least one of these filters holds.
+    pub or: Option<Vec<ProvinceFilter>>,
+    /// This filter does not hold.
+    pub not: Option<Box<ProvinceFilter>>,
+    /// The 6-digit division code.
+    pub code: Option<StringFilter>,
+    /// The ISO 3166-2 code (`CN-AH`).
+    pub iso_code: Option<StringFilter>,
+    /// Either name, English or Chinese (e.g. `{containsIgnoreCase: "an"}` or `{contains: "安"}`).
+    pub name: Option<StringFilter>,
+    /// The English name.
+    pub name_en: Option<StringFilter>,
+    /// The Chinese name.
+    pub name_zh: Option<StringFilter>,
+    /// The kind of division.
+    pub kind: Option<ProvinceKindFilter>,
+    /// The statistical region.
+    pub region: Option<RegionFilter>,
+}
+
+impl ProvinceFilter {
+    /// The filter as a condition tree.
+    pub fn to_filter(&self) -> Filter {
+        let mut fields = Vec::new();
+        fields.extend(self.code.as_ref().map(|f| f.on("code")));
+        fields.extend(self.iso_code.as_ref().map(|f| f.on("iso_code")));
+        fields.extend(self.name.as_ref().map(|f| Filter::Any(vec![f.on("name_en"), f.on("name_zh")])));
+        fields.extend(self.name_en.as_ref().map(|f| f.on("name_en")));
+        fields.extend(self.name_zh.as_ref().map(|f| f.on("name_zh")));
+        fields.extend(self.kind.as_ref().map(|f| f.on("kind")));
+        fields.extend(self.region.as_ref().map(|f| f.on("region")));
+        let list =
+            |v: &Option<Vec<ProvinceFilter>>| v.as_ref().map(|v| v.iter().map(Self::to_filter).collect());
+        combine(fields, list(&self.and), list(&self.or), self.not.as_ref().map(|f| f.to_filter()))
+    }
+}
+
+/// A field provinces can be sorted by.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum ProvinceOrderField {
+    /// Division code.
+    Code,
+    /// English name.
+    NameEn,
+    /// Chinese name (by code point).
+    NameZh,
+    /// Statistical region.
+    Region,
+}
+
+/// One sort key for provinces.
+#[derive(InputObject, Copy, Clone, Debug)]
+pub struct ProvinceOrder {
+    /// The field to sort by.
+    pub field: ProvinceOrderField,
+    /// Ascending (default) or descending.
+    #[graphql(default)]
+    pub direction: SortDirection,
+}
+
+/// A province list request as a domain query.
+pub fn province_query(
+    filter: Option<ProvinceFilter>,
+    order_by: Option<Vec<ProvinceOrder>>,
+    page: crate::domain::query::Page,
+) -> ListQuery {
+    let order = order_by.unwrap_or_default().into_iter().map(|o| SortKey {
+        column: match o.field {
+            ProvinceOrderField::Code => "code",
+            ProvinceOrderField::NameEn => "name_en",
+            ProvinceOrderField::NameZh => "name_zh",
+            ProvinceOrderField::Region => "region",
+        },
+        descending: o.direction == SortDirection::Desc,
+    });
+    ListQuery { filter: filter.map(|f| f.to_filter()), order: order.collect(), page }
+}

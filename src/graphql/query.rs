@@ -1,0 +1,198 @@
+//! `Query`: the roots. Each resolver checks its arguments and hands off to a list or loader.
+
+use async_graphql::{Context, ID, Object};
+
+use super::city::{CityFilter, CityNode, CityOrder};
+use super::enums::Membership;
+use super::indicator::{IndicatorFilter, IndicatorNode, IndicatorOrder};
+use super::lists;
+use super::node::{Node, fetch};
+use super::observation::{ObservationFilter, ObservationNode, ObservationOrder};
+use super::paging::Conn;
+use super::plan::PlanNode;
+use super::province::{ProvinceFilter, ProvinceNode, ProvinceOrder};
+use super::target::{TargetFilter, TargetNode, TargetOrder};
+use super::{ApiError, ApiResult, db_error, loaders};
+use crate::db::reference;
+
+/// Most IDs `nodes(ids:)` takes at once.
+const MAX_NODES: usize = 100;
+
+/// The entry points of the graph.
+pub struct QueryRoot;
+
+#[Object(name = "Query")]
+impl QueryRoot {
+    /// The plan itself: its record, declared and confirmed coverage, milestones, and the way
+    /// into everything else.
+    async fn plan(&self) -> PlanNode {
+        PlanNode
+    }
+
+    /// All 31 provincial-level divisions (which 27 the plan covers is not known).
+    async fn provinces(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only provinces matching this filter.")] filter: Option<ProvinceFilter>,
+        #[graphql(desc = "Sort keys, most significant first; ties end in code order.")] order_by: Option<
+            Vec<ProvinceOrder>,
+        >,
+        #[graphql(
+            desc = "Page forwards: at most this many (default page size if neither `first` nor `last`)."
+        )]
+        first: Option<i32>,
+        #[graphql(desc = "Page forwards: start after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Page backwards: at most this many, the last ones before `before`.")] last: Option<
+            i32,
+        >,
+        #[graphql(desc = "Page backwards: end before this cursor.")] before: Option<String>,
+    ) -> ApiResult<Conn<ProvinceNode>> {
+        lists::provinces(ctx, filter, order_by, (first, after, last, before)).await
+    }
+
+    /// The province a person means: its 6-digit code (`340000`), ISO code (`CN-AH`), English
+    /// (`anhui`) or Chinese name (`安徽省` or `安徽`), matched without regard to Latin case.
+    /// Null when nothing matches.
+    async fn province(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Code, ISO code, English or Chinese name.")] code: String,
+    ) -> ApiResult<Option<ProvinceNode>> {
+        let l = loaders(ctx)?;
+        let found = l.db.read(&l.counter, move |c| reference::find_province(c, code.trim())).await;
+        Ok(found.map_err(db_error)?.map(ProvinceNode))
+    }
+
+    /// The plan's entries: confirmed ones unless `membership` says otherwise.
+    async fn cities(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            default_with = "vec![Membership::Confirmed]",
+            desc = "Which entries to list: confirmed ones by default; add `CANDIDATE` for leads with indirect evidence only."
+        )]
+        membership: Vec<Membership>,
+        #[graphql(desc = "Only entries matching this filter.")] filter: Option<CityFilter>,
+        #[graphql(desc = "Sort keys, most significant first; ties end in admin-code order.")]
+        order_by: Option<Vec<CityOrder>>,
+        #[graphql(
+            desc = "Page forwards: at most this many (default page size if neither `first` nor `last`)."
+        )]
+        first: Option<i32>,
+        #[graphql(desc = "Page forwards: start after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Page backwards: at most this many, the last ones before `before`.")] last: Option<
+            i32,
+        >,
+        #[graphql(desc = "Page backwards: end before this cursor.")] before: Option<String>,
+    ) -> ApiResult<Conn<CityNode>> {
+        lists::cities(ctx, membership, filter, order_by, (first, after, last, before)).await
+    }
+
+    /// The entry a person means: its admin code (`340300`), English (`bengbu`) or Chinese name
+    /// (`蚌埠市` or `蚌埠`), confirmed or candidate. Null when nothing matches.
+    async fn city(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Admin code, English or Chinese name.")] code: String,
+    ) -> ApiResult<Option<CityNode>> {
+        let l = loaders(ctx)?;
+        let found = l.db.read(&l.counter, move |c| reference::find_city(c, code.trim())).await;
+        Ok(found.map_err(db_error)?.map(CityNode))
+    }
+
+    /// The indicators observations are recorded against.
+    async fn indicators(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only indicators matching this filter.")] filter: Option<IndicatorFilter>,
+        #[graphql(desc = "Sort keys, most significant first; ties end in code order.")] order_by: Option<
+            Vec<IndicatorOrder>,
+        >,
+        #[graphql(desc = "Page forwards: at most this many.")] first: Option<i32>,
+        #[graphql(desc = "Page forwards: start after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Page backwards: at most this many.")] last: Option<i32>,
+        #[graphql(desc = "Page backwards: end before this cursor.")] before: Option<String>,
+    ) -> ApiResult<Conn<IndicatorNode>> {
+        lists::indicators(ctx, filter, order_by, (first, after, last, before)).await
+    }
+
+    /// One indicator by its code (e.g. `services_share_gdp`); null when unknown.
+    async fn indicator(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Indicator code.")] code: String,
+    ) -> ApiResult<Option<IndicatorNode>> {
+        let found = loaders(ctx)?.indicator.load_one(code).await.map_err(db_error)?;
+        Ok(found.map(IndicatorNode))
+    }
+
+    /// The plan's 2017 targets.
+    async fn targets(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only targets matching this filter.")] filter: Option<TargetFilter>,
+        #[graphql(desc = "Sort keys, most significant first; ties end in code order.")] order_by: Option<
+            Vec<TargetOrder>,
+        >,
+        #[graphql(desc = "Page forwards: at most this many.")] first: Option<i32>,
+        #[graphql(desc = "Page forwards: start after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Page backwards: at most this many.")] last: Option<i32>,
+        #[graphql(desc = "Page backwards: end before this cursor.")] before: Option<String>,
+    ) -> ApiResult<Conn<TargetNode>> {
+        lists::targets(ctx, filter, order_by, (first, after, last, before)).await
+    }
+
+    /// One target by its code (e.g. `services_share_2017`); null when unknown.
+    async fn target(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Target code.")] code: String,
+    ) -> ApiResult<Option<TargetNode>> {
+        let found = loaders(ctx)?.target.load_one(code).await.map_err(db_error)?;
+        Ok(found.map(TargetNode))
+    }
+
+    /// Every observation, of every subject and indicator.
+    async fn observations(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only observations matching this filter.")] filter: Option<ObservationFilter>,
+        #[graphql(desc = "Sort keys, most significant first; ties end in id order.")] order_by: Option<
+            Vec<ObservationOrder>,
+        >,
+        #[graphql(desc = "Page forwards: at most this many.")] first: Option<i32>,
+        #[graphql(desc = "Page forwards: start after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Page backwards: at most this many.")] last: Option<i32>,
+        #[graphql(desc = "Page backwards: end before this cursor.")] before: Option<String>,
+    ) -> ApiResult<Conn<ObservationNode>> {
+        lists::observations(ctx, filter, order_by, (first, after, last, before)).await
+    }
+
+    /// Any object by its global ID; null if it no longer exists.
+    async fn node(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "A global ID from an `id` field.")] id: ID,
+    ) -> ApiResult<Option<Node>> {
+        fetch(ctx, &id).await
+    }
+
+    /// Several objects by global ID, in the order asked (at most 100); null where one no
+    /// longer exists.
+    async fn nodes(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Global IDs from `id` fields.")] ids: Vec<ID>,
+    ) -> ApiResult<Vec<Option<Node>>> {
+        if ids.len() > MAX_NODES {
+            return Err(ApiError::BadUserInput(format!(
+                "`nodes` takes at most {MAX_NODES} ids; {} were given",
+                ids.len()
+            ))
+            .into());
+        }
+        // Concurrently, so the loads land in the same DataLoader batches.
+        let found = futures_util::future::join_all(ids.iter().map(|id| fetch(ctx, id))).await;
+        found.into_iter().collect()
+    }
+}

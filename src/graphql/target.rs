@@ -1,0 +1,183 @@
+//! `Target`: one of the plan's 2017 targets, as the announcement reports it.
+
+use async_graphql::{Context, Enum, ID, InputObject, Object};
+
+use super::enums::{Direction, TargetKind};
+use super::filter::{IntFilter, SortDirection, StringFilter, combine, enum_filter};
+use super::indicator::{DirectionFilter, IndicatorNode};
+use super::node::global_id;
+use super::plan::PlanNode;
+use super::{ApiError, ApiResult, db_error, loaders};
+use crate::domain::Target;
+use crate::domain::query::{Filter, ListQuery, Page, SortKey};
+
+/// A target of the plan for the plan area as a whole, as reported by the announcement of
+/// 2013-04-02 (the plan's own indicator table was not found: read `caveats`).
+pub struct TargetNode(pub Target);
+
+#[Object(name = "Target")]
+impl TargetNode {
+    /// Global ID (Relay Object Identification); pass it to `node(id:)`.
+    pub async fn id(&self) -> ID {
+        global_id("Target", &self.0.code)
+    }
+
+    /// Stable code, e.g. `services_share_2017`.
+    async fn code(&self) -> &str {
+        &self.0.code
+    }
+
+    /// The target as the announcement words it, in English (no Chinese wording was found).
+    async fn name_en(&self) -> &str {
+        &self.0.name_en
+    }
+
+    /// Unit of `targetValue` (for CHANGE_FROM_BASELINE targets, of the stated percent change).
+    async fn unit(&self) -> &str {
+        &self.0.unit
+    }
+
+    /// Level, change from baseline, or cumulative total.
+    async fn kind(&self) -> TargetKind {
+        self.0.kind.into()
+    }
+
+    /// Which way is better.
+    async fn direction(&self) -> Direction {
+        self.0.direction.into()
+    }
+
+    /// The year progress is measured from (2012 for all six; assumed where the source is silent).
+    async fn baseline_year(&self) -> i32 {
+        self.0.baseline_year
+    }
+
+    /// A baseline value stated with the target, in the indicator's unit; null when the
+    /// baseline must come from observations.
+    async fn baseline_value(&self) -> Option<f64> {
+        self.0.baseline_value
+    }
+
+    /// The year the target falls due.
+    async fn target_year(&self) -> i32 {
+        self.0.target_year
+    }
+
+    /// LEVEL: the level to reach; CUMULATIVE: the total of annual flows to reach; in the
+    /// indicator's unit. Null for CHANGE_FROM_BASELINE targets.
+    async fn target_value(&self) -> Option<f64> {
+        self.0.target_value
+    }
+
+    /// CHANGE_FROM_BASELINE: the relative change to reach as a fraction (−0.32 is a 32 % cut).
+    /// Null for other kinds.
+    async fn target_change(&self) -> Option<f64> {
+        self.0.target_change
+    }
+
+    /// `plan`: the target is set for the plan area as a whole, not for each city.
+    async fn scope(&self) -> &str {
+        &self.0.scope
+    }
+
+    /// What the source leaves open (denominators, definitions, baseline year), not guessed away.
+    async fn caveats(&self) -> &str {
+        &self.0.caveats
+    }
+
+    /// Address of the source of the target's numbers.
+    async fn source_url(&self) -> &str {
+        &self.0.source_url
+    }
+
+    /// The indicator the target is set on.
+    async fn indicator(&self, ctx: &Context<'_>) -> ApiResult<IndicatorNode> {
+        let code = self.0.indicator_code.clone();
+        let indicator = loaders(ctx)?.indicator.load_one(code).await.map_err(db_error)?;
+        indicator.map(IndicatorNode).ok_or_else(|| ApiError::Internal.into())
+    }
+
+    /// The plan that sets the target.
+    async fn plan(&self) -> PlanNode {
+        PlanNode
+    }
+}
+
+enum_filter!(
+    /// Conditions on a target's kind.
+    TargetKindFilter,
+    TargetKind
+);
+
+/// Which targets to list. Every condition given must hold.
+#[derive(InputObject, Default, Clone, Debug)]
+pub struct TargetFilter {
+    /// All of these filters hold.
+    pub and: Option<Vec<TargetFilter>>,
+    /// At least one of these filters holds.
+    pub or: Option<Vec<TargetFilter>>,
+    /// This filter does not hold.
+    pub not: Option<Box<TargetFilter>>,
+    /// The code.
+    pub code: Option<StringFilter>,
+    /// The indicator's code.
+    pub indicator_code: Option<StringFilter>,
+    /// The kind.
+    pub kind: Option<TargetKindFilter>,
+    /// Which way is better.
+    pub direction: Option<DirectionFilter>,
+    /// The year the target falls due.
+    pub target_year: Option<IntFilter>,
+}
+
+impl TargetFilter {
+    /// The filter as a condition tree.
+    pub fn to_filter(&self) -> Filter {
+        let mut fields = Vec::new();
+        fields.extend(self.code.as_ref().map(|f| f.on("code")));
+        fields.extend(self.indicator_code.as_ref().map(|f| f.on("indicator_code")));
+        fields.extend(self.kind.as_ref().map(|f| f.on("kind")));
+        fields.extend(self.direction.as_ref().map(|f| f.on("direction")));
+        fields.extend(self.target_year.as_ref().map(|f| f.on("target_year")));
+        let list = |v: &Option<Vec<Self>>| v.as_ref().map(|v| v.iter().map(Self::to_filter).collect());
+        combine(fields, list(&self.and), list(&self.or), self.not.as_ref().map(|f| f.to_filter()))
+    }
+}
+
+/// A field targets can be sorted by.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum TargetOrderField {
+    /// Code.
+    Code,
+    /// Indicator code.
+    IndicatorCode,
+    /// Target year.
+    TargetYear,
+}
+
+/// One sort key for targets.
+#[derive(InputObject, Copy, Clone, Debug)]
+pub struct TargetOrder {
+    /// The field to sort by.
+    pub field: TargetOrderField,
+    /// Ascending (default) or descending.
+    #[graphql(default)]
+    pub direction: SortDirection,
+}
+
+/// A target list request as a domain query.
+pub fn target_query(
+    filter: Option<TargetFilter>,
+    order_by: Option<Vec<TargetOrder>>,
+    page: Page,
+) -> ListQuery {
+    let order = order_by.unwrap_or_default().into_iter().map(|o| SortKey {
+        column: match o.field {
+            TargetOrderField::Code => "code",
+            TargetOrderField::IndicatorCode => "indicator_code",
+            TargetOrderField::TargetYear => "target_year",
+        },
+        descending: o.direction == SortDirection::Desc,
+    });
+    ListQuery { filter: filter.map(|f| f.to_filter()), order: order.collect(), page }
+}
