@@ -19,6 +19,7 @@ mod province;
 mod query;
 mod target;
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use async_graphql::{EmptyMutation, EmptySubscription, SDLExportOptions, Schema, Value};
@@ -28,7 +29,7 @@ pub use paging::PageLimits;
 pub use query::QueryRoot;
 
 use crate::db::Db;
-use loaders::Loaders;
+use loaders::{Batches, Loaders, WithBatches};
 
 /// The schema type served.
 pub type AppSchema = Schema<QueryRoot, EmptyMutation, EmptySubscription>;
@@ -79,9 +80,10 @@ pub async fn execute(schema: &AppSchema, request: async_graphql::Request) -> asy
     let Some(db) = schema.data::<Db>().cloned() else {
         return schema.execute(request).await;
     };
-    let loaders = Loaders::new(db);
+    let batches = Arc::new(Batches::default());
+    let loaders = Loaders::new(db, batches.clone());
     let counter = loaders.counter.clone();
-    let mut response = schema.execute(request.data(loaders)).await;
+    let mut response = WithBatches::new(schema.execute(request.data(loaders)), batches).await;
     let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
     response.extensions.insert("sqlStatements".into(), Value::from(counter.get()));
     response.extensions.insert("elapsedMs".into(), Value::from((elapsed_ms * 1000.0).round() / 1000.0));

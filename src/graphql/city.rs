@@ -16,8 +16,12 @@ use crate::domain::query::{Filter, ListQuery, Page, SortKey};
 /// A plan entry: one of the 95 prefecture-level cities, or the one district (市辖区) the plan
 /// names in each of 25 municipalities, sub-provincial cities and capitals. Only 18 of the 120
 /// are confirmed by a source; `membership` says which kind of evidence each entry has.
+#[derive(Clone)]
 pub struct CityNode(pub City);
 
+/// A plan entry: one of the 95 prefecture-level cities, or the one district (市辖区) the plan
+/// names in each of 25 municipalities, sub-provincial cities and capitals. Only 18 of the 120
+/// are confirmed by a source; `membership` says which kind of evidence each entry has.
 #[Object(name = "City")]
 impl CityNode {
     /// Global ID (Relay Object Identification); pass it to `node(id:)`.

@@ -14,8 +14,10 @@ use crate::domain::Indicator;
 use crate::domain::query::{Filter, ListQuery, Page, SortKey};
 
 /// A measurable quantity that observations are recorded against and targets are set on.
+#[derive(Clone)]
 pub struct IndicatorNode(pub Indicator);
 
+/// A measurable quantity that observations are recorded against and targets are set on.
 #[Object(name = "Indicator")]
 impl IndicatorNode {
     /// Global ID (Relay Object Identification); pass it to `node(id:)`.

@@ -3,12 +3,21 @@
 //! which makes the statement count in `extensions` exactly that request's.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::hash::{Hash, Hasher};
-use std::sync::Arc;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::Poll;
+use std::time::Duration;
 
 use async_graphql::dataloader::{DataLoader, Loader};
 
 use crate::db::observations::{self, ObservationParent};
+use futures_util::StreamExt;
+use futures_util::future::BoxFuture;
+use futures_util::stream::FuturesUnordered;
+use futures_util::task::{ArcWake, AtomicWaker, waker_ref};
 use tokio::sync::OnceCell;
 
 use super::error::{ApiResult, db_error};
@@ -124,6 +133,84 @@ impl<T: Clone + Send + Sync + 'static> Loader<PageKey> for Pages<T> {
     }
 }
 
+/// The DataLoader batches of one request, run inside the request's own future.
+///
+/// Sibling fields are polled one after another within one poll of the request, and a batch
+/// must not fire before the last of them has queued its key. A time delay cannot promise that
+/// (a long list takes longer to poll than any fixed delay), and a batch on another thread may
+/// hand its results back while the request is being polled, splitting the next level in two.
+/// Running batches only between polls of the request makes both impossible: statements per
+/// query depend on its shape, never on the data size or the timing.
+#[derive(Default)]
+pub struct Batches {
+    queued: Mutex<Vec<BoxFuture<'static, ()>>>,
+}
+
+impl Batches {
+    fn queue(&self, batch: BoxFuture<'static, ()>) {
+        self.queued.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push(batch);
+    }
+
+    fn take(&self) -> Vec<BoxFuture<'static, ()>> {
+        std::mem::take(&mut *self.queued.lock().unwrap_or_else(|poisoned| poisoned.into_inner()))
+    }
+}
+
+/// Notes whether the request woke itself while being polled, then passes the wake on.
+#[derive(Default)]
+struct WakeFlag {
+    woken: AtomicBool,
+    outer: AtomicWaker,
+}
+
+impl ArcWake for WakeFlag {
+    fn wake_by_ref(flag: &Arc<Self>) {
+        flag.woken.store(true, Ordering::Release);
+        flag.outer.wake();
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The request's future, driving its loader batches between its own polls.
+    pub struct WithBatches<F> {
+        #[pin]
+        request: F,
+        batches: Arc<Batches>,
+        running: FuturesUnordered<BoxFuture<'static, ()>>,
+        flag: Arc<WakeFlag>,
+    }
+}
+
+impl<F> WithBatches<F> {
+    pub fn new(request: F, batches: Arc<Batches>) -> Self {
+        Self { request, batches, running: FuturesUnordered::new(), flag: Arc::default() }
+    }
+}
+
+impl<F: Future> Future for WithBatches<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<F::Output> {
+        let mut this = self.project();
+        this.flag.outer.register(cx.waker());
+        this.flag.woken.store(false, Ordering::Release);
+        let waker = waker_ref(this.flag);
+        if let Poll::Ready(output) = this.request.as_mut().poll(&mut std::task::Context::from_waker(&waker)) {
+            return Poll::Ready(output);
+        }
+        // A request that woke itself (a long list yields part-way) has fields still to poll,
+        // and it will be polled again at once: let its batches wait until it is done.
+        if this.flag.woken.load(Ordering::Acquire) {
+            return Poll::Pending;
+        }
+        // Every field has queued its keys: now the batches may run. A finished batch wakes the
+        // request through its result channels, so it is polled again.
+        this.running.extend(this.batches.take());
+        while let Poll::Ready(Some(())) = this.running.poll_next_unpin(cx) {}
+        Poll::Pending
+    }
+}
+
 /// Every loader of one request, sharing that request's statement counter.
 pub struct Loaders {
     pub db: Db,
@@ -145,31 +232,39 @@ pub struct Loaders {
 
 impl Loaders {
     /// Fresh loaders for one request.
-    pub fn new(db: Db) -> Self {
+    pub fn new(db: Db, batches: Arc<Batches>) -> Self {
         let counter = Arc::new(StatementCounter::default());
-        let (d, c) = (&db, &counter);
+        let (d, c, f) = (&db, &counter, &batches);
         Self {
-            province: by_key(d, c, reference::provinces_by_code),
-            city: by_key(d, c, reference::cities_by_code),
-            indicator: by_key(d, c, reference::indicators_by_code),
-            target: by_key(d, c, reference::targets_by_code),
-            observation: by_key(d, c, observations::observations_by_id),
-            city_sources: loader(Grouped {
-                db: db.clone(),
-                counter: counter.clone(),
-                fetch: reference::city_sources,
-            }),
-            province_cities: pages(d, c, |c, keys, q| reference::list_cities(c, Some(keys), q)),
-            indicator_targets: pages(d, c, |c, keys, q| reference::list_targets(c, Some(keys), q)),
-            city_observations: pages(d, c, |c, keys, q| {
-                observations::list_observations(c, ObservationParent::City, keys, q)
-            }),
-            province_observations: pages(d, c, |c, keys, q| {
-                observations::list_observations(c, ObservationParent::Province, keys, q)
-            }),
-            indicator_observations: pages(d, c, |c, keys, q| {
-                observations::list_observations(c, ObservationParent::Indicator, keys, q)
-            }),
+            province: loader(f, by_key(d, c, reference::provinces_by_code)),
+            city: loader(f, by_key(d, c, reference::cities_by_code)),
+            indicator: loader(f, by_key(d, c, reference::indicators_by_code)),
+            target: loader(f, by_key(d, c, reference::targets_by_code)),
+            observation: loader(f, by_key(d, c, observations::observations_by_id)),
+            city_sources: loader(
+                f,
+                Grouped { db: db.clone(), counter: counter.clone(), fetch: reference::city_sources },
+            ),
+            province_cities: loader(f, pages(d, c, |c, keys, q| reference::list_cities(c, Some(keys), q))),
+            indicator_targets: loader(f, pages(d, c, |c, keys, q| reference::list_targets(c, Some(keys), q))),
+            city_observations: loader(
+                f,
+                pages(d, c, |c, keys, q| {
+                    observations::list_observations(c, ObservationParent::City, keys, q)
+                }),
+            ),
+            province_observations: loader(
+                f,
+                pages(d, c, |c, keys, q| {
+                    observations::list_observations(c, ObservationParent::Province, keys, q)
+                }),
+            ),
+            indicator_observations: loader(
+                f,
+                pages(d, c, |c, keys, q| {
+                    observations::list_observations(c, ObservationParent::Indicator, keys, q)
+                }),
+            ),
             plan: OnceCell::new(),
             membership_counts: OnceCell::new(),
             db,
@@ -178,22 +273,19 @@ impl Loaders {
     }
 }
 
-fn loader<L: Send + Sync + 'static>(inner: L) -> DataLoader<L> {
-    DataLoader::new(inner, tokio::spawn)
+/// A DataLoader whose batches run between polls of the request (see [`Batches`]).
+fn loader<L: Send + Sync + 'static>(batches: &Arc<Batches>, inner: L) -> DataLoader<L> {
+    let batches = batches.clone();
+    // No time delay on top: a batch starts exactly when the request's poll is over.
+    DataLoader::new(inner, move |batch| batches.queue(batch)).delay(Duration::ZERO)
 }
 
-fn by_key<T>(db: &Db, counter: &Arc<StatementCounter>, fetch: FetchByKey<T>) -> DataLoader<ByKey<T>>
-where
-    T: Send + Sync + 'static,
-{
-    loader(ByKey { db: db.clone(), counter: counter.clone(), fetch })
+fn by_key<T>(db: &Db, counter: &Arc<StatementCounter>, fetch: FetchByKey<T>) -> ByKey<T> {
+    ByKey { db: db.clone(), counter: counter.clone(), fetch }
 }
 
-fn pages<T>(db: &Db, counter: &Arc<StatementCounter>, fetch: FetchPages<T>) -> DataLoader<Pages<T>>
-where
-    T: Send + Sync + 'static,
-{
-    loader(Pages { db: db.clone(), counter: counter.clone(), fetch })
+fn pages<T>(db: &Db, counter: &Arc<StatementCounter>, fetch: FetchPages<T>) -> Pages<T> {
+    Pages { db: db.clone(), counter: counter.clone(), fetch }
 }
 
 impl Loaders {

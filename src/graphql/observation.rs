@@ -14,8 +14,11 @@ use crate::domain::query::{Filter, ListQuery, Page, SortKey};
 
 /// A value of an indicator for one subject (a city, a province or the plan area) and one
 /// year, as published by the named source.
+#[derive(Clone)]
 pub struct ObservationNode(pub Observation);
 
+/// A value of an indicator for one subject (a city, a province or the plan area) and one
+/// year, as published by the named source.
 #[Object(name = "Observation")]
 impl ObservationNode {
     /// Global ID (Relay Object Identification); pass it to `node(id:)`.

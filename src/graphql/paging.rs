@@ -1,12 +1,16 @@
 //! Relay connections: checking paging arguments, opaque cursors, and building a connection
 //! from a page of rows.
 
-use async_graphql::connection::{Connection, Edge, EmptyFields};
 use async_graphql::{Context, OutputType, SimpleObject};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
+use super::city::CityNode;
 use super::error::{ApiError, ApiResult};
+use super::indicator::IndicatorNode;
+use super::observation::ObservationNode;
+use super::province::ProvinceNode;
+use super::target::TargetNode;
 use crate::db::Listed;
 use crate::domain::query::Page;
 
@@ -25,15 +29,54 @@ impl Default for PageLimits {
     }
 }
 
-/// Fields every connection has beside `edges`, `nodes` and `pageInfo`.
+/// Where a page lies in its list (Relay PageInfo).
+#[derive(SimpleObject, Clone, Debug)]
+pub struct PageInfo {
+    /// Whether items exist after this page: pass `endCursor` as `after` to read them.
+    pub has_next_page: bool,
+    /// Whether items exist before this page: pass `startCursor` as `before` to read them.
+    pub has_previous_page: bool,
+    /// Cursor of the first item of the page; null when the page is empty.
+    pub start_cursor: Option<String>,
+    /// Cursor of the last item of the page; null when the page is empty.
+    pub end_cursor: Option<String>,
+}
+
+/// One item of a page with its cursor (Relay edge).
+#[derive(SimpleObject, Clone)]
+#[graphql(concrete(name = "ProvinceEdge", params(ProvinceNode)))]
+#[graphql(concrete(name = "CityEdge", params(CityNode)))]
+#[graphql(concrete(name = "IndicatorEdge", params(IndicatorNode)))]
+#[graphql(concrete(name = "TargetEdge", params(TargetNode)))]
+#[graphql(concrete(name = "ObservationEdge", params(ObservationNode)))]
+pub struct Edge<N: OutputType> {
+    /// Opaque position of the item; pass it as `after` or `before` to page from here.
+    pub cursor: String,
+    /// The item.
+    pub node: N,
+}
+
+/// A page of a list (Relay connection): its items, with and without cursors, where the page
+/// lies in the list, and how many items the whole filtered list holds.
 #[derive(SimpleObject)]
-pub struct Totals {
+#[graphql(concrete(name = "ProvinceConnection", params(ProvinceNode)))]
+#[graphql(concrete(name = "CityConnection", params(CityNode)))]
+#[graphql(concrete(name = "IndicatorConnection", params(IndicatorNode)))]
+#[graphql(concrete(name = "TargetConnection", params(TargetNode)))]
+#[graphql(concrete(name = "ObservationConnection", params(ObservationNode)))]
+pub struct Conn<N: OutputType>
+where
+    Edge<N>: OutputType,
+{
+    /// The page's items with their cursors.
+    pub edges: Vec<Edge<N>>,
+    /// The page's items, for clients that need no cursors.
+    pub nodes: Vec<N>,
+    /// Where the page lies in the list.
+    pub page_info: PageInfo,
     /// Number of items in the whole list (all pages) after the filter.
     pub total_count: u32,
 }
-
-/// A connection of `N` with opaque string cursors and a total count.
-pub type Conn<N> = Connection<String, N, Totals, EmptyFields>;
 
 const CURSOR_PREFIX: &str = "offset:";
 
@@ -83,17 +126,25 @@ pub fn page(
 }
 
 /// Builds a connection from one parent's rows, wrapping each row as a node.
-pub fn connection<T, N: OutputType>(page: &Page, listed: Listed<T>, wrap: impl Fn(T) -> N) -> Conn<N> {
+pub fn connection<T, N>(page: &Page, listed: Listed<T>, wrap: impl Fn(T) -> N) -> Conn<N>
+where
+    N: OutputType + Clone,
+    Edge<N>: OutputType,
+{
     let window = page.window(listed.total);
-    let mut connection = Connection::with_additional_fields(
-        window.has_previous(),
-        window.has_next(),
-        Totals { total_count: listed.total },
-    );
-    connection
-        .edges
-        .extend(listed.rows.into_iter().map(|(offset, row)| Edge::new(cursor(offset), wrap(row))));
-    connection
+    let edges: Vec<Edge<N>> = listed
+        .rows
+        .into_iter()
+        .map(|(offset, row)| Edge { cursor: cursor(offset), node: wrap(row) })
+        .collect();
+    let page_info = PageInfo {
+        has_next_page: window.has_next(),
+        has_previous_page: window.has_previous(),
+        start_cursor: edges.first().map(|e| e.cursor.clone()),
+        end_cursor: edges.last().map(|e| e.cursor.clone()),
+    };
+    let nodes = edges.iter().map(|e| e.node.clone()).collect();
+    Conn { edges, nodes, page_info, total_count: listed.total }
 }
 
 #[cfg(test)]

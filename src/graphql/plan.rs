@@ -57,6 +57,8 @@ async fn record<'a>(ctx: &Context<'a>) -> ApiResult<&'a Plan> {
     loaders(ctx)?.plan().await
 }
 
+/// The National Plan for the Adjustment and Transformation of Old Industrial Bases
+/// (全国老工业基地调整改造规划（2013—2022年）). There is one.
 #[Object(name = "Plan")]
 impl PlanNode {
     /// Global ID (Relay Object Identification); pass it to `node(id:)`.

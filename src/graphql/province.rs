@@ -16,8 +16,11 @@ use crate::domain::query::{Filter, ListQuery, SortKey};
 
 /// A provincial-level division of mainland China (all 31 are listed; the plan covers 27, and
 /// which 4 it leaves out is not known).
+#[derive(Clone)]
 pub struct ProvinceNode(pub Province);
 
+/// A provincial-level division of mainland China (all 31 are listed; the plan covers 27, and
+/// which 4 it leaves out is not known).
 #[Object(name = "Province")]
 impl ProvinceNode {
     /// Global ID (Relay Object Identification); pass it to `node(id:)`.

@@ -21,6 +21,7 @@ const MAX_NODES: usize = 100;
 /// The entry points of the graph.
 pub struct QueryRoot;
 
+/// The entry points of the graph.
 #[Object(name = "Query")]
 impl QueryRoot {
     /// The plan itself: its record, declared and confirmed coverage, milestones, and the way

@@ -13,8 +13,11 @@ use crate::domain::query::{Filter, ListQuery, Page, SortKey};
 
 /// A target of the plan for the plan area as a whole, as reported by the announcement of
 /// 2013-04-02 (the plan's own indicator table was not found: read `caveats`).
+#[derive(Clone)]
 pub struct TargetNode(pub Target);
 
+/// A target of the plan for the plan area as a whole, as reported by the announcement of
+/// 2013-04-02 (the plan's own indicator table was not found: read `caveats`).
 #[Object(name = "Target")]
 impl TargetNode {
     /// Global ID (Relay Object Identification); pass it to `node(id:)`.

@@ -1,0 +1,77 @@
+//! Bad arguments get an error with a stable code, and the server keeps serving.
+
+use serde_json::json;
+
+use crate::common::{Server, first_code};
+
+#[tokio::test]
+async fn bad_arguments_get_stable_codes_and_the_server_keeps_serving() {
+    let server = Server::start();
+    let cases = [
+        ("{ cities(first: -1) { totalCount } }", "BAD_USER_INPUT"),
+        ("{ cities(last: -3) { totalCount } }", "BAD_USER_INPUT"),
+        ("{ cities(first: 501) { totalCount } }", "PAGE_SIZE_LIMIT"),
+        ("{ provinces(last: 100000) { totalCount } }", "PAGE_SIZE_LIMIT"),
+        (r#"{ cities(after: "not-a-cursor") { totalCount } }"#, "INVALID_CURSOR"),
+        (r#"{ cities(before: "b2Zmc2V0Oi0x") { totalCount } }"#, "INVALID_CURSOR"),
+        (r#"{ node(id: "garbage") { id } }"#, "INVALID_ID"),
+        ("{ cities(membership: [MAYBE]) { totalCount } }", "GRAPHQL_VALIDATION_FAILED"),
+        ("{ cities(orderBy: [{field: POPULATION}]) { totalCount } }", "GRAPHQL_VALIDATION_FAILED"),
+        ("{ cities { noSuchField } }", "GRAPHQL_VALIDATION_FAILED"),
+        ("{ cities(first: 1 { totalCount } }", "GRAPHQL_PARSE_FAILED"),
+    ];
+    for (query, code) in cases {
+        let (status, body) = server.post(query, json!({})).await;
+        assert_eq!(status, 200, "{query}: legacy application/json answers 200: {body}");
+        assert_eq!(first_code(&body), code, "{query}: {body}");
+        let text = body.to_string();
+        assert!(!text.contains("SELECT") && !text.contains("sqlite"), "{query} leaked internals: {text}");
+        let alive = server.data("{ plan { declaredCityCount } }", json!({})).await;
+        assert_eq!(alive["plan"]["declaredCityCount"], 120);
+    }
+}
+
+#[tokio::test]
+async fn request_errors_have_no_data_and_400_under_graphql_response_json() {
+    let server = Server::start();
+    for (query, code) in [("{ cities(", "GRAPHQL_PARSE_FAILED"), ("{ nope }", "GRAPHQL_VALIDATION_FAILED")] {
+        let response = server
+            .client
+            .post(format!("{}/graphql", server.base))
+            .header("accept", "application/graphql-response+json")
+            .json(&json!({ "query": query }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 400);
+        let content_type = response.headers()["content-type"].to_str().unwrap().to_string();
+        assert!(content_type.starts_with("application/graphql-response+json"), "{content_type}");
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert!(body.get("data").is_none(), "{body}");
+        assert_eq!(first_code(&body), code);
+    }
+}
+
+#[tokio::test]
+async fn malformed_http_requests_are_rejected_with_codes() {
+    let server = Server::start();
+    let url = format!("{}/graphql", server.base);
+    let text_plain =
+        server.client.post(&url).header("content-type", "text/plain").body(r#"{"query":"{ plan { id } }"}"#);
+    let response = text_plain.send().await.unwrap();
+    assert_eq!(response.status(), 415);
+    let no_query = server.client.post(&url).json(&json!({ "variables": {} })).send().await.unwrap();
+    assert_eq!(no_query.status(), 400);
+    let body: serde_json::Value = no_query.json().await.unwrap();
+    assert_eq!(first_code(&body), "BAD_REQUEST");
+    let huge = "#".repeat(200_000);
+    let too_big = server.client.post(&url).json(&json!({ "query": huge })).send().await.unwrap();
+    assert_eq!(too_big.status(), 413);
+    let put = server.client.put(&url).send().await.unwrap();
+    assert_eq!(put.status(), 405);
+    let get =
+        server.client.get(&url).query(&[("query", "{ plan { declaredCityCount } }")]).send().await.unwrap();
+    assert_eq!(get.status(), 200);
+    let body: serde_json::Value = get.json().await.unwrap();
+    assert_eq!(body["data"]["plan"]["declaredCityCount"], 120);
+}

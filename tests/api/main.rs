@@ -1,0 +1,9 @@
+//! Integration tests: the real binary on a free port, a real SQLite file, a real HTTP client.
+
+mod common;
+mod errors;
+mod lists;
+mod lookups;
+mod persistence;
+mod playground;
+mod schema_sdl;

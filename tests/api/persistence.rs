@@ -1,0 +1,59 @@
+//! The database file outlives the process, and re-seeding never duplicates rows.
+
+use serde_json::json;
+
+use crate::common::Server;
+
+const COUNTS: &str = "{ provinces { totalCount } cities(membership: [CONFIRMED, CANDIDATE]) { totalCount }
+                        indicators { totalCount } targets { totalCount } observations { totalCount } }";
+
+fn row_counts(db: &std::path::Path) -> Vec<(String, i64)> {
+    let connection = rusqlite::Connection::open(db).unwrap();
+    [
+        "sources",
+        "plan",
+        "milestones",
+        "strategic_industries",
+        "provinces",
+        "cities",
+        "city_sources",
+        "indicators",
+        "targets",
+        "observations",
+    ]
+    .iter()
+    .map(|table| {
+        let n: i64 =
+            connection.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0)).unwrap();
+        (table.to_string(), n)
+    })
+    .collect()
+}
+
+#[tokio::test]
+async fn restart_keeps_the_database_and_does_not_duplicate_seed_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("plan.db");
+    let first = Server::start_on(&db, &[]);
+    let before = first.data(COUNTS, json!({})).await;
+    first.stop();
+    assert!(db.exists(), "the database file survives the process");
+    let rows_before = row_counts(&db);
+    let second = Server::start_on(&db, &[]);
+    let after = second.data(COUNTS, json!({})).await;
+    second.stop();
+    assert_eq!(before, after);
+    assert_eq!(rows_before, row_counts(&db));
+    let foreign_keys: i64 = rusqlite::Connection::open(&db)
+        .unwrap()
+        .query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(foreign_keys, 0, "every foreign key resolves");
+}
+
+#[tokio::test]
+async fn a_memory_database_serves_the_seed() {
+    let server = Server::start_on(std::path::Path::new(":memory:"), &[]);
+    let data = server.data("{ plan { confirmedCityCount } }", json!({})).await;
+    assert_eq!(data["plan"]["confirmedCityCount"], 18);
+}

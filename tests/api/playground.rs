@@ -1,0 +1,40 @@
+//! The playground, SDL and health endpoints, and that the page needs no other host.
+
+use crate::common::Server;
+
+#[tokio::test]
+async fn graphiql_and_its_assets_are_served_from_the_binary() {
+    let server = Server::start();
+    let page = server.client.get(&server.base).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    let html = page.text().await.unwrap();
+    let mut assets = 0;
+    for attribute in ["src=\"", "href=\""] {
+        for part in html.split(attribute).skip(1) {
+            let url = &part[..part.find('"').unwrap()];
+            assert!(url.starts_with('/') || url.starts_with("data:"), "the page loads {url} from elsewhere");
+            if url.starts_with("/assets/") {
+                let asset = server.client.get(format!("{}{url}", server.base)).send().await.unwrap();
+                assert_eq!(asset.status(), 200, "{url}");
+                assert!(asset.bytes().await.unwrap().len() > 1000, "{url} is too small to be the asset");
+                assets += 1;
+            }
+        }
+    }
+    assert_eq!(assets, 4, "graphiql js and css, react, react-dom");
+    let missing = server.client.get(format!("{}/assets/nope.js", server.base)).send().await.unwrap();
+    assert_eq!(missing.status(), 404);
+}
+
+#[tokio::test]
+async fn sdl_health_and_readiness_answer() {
+    let server = Server::start();
+    let sdl = server.client.get(format!("{}/schema.graphql", server.base)).send().await.unwrap();
+    assert_eq!(sdl.text().await.unwrap(), rustbelt::graphql::sdl());
+    for path in ["/healthz", "/readyz"] {
+        let response = server.client.get(format!("{}{path}", server.base)).send().await.unwrap();
+        assert_eq!(response.status(), 200, "{path}");
+        assert!(response.headers().contains_key("x-request-id"), "{path} carries a request id");
+    }
+}
