@@ -67,10 +67,14 @@ pub fn build_schema(db: Db, limits: Limits) -> AppSchema {
     builder.finish()
 }
 
-/// The schema's SDL, exactly as `schema/schema.graphql` holds it.
-pub fn sdl() -> String {
-    let schema = Schema::build(QueryRoot, EmptyMutation, EmptySubscription).finish();
-    schema.sdl_with_options(SDLExportOptions::new().sorted_fields().sorted_enum_items())
+/// The schema's SDL, exactly as `schema/schema.graphql` holds it (rendered once).
+pub fn sdl() -> &'static str {
+    static SDL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    SDL.get_or_init(|| {
+        let schema = Schema::build(QueryRoot, EmptyMutation, EmptySubscription).finish();
+        let options = SDLExportOptions::new().sorted_fields().sorted_enum_items();
+        schema.sdl_with_options(options.use_space_ident().indent_width(2))
+    })
 }
 
 /// Executes one request with fresh loaders, adding `extensions.sqlStatements` (statements the

@@ -240,11 +240,8 @@ fn reject(status: StatusCode, format: Format, message: &str, code: &str) -> Resp
     json(status, format, &body)
 }
 
-async fn sdl(State(state): State<AppState>) -> Response {
-    let sdl = state
-        .schema
-        .sdl_with_options(async_graphql::SDLExportOptions::new().sorted_fields().sorted_enum_items());
-    ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], sdl).into_response()
+async fn sdl() -> Response {
+    ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], graphql::sdl()).into_response()
 }
 
 async fn readyz(State(state): State<AppState>) -> Response {

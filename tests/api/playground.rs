@@ -38,3 +38,22 @@ async fn sdl_health_and_readiness_answer() {
         assert!(response.headers().contains_key("x-request-id"), "{path} carries a request id");
     }
 }
+
+/// The queries preloaded in the playground, as the page defines them.
+fn playground_examples() -> Vec<String> {
+    let html = include_str!("../../assets/graphiql/index.html");
+    let start = html.find("const EXAMPLES = [").expect("the EXAMPLES array");
+    let end = start + html[start..].find("];").expect("the end of EXAMPLES");
+    html[start..end].split('`').skip(1).step_by(2).map(str::to_string).collect()
+}
+
+#[tokio::test]
+async fn every_playground_example_runs_without_errors() {
+    let server = Server::start();
+    let examples = playground_examples();
+    assert_eq!(examples.len(), 4);
+    for query in examples {
+        let data = server.data(&query, serde_json::json!({})).await;
+        assert!(data.as_object().is_some_and(|d| d.values().all(|v| !v.is_null())), "{query}: {data}");
+    }
+}

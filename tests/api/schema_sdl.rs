@@ -10,7 +10,7 @@ fn committed_schema_matches_the_code() {
     let committed = std::fs::read_to_string(&path).unwrap_or_default();
     if committed != generated {
         if std::env::var_os("UPDATE_SCHEMA").is_some() {
-            std::fs::write(&path, &generated).unwrap();
+            std::fs::write(&path, generated).unwrap();
         }
         panic!(
             "schema/schema.graphql differs from the code: run `cargo run -- schema > schema/schema.graphql`"
@@ -18,29 +18,41 @@ fn committed_schema_matches_the_code() {
     }
 }
 
-#[test]
-fn every_type_field_and_argument_has_a_description() {
-    let sdl = rustbelt::graphql::sdl();
-    let mut undocumented = Vec::new();
-    let lines: Vec<&str> = sdl.lines().collect();
-    for (i, line) in lines.iter().enumerate() {
-        let trimmed = line.trim();
-        let is_definition = trimmed.starts_with("type ")
-            || trimmed.starts_with("input ")
-            || trimmed.starts_with("enum ")
-            || trimmed.starts_with("interface ")
-            || (line.starts_with("  ")
-                && !trimmed.starts_with('"')
-                && !trimmed.is_empty()
-                && trimmed != "}"
-                && !trimmed.starts_with(')'));
-        if !is_definition || trimmed.starts_with("schema") || trimmed.starts_with("query:") {
+#[tokio::test]
+async fn every_type_field_argument_and_enum_value_has_a_description() {
+    let server = crate::common::Server::start();
+    let data = server
+        .data(
+            "{ __schema { types { name kind description
+                 fields(includeDeprecated: true) { name description args { name description } }
+                 inputFields { name description }
+                 enumValues(includeDeprecated: true) { name description } } } }",
+            serde_json::json!({}),
+        )
+        .await;
+    let builtin = ["String", "Int", "Float", "Boolean", "ID"];
+    let mut missing = Vec::new();
+    let described = |v: &serde_json::Value| v["description"].as_str().is_some_and(|d| !d.trim().is_empty());
+    for t in data["__schema"]["types"].as_array().unwrap() {
+        let name = t["name"].as_str().unwrap();
+        if name.starts_with("__") || builtin.contains(&name) {
             continue;
         }
-        let previous = i.checked_sub(1).map(|p| lines[p].trim()).unwrap_or("");
-        if !previous.ends_with('"') {
-            undocumented.push(trimmed.to_string());
+        if !described(t) {
+            missing.push(name.to_string());
+        }
+        let members = ["fields", "inputFields", "enumValues"];
+        for member in members.iter().filter_map(|m| t[*m].as_array()).flatten() {
+            let member_name = format!("{name}.{}", member["name"].as_str().unwrap());
+            if !described(member) {
+                missing.push(member_name.clone());
+            }
+            for arg in member["args"].as_array().into_iter().flatten() {
+                if !described(arg) {
+                    missing.push(format!("{member_name}({})", arg["name"].as_str().unwrap()));
+                }
+            }
         }
     }
-    assert!(undocumented.is_empty(), "undocumented:\n{}", undocumented.join("\n"));
+    assert!(missing.is_empty(), "undocumented:\n{}", missing.join("\n"));
 }
