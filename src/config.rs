@@ -56,7 +56,7 @@ pub struct ServeConfig {
     #[arg(long, env = "RUSTBELT_MAX_DEPTH", default_value_t = 12)]
     pub max_depth: usize,
 
-    /// Highest complexity a query may have (each field 1; lists multiply by their page size).
+    /// Highest complexity a query may have (async-graphql's count: each selected field costs 1).
     #[arg(long, env = "RUSTBELT_MAX_COMPLEXITY", default_value_t = 10_000)]
     pub max_complexity: usize,
 

@@ -39,7 +39,7 @@ pub type AppSchema = Schema<QueryRoot, EmptyMutation, EmptySubscription>;
 pub struct Limits {
     /// Deepest selection nesting allowed.
     pub max_depth: usize,
-    /// Highest total complexity allowed (each field costs 1; lists cost their page size).
+    /// Highest total complexity allowed (async-graphql's count: each selected field costs 1).
     pub max_complexity: usize,
     /// Page sizes.
     pub pages: PageLimits,

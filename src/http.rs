@@ -155,11 +155,11 @@ async fn run(state: &AppState, format: Format, params: WireParams, transport: Tr
         Err(message) => return reject(StatusCode::BAD_REQUEST, format, &message, "BAD_REQUEST"),
     };
     match graphql::respond(&state.schema, request, transport).await {
-        Outcome::Executed(response) => json(StatusCode::OK, format, &body_with_data(&response)),
+        Outcome::Executed(response) => json(StatusCode::OK, format, body(&response, true)),
         Outcome::RequestError(response) => {
             let status =
                 if format == Format::GraphqlResponse { StatusCode::BAD_REQUEST } else { StatusCode::OK };
-            json(status, format, &body_without_data(&response))
+            json(status, format, body(&response, false))
         }
         Outcome::MutationOverGet => {
             let message = "mutations are not allowed over GET: use POST";
@@ -213,31 +213,38 @@ fn is_json(content_type: &str) -> bool {
         || media.eq_ignore_ascii_case("application/graphql-response+json")
 }
 
-fn body_with_data(response: &async_graphql::Response) -> serde_json::Value {
-    serde_json::to_value(response)
-        .unwrap_or_else(|_| serde_json::json!({ "errors": [{ "message": "internal error" }] }))
-}
-
-fn body_without_data(response: &async_graphql::Response) -> serde_json::Value {
-    let mut body = body_with_data(response);
-    if let Some(object) = body.as_object_mut() {
-        object.remove("data");
+/// The response body in selection order; `with_data: false` leaves `data` out entirely, as
+/// the GraphQL-over-HTTP rules want for request errors.
+fn body(response: &async_graphql::Response, with_data: bool) -> Vec<u8> {
+    #[derive(serde::Serialize)]
+    struct Body<'a> {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        data: Option<&'a async_graphql::Value>,
+        #[serde(skip_serializing_if = "<[_]>::is_empty")]
+        errors: &'a [async_graphql::ServerError],
+        #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+        extensions: &'a std::collections::BTreeMap<String, async_graphql::Value>,
     }
-    body
+    let body = Body {
+        data: with_data.then_some(&response.data),
+        errors: &response.errors,
+        extensions: &response.extensions,
+    };
+    serde_json::to_vec(&body).unwrap_or_else(|_| br#"{"errors":[{"message":"internal error"}]}"#.to_vec())
 }
 
-fn json(status: StatusCode, format: Format, body: &serde_json::Value) -> Response {
+fn json(status: StatusCode, format: Format, body: Vec<u8>) -> Response {
     let content_type = match format {
         Format::GraphqlResponse => GRAPHQL_RESPONSE,
         Format::Json => JSON,
     };
-    (status, [(header::CONTENT_TYPE, content_type)], body.to_string()).into_response()
+    (status, [(header::CONTENT_TYPE, content_type)], body).into_response()
 }
 
 /// A request rejected before GraphQL saw it: a JSON error with a code.
 fn reject(status: StatusCode, format: Format, message: &str, code: &str) -> Response {
     let body = serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
-    json(status, format, &body)
+    json(status, format, body.to_string().into_bytes())
 }
 
 async fn sdl() -> Response {
