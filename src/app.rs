@@ -54,7 +54,7 @@ pub async fn build(config: &ServeConfig) -> anyhow::Result<axum::Router> {
         pages: PageLimits { default_size: config.default_page_size, max_size: config.max_page_size },
         introspection: config.introspection,
     };
-    let schema = graphql::build_schema(db, limits);
+    let schema = graphql::build_schema(db, limits, config.write_token.clone());
     let options = HttpOptions {
         max_body_bytes: config.max_body_bytes,
         request_timeout: Duration::from_millis(config.request_timeout_ms),

@@ -23,6 +23,32 @@ pub enum Command {
     Serve(ServeConfig),
     /// Print the GraphQL schema (SDL); identical to schema/schema.graphql.
     Schema,
+    /// Load data from a file.
+    #[command(subcommand)]
+    Import(Import),
+}
+
+/// What to import.
+#[derive(Debug, Subcommand)]
+pub enum Import {
+    /// Record observations from a CSV file (layout in README.md): every row is checked, then
+    /// all are written in one transaction, or none; exits non-zero on any problem.
+    Observations(ImportObservations),
+}
+
+/// Where observations come from and go to.
+#[derive(Debug, Clone, Args)]
+pub struct ImportObservations {
+    /// The CSV file.
+    pub file: PathBuf,
+
+    /// Check every row and report, but write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// SQLite database file to write into (created and seeded if missing).
+    #[arg(long, env = "RUSTBELT_DB", default_value = "rustbelt.db")]
+    pub db: PathBuf,
 }
 
 /// How to serve.
@@ -67,6 +93,11 @@ pub struct ServeConfig {
     /// Most rows one page may hold; asking for more is an error (PAGE_SIZE_LIMIT).
     #[arg(long, env = "RUSTBELT_MAX_PAGE_SIZE", default_value_t = 500)]
     pub max_page_size: u32,
+
+    /// Token that writes (mutations) must present as `Authorization: Bearer <token>`; without
+    /// one the server is read-only.
+    #[arg(long, env = "RUSTBELT_WRITE_TOKEN", hide_env_values = true)]
+    pub write_token: Option<String>,
 
     /// Whether clients may introspect the schema (GraphiQL's docs need it).
     #[arg(long, env = "RUSTBELT_INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set)]

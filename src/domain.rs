@@ -6,6 +6,7 @@
 
 pub mod evaluation;
 pub mod query;
+pub mod recording;
 
 pub use evaluation::{Direction, TargetKind};
 

@@ -7,24 +7,29 @@
 mod city;
 mod enums;
 mod error;
+mod evaluation;
+mod evaluations;
 mod filter;
 mod indicator;
 mod lists;
 mod loaders;
+mod mutation;
 mod node;
 mod observation;
 mod paging;
 mod plan;
 mod province;
 mod query;
+mod ranking;
 mod target;
 
 use std::sync::Arc;
 use std::time::Instant;
 
-use async_graphql::{EmptyMutation, EmptySubscription, SDLExportOptions, Schema, Value};
+use async_graphql::{EmptySubscription, SDLExportOptions, Schema, Value};
 
 pub use error::{ApiError, ApiResult, db_error};
+pub use mutation::{Bearer, MutationRoot, WriteToken};
 pub use paging::PageLimits;
 pub use query::QueryRoot;
 
@@ -32,7 +37,7 @@ use crate::db::Db;
 use loaders::{Batches, Loaders, WithBatches};
 
 /// The schema type served.
-pub type AppSchema = Schema<QueryRoot, EmptyMutation, EmptySubscription>;
+pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
 /// Bounds on what one request may ask for.
 #[derive(Debug, Clone, Copy)]
@@ -53,10 +58,12 @@ impl Default for Limits {
     }
 }
 
-/// Builds the schema over `db`.
-pub fn build_schema(db: Db, limits: Limits) -> AppSchema {
-    let mut builder = Schema::build(QueryRoot, EmptyMutation, EmptySubscription)
+/// Builds the schema over `db`; writes need `write_token`, and without one the server is
+/// read-only.
+pub fn build_schema(db: Db, limits: Limits, write_token: Option<String>) -> AppSchema {
+    let mut builder = Schema::build(QueryRoot, MutationRoot, EmptySubscription)
         .data(db)
+        .data(WriteToken(write_token.filter(|t| !t.is_empty())))
         .data(limits.pages)
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
@@ -71,7 +78,7 @@ pub fn build_schema(db: Db, limits: Limits) -> AppSchema {
 pub fn sdl() -> &'static str {
     static SDL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     SDL.get_or_init(|| {
-        let schema = Schema::build(QueryRoot, EmptyMutation, EmptySubscription).finish();
+        let schema = Schema::build(QueryRoot, MutationRoot, EmptySubscription).finish();
         let options = SDLExportOptions::new().sorted_fields().sorted_enum_items();
         schema.sdl_with_options(options.use_space_ident().indent_width(2))
     })
@@ -121,9 +128,11 @@ pub enum Outcome {
 /// Parses, checks and executes one request, classifying the result for HTTP.
 pub async fn respond(
     schema: &AppSchema,
-    mut request: async_graphql::Request,
+    request: async_graphql::Request,
     transport: Transport,
+    bearer: Option<String>,
 ) -> Outcome {
+    let mut request = request.data(Bearer(bearer));
     let operation_name = request.operation_name.clone();
     match request.parsed_query() {
         Err(error) => {

@@ -113,7 +113,7 @@ async fn graphql_post(
         operation_name: fields.get("operationName").cloned(),
         variables: fields.get("variables").cloned(),
     };
-    run(&state, format, params, Transport::Post).await
+    run(&state, &headers, format, params, Transport::Post).await
 }
 
 async fn graphql_get(
@@ -139,7 +139,7 @@ async fn graphql_get(
         operation_name: query.get("operationName").cloned().map(serde_json::Value::String),
         variables,
     };
-    run(&state, format, params, Transport::Get).await
+    run(&state, &headers, format, params, Transport::Get).await
 }
 
 /// The request parameters as they came over the wire, before their types are checked.
@@ -149,12 +149,25 @@ struct WireParams {
     variables: Option<serde_json::Value>,
 }
 
-async fn run(state: &AppState, format: Format, params: WireParams, transport: Transport) -> Response {
+/// The token of an `Authorization: Bearer <token>` header.
+fn bearer(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_string())
+}
+
+async fn run(
+    state: &AppState,
+    headers: &HeaderMap,
+    format: Format,
+    params: WireParams,
+    transport: Transport,
+) -> Response {
     let request = match into_request(params) {
         Ok(request) => request,
         Err(message) => return reject(StatusCode::BAD_REQUEST, format, &message, "BAD_REQUEST"),
     };
-    match graphql::respond(&state.schema, request, transport).await {
+    match graphql::respond(&state.schema, request, transport, bearer(headers)).await {
         Outcome::Executed(response) => json(StatusCode::OK, format, body(&response, true)),
         Outcome::RequestError(response) => {
             let status =

@@ -12,6 +12,8 @@
 //! - [`graphql`]: the schema: thin resolvers over DataLoaders, error codes, limits.
 //! - [`http`]: the axum router: GraphQL over HTTP, the offline GraphiQL page, health.
 //! - [`app`]: the composition root: open the database, build schema and router, serve.
+//! - [`import`]: the `import observations` command: a CSV file through the same checks as the
+//!   `recordObservations` mutation.
 
 pub mod app;
 pub mod config;
@@ -19,4 +21,5 @@ pub mod db;
 pub mod domain;
 pub mod graphql;
 pub mod http;
+pub mod import;
 pub mod telemetry;

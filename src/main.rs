@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use rustbelt::config::{Command, Config};
+use rustbelt::config::{Command, Config, Import};
 
 fn main() -> ExitCode {
     let config = Config::parse();
@@ -14,6 +14,7 @@ fn main() -> ExitCode {
             Ok(())
         }
         Some(Command::Serve(serve)) => rustbelt::app::run(serve),
+        Some(Command::Import(Import::Observations(args))) => rustbelt::import::observations(&args),
         None => rustbelt::app::run(config.serve),
     };
     match result {

@@ -1,13 +1,15 @@
-//! Observations: reading them by subject or indicator, in pages.
+//! Observations: reading them by subject or indicator, in pages; the series evaluations use;
+//! recording and deleting user observations.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use rusqlite::Row;
 
 use super::list::{self, Listed, Table, by_keys, stored};
-use super::{Conn, DbError};
+use super::{Conn, DbError, reference};
 use crate::domain::query::ListQuery;
-use crate::domain::{Observation, Origin, SubjectKind};
+use crate::domain::recording::{self, Known, NewObservation, Problem, Subject};
+use crate::domain::{City, Indicator, Membership, Observation, Origin, Region, SubjectKind};
 
 /// Observations with their source address (a view, see schema.sql).
 pub const OBSERVATIONS: Table = Table { name: "observation_rows", key: "id" };
@@ -68,4 +70,244 @@ pub fn list_observations(
 pub fn observations_by_id(conn: &Conn<'_>, ids: &[String]) -> Result<Vec<(String, Observation)>, DbError> {
     let rows = by_keys(conn, OBSERVATIONS.name, "CAST(id AS TEXT)", ids, observation)?;
     Ok(rows)
+}
+
+/// The outcome of recording a batch of observations.
+#[derive(Debug, Clone)]
+pub enum Recorded {
+    /// Every row was written; the stored rows, in input order.
+    Written(Vec<Observation>),
+    /// Nothing was written: every problem found, row by row.
+    Refused(Vec<Problem>),
+}
+
+/// Checks every row, then, only if all pass and `dry_run` is false, upserts them by
+/// (subject, indicator, year) as user observations. Run it inside [`super::Db::write`] so the
+/// rows are written together or not at all.
+pub fn record(
+    conn: &Conn<'_>,
+    rows: &[NewObservation],
+    last_year: i32,
+    dry_run: bool,
+) -> Result<Recorded, DbError> {
+    let problems = check_rows(conn, rows, last_year)?;
+    if !problems.is_empty() {
+        return Ok(Recorded::Refused(problems));
+    }
+    if dry_run {
+        return Ok(Recorded::Written(Vec::new()));
+    }
+    let mut ids = Vec::with_capacity(rows.len());
+    for row in rows {
+        ids.push(upsert(conn, row)?);
+    }
+    let keys: Vec<String> = ids.iter().map(i64::to_string).collect();
+    let mut stored: HashMap<String, Observation> = observations_by_id(conn, &keys)?.into_iter().collect();
+    Ok(Recorded::Written(keys.iter().filter_map(|k| stored.remove(k)).collect()))
+}
+
+/// Every problem of every row, including rows that repeat an earlier row's key.
+fn check_rows(conn: &Conn<'_>, rows: &[NewObservation], last_year: i32) -> Result<Vec<Problem>, DbError> {
+    let indicator_codes: Vec<String> = rows.iter().map(|r| r.indicator_code.clone()).collect();
+    let indicators: HashMap<String, Indicator> =
+        reference::indicators_by_code(conn, &indicator_codes)?.into_iter().collect();
+    let existing = existing_subjects(conn, rows)?;
+    let mut seen: HashMap<(String, &str, i32), usize> = HashMap::new();
+    let mut problems = Vec::new();
+    for (index, row) in rows.iter().enumerate() {
+        let known = Known {
+            indicator: indicators.get(&row.indicator_code),
+            subject_exists: row.subject == Subject::Plan || existing.contains(&row.subject.key()),
+            last_year,
+        };
+        problems.extend(recording::check(index, row, &known));
+        let key = (row.subject.key(), row.indicator_code.as_str(), row.year);
+        if let Some(first) = seen.insert(key, index) {
+            let message = format!("repeats row {first}: one value per subject, indicator and year");
+            problems.push(Problem { row: index, field: "year", message });
+        }
+    }
+    Ok(problems)
+}
+
+/// The subject keys among `rows` that exist.
+fn existing_subjects(conn: &Conn<'_>, rows: &[NewObservation]) -> Result<HashSet<String>, DbError> {
+    let (mut cities, mut provinces) = (Vec::new(), Vec::new());
+    for row in rows {
+        match &row.subject {
+            Subject::City(code) => cities.push(code.clone()),
+            Subject::Province(code) => provinces.push(code.clone()),
+            Subject::Plan => {}
+        }
+    }
+    let mut existing = HashSet::new();
+    existing.extend(
+        reference::cities_by_code(conn, &cities)?.into_iter().map(|(code, _)| format!("CITY:{code}")),
+    );
+    existing.extend(
+        reference::provinces_by_code(conn, &provinces)?
+            .into_iter()
+            .map(|(code, _)| format!("PROVINCE:{code}")),
+    );
+    Ok(existing)
+}
+
+/// Inserts or replaces one user observation; gives its id.
+fn upsert(conn: &Conn<'_>, row: &NewObservation) -> Result<i64, DbError> {
+    conn.execute("INSERT INTO sources (url) VALUES (?1) ON CONFLICT (url) DO NOTHING", [row.source.trim()])?;
+    let (city, province) = match &row.subject {
+        Subject::City(code) => (Some(code.as_str()), None),
+        Subject::Province(code) => (None, Some(code.as_str())),
+        Subject::Plan => (None, None),
+    };
+    let ids = conn.rows(
+        "INSERT INTO observations (subject_kind, city_code, province_code, indicator_code, year, value,
+                                   unit, definition, source_id, source_note, origin)
+         SELECT ?1, ?2, ?3, ?4, ?5, ?6, coalesce(?7, i.unit), coalesce(?8, ''), s.id, coalesce(?9, ''), 'USER'
+         FROM indicators i, sources s WHERE i.code = ?4 AND s.url = ?10
+         ON CONFLICT (subject_key, indicator_code, year) DO UPDATE SET value = excluded.value,
+           unit = excluded.unit, definition = excluded.definition, source_id = excluded.source_id,
+           source_note = excluded.source_note, origin = 'USER'
+         RETURNING id",
+        rusqlite::params![
+            row.subject.kind().as_str(),
+            city,
+            province,
+            row.indicator_code,
+            row.year,
+            row.value,
+            row.unit,
+            row.definition,
+            row.source_note,
+            row.source.trim()
+        ],
+        |r| r.get(0),
+    )?;
+    ids.into_iter().next().ok_or_else(|| DbError::Corrupt("an upsert returned no id".into()))
+}
+
+/// The outcome of deleting observations.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Deleted {
+    /// These ids were deleted (ids that did not exist are left out).
+    Done(Vec<i64>),
+    /// Nothing was deleted: these ids are seeded reference observations, which only change
+    /// with the seed.
+    SeedRows(Vec<i64>),
+}
+
+/// Deletes user observations by id, all or none.
+pub fn delete(conn: &Conn<'_>, ids: &[i64]) -> Result<Deleted, DbError> {
+    let keys: Vec<String> = ids.iter().map(i64::to_string).collect();
+    let found = observations_by_id(conn, &keys)?;
+    let seeded: Vec<i64> =
+        found.iter().filter(|(_, o)| o.origin == Origin::Seed).map(|(_, o)| o.id).collect();
+    if !seeded.is_empty() {
+        return Ok(Deleted::SeedRows(seeded));
+    }
+    let mut deleted = Vec::new();
+    for (_, observation) in found {
+        conn.execute("DELETE FROM observations WHERE id = ?1", [observation.id])?;
+        deleted.push(observation.id);
+    }
+    Ok(Deleted::Done(deleted))
+}
+
+/// Every observation of the given subjects (by subject key) of an indicator that has a
+/// target: the series evaluations are computed from, read in one statement.
+pub fn series(conn: &Conn<'_>, subject_keys: &[String]) -> Result<Vec<(String, Observation)>, DbError> {
+    if subject_keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    let marks = vec!["?"; subject_keys.len()].join(", ");
+    let sql = format!(
+        "SELECT * FROM observation_rows WHERE subject_key IN ({marks})
+           AND indicator_code IN (SELECT indicator_code FROM targets)
+         ORDER BY subject_key, indicator_code, year"
+    );
+    conn.rows(&sql, rusqlite::params_from_iter(subject_keys), |row| {
+        Ok((row.get("subject_key")?, observation(row)?))
+    })
+}
+
+/// Which cities a target's evaluations or a ranking cover.
+#[derive(Debug, Clone, Default)]
+pub struct CityScope {
+    /// Only cities of this province (6-digit code).
+    pub province_code: Option<String>,
+    /// Only cities whose province lies in this region.
+    pub region: Option<Region>,
+    /// Only cities with one of these memberships.
+    pub memberships: Vec<Membership>,
+}
+
+impl CityScope {
+    /// The scope as a condition on `cities c` joined to `provinces p`, with its parameters.
+    fn condition(&self) -> (String, Vec<rusqlite::types::Value>) {
+        use rusqlite::types::Value;
+        let marks = vec!["?"; self.memberships.len()].join(", ");
+        let mut sql = format!("c.membership IN ({marks})");
+        let mut params: Vec<Value> =
+            self.memberships.iter().map(|m| Value::Text(m.as_str().into())).collect();
+        if let Some(code) = &self.province_code {
+            sql.push_str(" AND c.province_code = ?");
+            params.push(Value::Text(code.clone()));
+        }
+        if let Some(region) = self.region {
+            sql.push_str(" AND p.region = ?");
+            params.push(Value::Text(region.as_str().into()));
+        }
+        (sql, params)
+    }
+}
+
+/// The cities in `scope` (in admin-code order) and all their observations of `indicator`:
+/// two statements, whatever the number of cities.
+pub fn city_series(
+    conn: &Conn<'_>,
+    scope: &CityScope,
+    indicator: &str,
+) -> Result<(Vec<City>, Vec<Observation>), DbError> {
+    let (condition, params) = scope.condition();
+    let cities = conn.rows(
+        &format!(
+            "SELECT c.* FROM cities c JOIN provinces p ON p.code = c.province_code
+             WHERE {condition} ORDER BY c.admin_code"
+        ),
+        rusqlite::params_from_iter(&params),
+        reference::city,
+    )?;
+    let mut params = params;
+    params.push(rusqlite::types::Value::Text(indicator.to_string()));
+    let observations = conn.rows(
+        &format!(
+            "SELECT o.* FROM observation_rows o JOIN cities c ON c.admin_code = o.city_code
+             JOIN provinces p ON p.code = c.province_code
+             WHERE {condition} AND o.indicator_code = ? ORDER BY o.city_code, o.year"
+        ),
+        rusqlite::params_from_iter(&params),
+        observation,
+    )?;
+    Ok((cities, observations))
+}
+
+/// Observations of `indicator` in `year` for the cities in `scope`: what a ranking ranks.
+pub fn city_values(
+    conn: &Conn<'_>,
+    scope: &CityScope,
+    indicator: &str,
+    year: i32,
+) -> Result<Vec<Observation>, DbError> {
+    let (condition, mut params) = scope.condition();
+    params.push(rusqlite::types::Value::Text(indicator.to_string()));
+    params.push(rusqlite::types::Value::Integer(i64::from(year)));
+    conn.rows(
+        &format!(
+            "SELECT o.* FROM observation_rows o JOIN cities c ON c.admin_code = o.city_code
+             JOIN provinces p ON p.code = c.province_code
+             WHERE {condition} AND o.indicator_code = ? AND o.year = ? ORDER BY o.city_code"
+        ),
+        rusqlite::params_from_iter(&params),
+        observation,
+    )
 }

@@ -38,7 +38,8 @@ fn province(row: &Row<'_>) -> rusqlite::Result<Province> {
     })
 }
 
-fn city(row: &Row<'_>) -> rusqlite::Result<City> {
+/// Maps a `cities` row.
+pub fn city(row: &Row<'_>) -> rusqlite::Result<City> {
     Ok(City {
         admin_code: row.get("admin_code")?,
         name_en: row.get("name_en")?,
@@ -172,4 +173,9 @@ pub fn city_sources(conn: &Conn<'_>, codes: &[String]) -> Result<Vec<(String, Ci
             })
         },
     )
+}
+
+/// Every target, in code order (six in the seed).
+pub fn all_targets(conn: &Conn<'_>) -> Result<Vec<Target>, DbError> {
+    conn.rows(&format!("SELECT * FROM {} ORDER BY code", TARGETS.name), [], target)
 }

@@ -3,6 +3,7 @@
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 
 use super::enums::{CityTier, Membership};
+use super::evaluation::{Evaluated, EvaluationNode, EvaluationOptionsInput, evaluate_subject};
 use super::filter::{FloatFilter, SortDirection, StringFilter, combine, enum_filter};
 use super::loaders::{PageKey, QueryKey};
 use super::node::global_id;
@@ -101,6 +102,26 @@ impl CityNode {
         let key = PageKey { parent: self.0.admin_code.clone(), query: QueryKey::new(query) };
         let listed = loaders(ctx)?.city_observations.load_one(key).await.map_err(db_error)?;
         Ok(connection(&page, listed.unwrap_or_default(), ObservationNode))
+    }
+
+    /// How this entry stands against each of the plan's LEVEL and CHANGE targets. The targets
+    /// are set for the plan area as a whole, so this is a benchmark against the plan's level;
+    /// CUMULATIVE totals (13 million jobs) are not split across cities and are evaluated only
+    /// for the plan area (`Plan.evaluation`).
+    async fn evaluation(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Year to evaluate as of (default: each target's own target year).")] as_of: Option<
+            i32,
+        >,
+        #[graphql(desc = "How to evaluate.")] options: Option<EvaluationOptionsInput>,
+    ) -> ApiResult<Vec<EvaluationNode>> {
+        let l = loaders(ctx)?;
+        let targets = l.targets().await?;
+        let key = format!("CITY:{}", self.0.admin_code);
+        let series = l.series.load_one(key).await.map_err(db_error)?.unwrap_or_default();
+        let subject = Evaluated::City(self.0.clone());
+        Ok(evaluate_subject(targets, subject, &series, as_of, options.unwrap_or_default())?)
     }
 }
 

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use crate::db::DbError;
+use crate::domain::recording::Problem;
 
 /// What went wrong, as a client should hear it.
 ///
@@ -21,6 +22,10 @@ pub enum ApiError {
     InvalidId(String),
     /// The database took longer than its per-statement time limit.
     Timeout,
+    /// Rows refused by the recording rules: nothing was written.
+    InvalidRows(Vec<Problem>),
+    /// Input that breaks a domain rule, with that rule's own stable code.
+    Rule { code: &'static str, message: String },
     /// Anything else: logged, never shown.
     Internal,
 }
@@ -38,6 +43,14 @@ impl ApiError {
             ),
             Self::InvalidId(id) => format!("the id {id:?} is not a valid global id"),
             Self::Timeout => "the query took too long and was stopped; ask for less at once".into(),
+            Self::Rule { message, .. } => message.clone(),
+            Self::InvalidRows(problems) => format!(
+                "nothing was written: {} problem(s), listed in extensions.problems; first: row {} {}: {}",
+                problems.len(),
+                problems.first().map_or(0, |p| p.row),
+                problems.first().map_or("", |p| p.field),
+                problems.first().map_or("", |p| p.message.as_str())
+            ),
             Self::Internal => "internal error; the server log has the details".into(),
         }
     }
@@ -50,6 +63,8 @@ impl ApiError {
             Self::PageSizeLimit { .. } => "PAGE_SIZE_LIMIT",
             Self::InvalidId(_) => "INVALID_ID",
             Self::Timeout => "TIMEOUT",
+            Self::Rule { code, .. } => code,
+            Self::InvalidRows(_) => "INVALID_OBSERVATIONS",
             Self::Internal => "INTERNAL",
         }
     }
@@ -59,6 +74,19 @@ impl From<ApiError> for async_graphql::Error {
     fn from(error: ApiError) -> Self {
         let mut extensions = async_graphql::ErrorExtensionValues::default();
         extensions.set("code", error.code());
+        if let ApiError::InvalidRows(problems) = &error {
+            let list = problems.iter().map(|p| {
+                let mut entry = async_graphql::indexmap::IndexMap::new();
+                entry.insert(async_graphql::Name::new("row"), async_graphql::Value::from(p.row as u64));
+                entry.insert(async_graphql::Name::new("field"), async_graphql::Value::from(p.field));
+                entry.insert(
+                    async_graphql::Name::new("message"),
+                    async_graphql::Value::from(p.message.as_str()),
+                );
+                async_graphql::Value::Object(entry)
+            });
+            extensions.set("problems", async_graphql::Value::List(list.collect()));
+        }
         Self { message: error.message(), source: None, extensions: Some(extensions) }
     }
 }

@@ -2,14 +2,16 @@
 
 use async_graphql::{Context, Enum, ID, InputObject, Object};
 
-use super::enums::Direction;
+use super::enums::{Direction, Membership};
 use super::filter::{SortDirection, StringFilter, combine, enum_filter};
 use super::loaders::{PageKey, QueryKey};
 use super::node::global_id;
 use super::observation::{ObservationFilter, ObservationNode, ObservationOrder, observation_query};
 use super::paging::{Conn, connection, page};
+use super::ranking::{self, RankNode};
 use super::target::{TargetFilter, TargetNode, TargetOrder, target_query};
 use super::{ApiResult, db_error, loaders};
+use crate::db::observations::CityScope;
 use crate::domain::Indicator;
 use crate::domain::query::{Filter, ListQuery, Page, SortKey};
 
@@ -111,6 +113,27 @@ impl IndicatorNode {
         let key = PageKey { parent: self.0.code.clone(), query: QueryKey::new(query) };
         let listed = loaders(ctx)?.indicator_observations.load_one(key).await.map_err(db_error)?;
         Ok(connection(&page, listed.unwrap_or_default(), ObservationNode))
+    }
+
+    /// The plan cities with a value of this indicator in `year`, best first by its direction,
+    /// with rank and percentile: within the plan, or within one province.
+    async fn ranking(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The year ranked.")] year: i32,
+        #[graphql(desc = "Only cities of this province (6-digit code).")] province_code: Option<String>,
+        #[graphql(
+            default_with = "vec![Membership::Confirmed]",
+            desc = "Which entries to rank: confirmed ones by default."
+        )]
+        membership: Vec<Membership>,
+        #[graphql(desc = "Page forwards: at most this many.")] first: Option<i32>,
+        #[graphql(desc = "Page forwards: start after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Page backwards: at most this many.")] last: Option<i32>,
+        #[graphql(desc = "Page backwards: end before this cursor.")] before: Option<String>,
+    ) -> ApiResult<Conn<RankNode>> {
+        let scope = CityScope { province_code, region: None, memberships: ranking::memberships(membership) };
+        ranking::rank(ctx, &self.0, year, scope, (first, after, last, before)).await
     }
 }
 

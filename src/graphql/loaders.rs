@@ -226,8 +226,11 @@ pub struct Loaders {
     pub city_observations: DataLoader<Pages<Observation>>,
     pub province_observations: DataLoader<Pages<Observation>>,
     pub indicator_observations: DataLoader<Pages<Observation>>,
+    /// Observations of indicators with targets, by subject key: evaluation inputs.
+    pub series: DataLoader<Grouped<Observation>>,
     plan: OnceCell<Plan>,
     membership_counts: OnceCell<MembershipCounts>,
+    targets: OnceCell<Vec<Target>>,
 }
 
 impl Loaders {
@@ -265,8 +268,13 @@ impl Loaders {
                     observations::list_observations(c, ObservationParent::Indicator, keys, q)
                 }),
             ),
+            series: loader(
+                f,
+                Grouped { db: db.clone(), counter: counter.clone(), fetch: observations::series },
+            ),
             plan: OnceCell::new(),
             membership_counts: OnceCell::new(),
+            targets: OnceCell::new(),
             db,
             counter,
         }
@@ -302,6 +310,14 @@ impl Loaders {
             self.db.read(&self.counter, plan::membership_counts).await.map_err(db_error)
         });
         Ok(*counts.await?)
+    }
+
+    /// Every target, read at most once per request.
+    pub async fn targets(&self) -> ApiResult<&[Target]> {
+        let targets = self.targets.get_or_try_init(|| async {
+            self.db.read(&self.counter, reference::all_targets).await.map_err(db_error)
+        });
+        Ok(targets.await?.as_slice())
     }
 
     /// The plan's milestones, oldest first.

@@ -30,7 +30,7 @@ pub fn global_id(type_name: &str, key: &str) -> ID {
 }
 
 /// Splits a global ID into its type name and key.
-fn decode(id: &str) -> Result<(String, String), ApiError> {
+pub fn decode(id: &str) -> Result<(String, String), ApiError> {
     let invalid = || ApiError::InvalidId(id.chars().take(64).collect());
     let text =
         String::from_utf8(URL_SAFE_NO_PAD.decode(id).map_err(|_| invalid())?).map_err(|_| invalid())?;

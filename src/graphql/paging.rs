@@ -7,9 +7,11 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use super::city::CityNode;
 use super::error::{ApiError, ApiResult};
+use super::evaluation::EvaluationNode;
 use super::indicator::IndicatorNode;
 use super::observation::ObservationNode;
 use super::province::ProvinceNode;
+use super::ranking::RankNode;
 use super::target::TargetNode;
 use crate::db::Listed;
 use crate::domain::query::Page;
@@ -49,6 +51,8 @@ pub struct PageInfo {
 #[graphql(concrete(name = "IndicatorEdge", params(IndicatorNode)))]
 #[graphql(concrete(name = "TargetEdge", params(TargetNode)))]
 #[graphql(concrete(name = "ObservationEdge", params(ObservationNode)))]
+#[graphql(concrete(name = "TargetEvaluationEdge", params(EvaluationNode)))]
+#[graphql(concrete(name = "CityRankEdge", params(RankNode)))]
 pub struct Edge<N: OutputType> {
     /// Opaque position of the item; pass it as `after` or `before` to page from here.
     pub cursor: String,
@@ -64,6 +68,7 @@ pub struct Edge<N: OutputType> {
 #[graphql(concrete(name = "IndicatorConnection", params(IndicatorNode)))]
 #[graphql(concrete(name = "TargetConnection", params(TargetNode)))]
 #[graphql(concrete(name = "ObservationConnection", params(ObservationNode)))]
+#[graphql(concrete(name = "CityRankConnection", params(RankNode)))]
 pub struct Conn<N: OutputType>
 where
     Edge<N>: OutputType,

@@ -5,13 +5,14 @@ use async_graphql::{Context, ID, Object, SimpleObject};
 
 use super::city::{CityFilter, CityNode, CityOrder};
 use super::enums::{Evidence, Membership};
+use super::evaluation::{Evaluated, EvaluationNode, EvaluationOptionsInput, evaluate_subject};
 use super::indicator::{IndicatorFilter, IndicatorNode, IndicatorOrder};
 use super::lists;
 use super::node::global_id;
 use super::paging::Conn;
 use super::province::{ProvinceFilter, ProvinceNode, ProvinceOrder};
 use super::target::{TargetFilter, TargetNode, TargetOrder};
-use super::{ApiResult, loaders};
+use super::{ApiResult, db_error, loaders};
 use crate::domain::Plan;
 
 /// The National Plan for the Adjustment and Transformation of Old Industrial Bases
@@ -253,5 +254,21 @@ impl PlanNode {
         #[graphql(desc = "Page backwards: end before this cursor.")] before: Option<String>,
     ) -> ApiResult<Conn<TargetNode>> {
         lists::targets(ctx, filter, order_by, (first, after, last, before)).await
+    }
+
+    /// How the plan area as a whole (observations recorded for the plan area) stands against
+    /// every target, including the CUMULATIVE 13 million new jobs.
+    async fn evaluation(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Year to evaluate as of (default: each target's own target year).")] as_of: Option<
+            i32,
+        >,
+        #[graphql(desc = "How to evaluate.")] options: Option<EvaluationOptionsInput>,
+    ) -> ApiResult<Vec<EvaluationNode>> {
+        let l = loaders(ctx)?;
+        let targets = l.targets().await?;
+        let series = l.series.load_one("PLAN:".to_string()).await.map_err(db_error)?.unwrap_or_default();
+        Ok(evaluate_subject(targets, Evaluated::Plan, &series, as_of, options.unwrap_or_default())?)
     }
 }

@@ -4,6 +4,7 @@ use async_graphql::{Context, Enum, ID, InputObject, Object};
 
 use super::city::{CityFilter, CityNode, CityOrder, city_query};
 use super::enums::{Membership, ProvinceKind, Region};
+use super::evaluation::{Evaluated, EvaluationNode, EvaluationOptionsInput, evaluate_subject};
 use super::filter::{SortDirection, StringFilter, combine, enum_filter};
 use super::loaders::{PageKey, QueryKey};
 use super::node::global_id;
@@ -109,6 +110,25 @@ impl ProvinceNode {
         let key = PageKey { parent: self.0.code.clone(), query: QueryKey::new(query) };
         let listed = loaders(ctx)?.province_observations.load_one(key).await.map_err(db_error)?;
         Ok(connection(&page, listed.unwrap_or_default(), ObservationNode))
+    }
+
+    /// How the province as a whole (its own province-level observations, not its cities')
+    /// stands against each of the plan's LEVEL and CHANGE targets, as a benchmark against the
+    /// plan's level. CUMULATIVE totals are evaluated only for the plan area.
+    async fn evaluation(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Year to evaluate as of (default: each target's own target year).")] as_of: Option<
+            i32,
+        >,
+        #[graphql(desc = "How to evaluate.")] options: Option<EvaluationOptionsInput>,
+    ) -> ApiResult<Vec<EvaluationNode>> {
+        let l = loaders(ctx)?;
+        let targets = l.targets().await?;
+        let key = format!("PROVINCE:{}", self.0.code);
+        let series = l.series.load_one(key).await.map_err(db_error)?.unwrap_or_default();
+        let subject = Evaluated::Province(self.0.clone());
+        Ok(evaluate_subject(targets, subject, &series, as_of, options.unwrap_or_default())?)
     }
 }
 

@@ -4,6 +4,7 @@ use async_graphql::{Context, ID, Object};
 
 use super::city::{CityFilter, CityNode, CityOrder};
 use super::enums::Membership;
+use super::evaluation::{EvaluationNode, EvaluationOptionsInput, TargetInput, YearValue, evaluate_input};
 use super::indicator::{IndicatorFilter, IndicatorNode, IndicatorOrder};
 use super::lists;
 use super::node::{Node, fetch};
@@ -195,5 +196,21 @@ impl QueryRoot {
         // Concurrently, so the loads land in the same DataLoader batches.
         let found = futures_util::future::join_all(ids.iter().map(|id| fetch(ctx, id))).await;
         found.into_iter().collect()
+    }
+
+    /// What-if: judges a target stated here against values given here (EVALUATION.md). Stores
+    /// nothing. A target that breaks a rule of EVALUATION.md §3.1 is an error with that rule's
+    /// code (e.g. TARGET_YEAR_NOT_AFTER_BASELINE, MISSING_TARGET_CHANGE, DUPLICATE_YEAR).
+    async fn evaluate(
+        &self,
+        #[graphql(desc = "The target.")] target: TargetInput,
+        #[graphql(
+            desc = "Observed values: levels for LEVEL and CHANGE targets, annual flows for CUMULATIVE ones."
+        )]
+        observations: Vec<YearValue>,
+        #[graphql(desc = "The year to evaluate as of.")] evaluation_year: i32,
+        #[graphql(desc = "How to evaluate.")] options: Option<EvaluationOptionsInput>,
+    ) -> ApiResult<EvaluationNode> {
+        Ok(evaluate_input(target, observations, evaluation_year, options.unwrap_or_default())?)
     }
 }

@@ -3,6 +3,8 @@
 use async_graphql::{Context, Enum, ID, InputObject, Object};
 
 use super::enums::{Direction, TargetKind};
+use super::evaluation::EvaluationOptionsInput;
+use super::evaluations::{self, CityEvaluationFilter, EvaluationOrder, TargetEvaluationConnection};
 use super::filter::{IntFilter, SortDirection, StringFilter, combine, enum_filter};
 use super::indicator::{DirectionFilter, IndicatorNode};
 use super::node::global_id;
@@ -103,6 +105,28 @@ impl TargetNode {
     /// The plan that sets the target.
     async fn plan(&self) -> PlanNode {
         PlanNode
+    }
+
+    /// This target judged for every plan city in scope (confirmed entries unless the filter
+    /// says otherwise), as a benchmark against the plan's level. A CUMULATIVE plan-wide total
+    /// (13 million jobs) is not split across cities: asking for its city evaluations is a
+    /// PLAN_WIDE_TOTAL error; `Plan.evaluation` judges it for the plan area.
+    async fn evaluations(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Year to evaluate as of (default: the target year).")] as_of: Option<i32>,
+        #[graphql(desc = "How to evaluate.")] options: Option<EvaluationOptionsInput>,
+        #[graphql(desc = "Which cities' evaluations to list.")] filter: Option<CityEvaluationFilter>,
+        #[graphql(desc = "Sort keys, most significant first; ties end in admin-code order.")]
+        order_by: Option<Vec<EvaluationOrder>>,
+        #[graphql(desc = "Page forwards: at most this many.")] first: Option<i32>,
+        #[graphql(desc = "Page forwards: start after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Page backwards: at most this many.")] last: Option<i32>,
+        #[graphql(desc = "Page backwards: end before this cursor.")] before: Option<String>,
+    ) -> ApiResult<TargetEvaluationConnection> {
+        let (options, filter, order_by) =
+            (options.unwrap_or_default(), filter.unwrap_or_default(), order_by.unwrap_or_default());
+        evaluations::list(ctx, &self.0, as_of, options, filter, order_by, (first, after, last, before)).await
     }
 }
 

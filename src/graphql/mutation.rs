@@ -1,0 +1,168 @@
+//! `Mutation`: recording and deleting observations. Every write needs the configured write
+//! token; each call writes all of its rows or none.
+
+use async_graphql::{Context, ID, InputObject, Object};
+use subtle::ConstantTimeEq;
+
+use super::enums::SubjectKind;
+use super::node::decode;
+use super::observation::ObservationNode;
+use super::{ApiError, ApiResult, db_error, loaders};
+use crate::db::observations::{self, Deleted, Recorded};
+use crate::domain::recording::{NewObservation, Subject, current_year};
+
+/// Most rows one call may record or delete.
+const MAX_ROWS: usize = 1_000;
+
+/// The token writes must present; `None` makes the server read-only.
+#[derive(Clone, Default)]
+pub struct WriteToken(pub Option<String>);
+
+/// The bearer token a request presented, if any.
+#[derive(Clone, Default)]
+pub struct Bearer(pub Option<String>);
+
+/// One observation to record: inserted, or replacing the value with the same subject,
+/// indicator and year (which becomes a user observation).
+#[derive(InputObject, Clone, Debug)]
+pub struct ObservationInput {
+    /// What the observation is about.
+    #[graphql(default_with = "SubjectKind::City")]
+    pub subject_kind: SubjectKind,
+    /// The city's admin code or the province's code; omitted for the plan area.
+    pub subject_code: Option<String>,
+    /// The indicator's code, e.g. `services_share_gdp`.
+    pub indicator_code: String,
+    /// Calendar year the value refers to (1949 to the current year).
+    pub year: i32,
+    /// The value in the indicator's unit, within its physical range (a share is 0–100).
+    pub value: f64,
+    /// Unit as the source states it (default: the indicator's unit).
+    pub unit: Option<String>,
+    /// What exactly was measured (definition, prices, preliminary or final).
+    pub definition: Option<String>,
+    /// Where the value comes from: an address or a citation. Required.
+    pub source: String,
+    /// How far to trust the source.
+    pub source_note: Option<String>,
+}
+
+/// Changes to the data. Each needs `Authorization: Bearer <token>` with the server's write
+/// token (RUSTBELT_WRITE_TOKEN); a server started without one is read-only.
+pub struct MutationRoot;
+
+/// Changes to the data. Each needs `Authorization: Bearer <token>` with the server's write
+/// token (RUSTBELT_WRITE_TOKEN); a server started without one is read-only.
+#[Object(name = "Mutation")]
+impl MutationRoot {
+    /// Records observations (at most 1,000 per call), upserting by subject, indicator and
+    /// year. Every row is checked first; if any row is refused, nothing is written and the
+    /// INVALID_OBSERVATIONS error lists every problem in `extensions.problems`.
+    async fn record_observations(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The observations to record.")] input: Vec<ObservationInput>,
+    ) -> ApiResult<Vec<ObservationNode>> {
+        authorize(ctx)?;
+        if input.len() > MAX_ROWS {
+            return Err(ApiError::BadUserInput(format!(
+                "at most {MAX_ROWS} rows per call; {} were sent",
+                input.len()
+            ))
+            .into());
+        }
+        let rows = input
+            .into_iter()
+            .enumerate()
+            .map(|(i, row)| new_observation(i, row))
+            .collect::<Result<Vec<_>, _>>()?;
+        let last_year = current_year();
+        let l = loaders(ctx)?;
+        let recorded =
+            l.db.write(&l.counter, move |c| observations::record(c, &rows, last_year, false)).await;
+        match recorded.map_err(db_error)? {
+            Recorded::Written(stored) => Ok(stored.into_iter().map(ObservationNode).collect()),
+            Recorded::Refused(problems) => Err(ApiError::InvalidRows(problems).into()),
+        }
+    }
+
+    /// Deletes user observations by global ID, all or none; gives the IDs deleted (IDs that do
+    /// not exist are skipped). Seeded observations are reference data and cannot be deleted
+    /// (SEED_OBSERVATION).
+    async fn delete_observations(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Global IDs of observations.")] ids: Vec<ID>,
+    ) -> ApiResult<Vec<ID>> {
+        authorize(ctx)?;
+        if ids.len() > MAX_ROWS {
+            return Err(ApiError::BadUserInput(format!(
+                "at most {MAX_ROWS} ids per call; {} were sent",
+                ids.len()
+            ))
+            .into());
+        }
+        let mut keys = Vec::with_capacity(ids.len());
+        for id in &ids {
+            match decode(id)? {
+                (kind, key) if kind == "Observation" => {
+                    keys.push(key.parse::<i64>().map_err(|_| ApiError::InvalidId(id.to_string()))?)
+                }
+                _ => return Err(ApiError::InvalidId(id.to_string()).into()),
+            }
+        }
+        let l = loaders(ctx)?;
+        let deleted =
+            l.db.write(&l.counter, move |c| observations::delete(c, &keys)).await.map_err(db_error)?;
+        match deleted {
+            Deleted::Done(ids) => Ok(ids.iter().map(|id| super::node::global_id("Observation", &id.to_string())).collect()),
+            Deleted::SeedRows(ids) => Err(ApiError::Rule {
+                code: "SEED_OBSERVATION",
+                message: format!(
+                    "observations {ids:?} are seeded reference data and change only with the seed; nothing was deleted"
+                ),
+            }
+            .into()),
+        }
+    }
+}
+
+/// Lets the request write only if it presents the configured token (compared in constant
+/// time, so the comparison does not leak how much of a guess was right).
+fn authorize(ctx: &Context<'_>) -> Result<(), ApiError> {
+    let configured = ctx.data_opt::<WriteToken>().and_then(|t| t.0.as_deref());
+    let Some(configured) = configured else {
+        return Err(ApiError::Rule {
+            code: "READ_ONLY",
+            message: "this server is read-only: start it with RUSTBELT_WRITE_TOKEN to allow writes".into(),
+        });
+    };
+    let presented = ctx.data_opt::<Bearer>().and_then(|b| b.0.as_deref());
+    match presented {
+        Some(token) if bool::from(token.as_bytes().ct_eq(configured.as_bytes())) => Ok(()),
+        _ => Err(ApiError::Rule {
+            code: "UNAUTHORIZED",
+            message: "writes need `Authorization: Bearer <token>` with this server's write token".into(),
+        }),
+    }
+}
+
+fn new_observation(index: usize, row: ObservationInput) -> Result<NewObservation, ApiError> {
+    let subject = Subject::new(row.subject_kind.into(), row.subject_code.as_deref()).map_err(|message| {
+        ApiError::InvalidRows(vec![crate::domain::recording::Problem {
+            row: index,
+            field: "subjectCode",
+            message: message.to_string(),
+        }])
+    })?;
+    Ok(NewObservation {
+        subject,
+        indicator_code: row.indicator_code,
+        year: row.year,
+        value: row.value,
+        unit: row.unit,
+        definition: row.definition,
+        source: row.source,
+        source_note: row.source_note,
+    })
+}
