@@ -17,9 +17,14 @@ pub struct Server {
 impl Server {
     /// Starts a server on a fresh database file in a temporary folder.
     pub fn start() -> Self {
+        Self::start_with(&[])
+    }
+
+    /// Starts a server with extra arguments on a fresh database file in a temporary folder.
+    pub fn start_with(args: &[&str]) -> Self {
         let dir = tempfile::tempdir().expect("temporary folder");
         let db = dir.path().join("rustbelt.db");
-        let mut server = Self::start_on(&db, &[]);
+        let mut server = Self::start_on(&db, args);
         server._dir = Some(dir);
         server
     }
@@ -51,6 +56,20 @@ impl Server {
         let response = self
             .client
             .post(format!("{}/graphql", self.base))
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .expect("POST /graphql");
+        let status = response.status().as_u16();
+        (status, response.json().await.expect("JSON body"))
+    }
+
+    /// POSTs a query with a bearer token and returns the status and JSON body.
+    pub async fn post_as(&self, token: &str, query: &str, variables: Value) -> (u16, Value) {
+        let response = self
+            .client
+            .post(format!("{}/graphql", self.base))
+            .bearer_auth(token)
             .json(&json!({ "query": query, "variables": variables }))
             .send()
             .await

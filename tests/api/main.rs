@@ -2,8 +2,11 @@
 
 mod common;
 mod errors;
+mod evaluation;
+mod import;
 mod lists;
 mod lookups;
 mod persistence;
 mod playground;
 mod schema_sdl;
+mod writes;

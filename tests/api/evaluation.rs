@@ -1,0 +1,176 @@
+//! Target evaluation over HTTP: every fixture of EVALUATION.md through `Query.evaluate`, and
+//! evaluations of the seeded real observations in the graph.
+
+use serde_json::{Value, json};
+
+use crate::common::{Server, first_code};
+
+const EVALUATE: &str = "query($target: TargetInput!, $observations: [YearValueInput!]!, $year: Int!, $options: EvaluationOptions) {
+  evaluate(target: $target, observations: $observations, evaluationYear: $year, options: $options) {
+    status reason achieved final method baselineYear baselineValue baselineSubstituted targetLevel
+    latestYear latestValue timeElapsedShare progress paceRatio cagrActual cagrRequired trendRatio gap
+    projectedValue projectedProgress requiredAnnualRate requiredAnnualAmount imputedYears } }";
+
+fn fixtures() -> Vec<Value> {
+    serde_json::from_str(include_str!("../fixtures/evaluation-fixtures.json")).expect("fixtures")
+}
+
+fn variables(fixture: &Value) -> Value {
+    let observations: Vec<Value> = fixture["observations"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(year, value)| json!({ "year": year.parse::<i32>().unwrap(), "value": value }))
+        .collect();
+    json!({
+        "target": fixture["target"],
+        "observations": observations,
+        "year": fixture["evaluationYear"],
+        "options": fixture.get("options").cloned().unwrap_or(Value::Null),
+    })
+}
+
+/// Compares every expected field; numbers within the fixtures' tolerance.
+fn assert_matches(id: &str, expected: &Value, actual: &Value) {
+    for (field, want) in expected.as_object().unwrap() {
+        let got = &actual[field];
+        match (want.as_f64(), got.as_f64()) {
+            (Some(w), Some(g)) if want.is_f64() || got.is_f64() => {
+                assert!((w - g).abs() <= 5.1e-5, "{id}.{field}: expected {w}, got {g}")
+            }
+            _ => assert_eq!(got, want, "{id}.{field}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_fixture_passes_through_query_evaluate() {
+    let server = Server::start();
+    let fixtures = fixtures();
+    assert!(fixtures.len() >= 14);
+    for fixture in &fixtures {
+        let id = fixture["id"].as_str().unwrap();
+        let data = server.data(EVALUATE, variables(fixture)).await;
+        assert_matches(id, &fixture["expected"], &data["evaluate"]);
+    }
+}
+
+#[tokio::test]
+async fn invalid_targets_and_series_get_rule_codes() {
+    let server = Server::start();
+    let level = json!({ "kind": "LEVEL", "direction": "HIGHER_IS_BETTER", "baselineYear": 2012, "targetYear": 2017, "targetValue": 45.0 });
+    let cases = [
+        (
+            json!({ "kind": "LEVEL", "direction": "HIGHER_IS_BETTER", "baselineYear": 2017, "targetYear": 2017, "targetValue": 1.0 }),
+            json!([]),
+            "TARGET_YEAR_NOT_AFTER_BASELINE",
+        ),
+        (
+            json!({ "kind": "CHANGE_FROM_BASELINE", "direction": "LOWER_IS_BETTER", "baselineYear": 2012, "targetYear": 2017 }),
+            json!([]),
+            "MISSING_TARGET_CHANGE",
+        ),
+        (
+            level.clone(),
+            json!([{ "year": 2013, "value": 1.0 }, { "year": 2013, "value": 2.0 }]),
+            "DUPLICATE_YEAR",
+        ),
+        (level.clone(), json!([{ "year": 1200, "value": 1.0 }]), "BAD_USER_INPUT"),
+    ];
+    for (target, observations, code) in cases {
+        let (_, body) = server
+            .post(EVALUATE, json!({ "target": target, "observations": observations, "year": 2015 }))
+            .await;
+        assert_eq!(first_code(&body), code, "{body}");
+    }
+    // GraphQL's Float cannot carry NaN or infinity: such input never reaches the evaluator.
+    let (_, body) = server
+        .post(
+            EVALUATE,
+            json!({ "target": level, "observations": [{ "year": 2013, "value": "NaN" }], "year": 2015 }),
+        )
+        .await;
+    assert_eq!(first_code(&body), "GRAPHQL_VALIDATION_FAILED", "{body}");
+}
+
+#[tokio::test]
+async fn bengbu_services_share_is_judged_from_its_real_observations() {
+    let server = Server::start();
+    let data = server
+        .data(
+            r#"{ city(code: "蚌埠市") { evaluation { target { code } status final baselineYear baselineValue
+                 baselineSubstituted targetLevel latestYear latestValue gap series { year value }
+                 observations { sourceUrl } subjectKind city { adminCode } } } }"#,
+            json!({}),
+        )
+        .await;
+    let evaluations = data["city"]["evaluation"].as_array().unwrap();
+    let codes: Vec<&str> = evaluations.iter().map(|e| e["target"]["code"].as_str().unwrap()).collect();
+    assert!(!codes.contains(&"new_jobs_by_2017"), "a plan-wide total is not evaluated for a city: {codes:?}");
+    assert_eq!(codes.len(), 5);
+    let services = evaluations.iter().find(|e| e["target"]["code"] == "services_share_2017").unwrap();
+    assert_eq!(services["status"], "NOT_ACHIEVED");
+    assert_eq!(services["final"], true);
+    assert_eq!(services["baselineSubstituted"], true, "no 2012 value: 2016 stands in");
+    assert_eq!(services["baselineYear"], 2016);
+    assert_eq!(services["latestValue"], 42.9);
+    assert!((services["gap"].as_f64().unwrap() - 2.1).abs() < 1e-9);
+    assert_eq!(services["series"], json!([{ "year": 2016, "value": 41.5 }, { "year": 2017, "value": 42.9 }]));
+    assert_eq!(services["observations"][0]["sourceUrl"], "http://ifuun.com/a2018052813478930");
+    assert_eq!(services["city"]["adminCode"], "340300");
+    let without_data = evaluations.iter().find(|e| e["target"]["code"] == "hightech_share_2017").unwrap();
+    assert_eq!(without_data["status"], "INSUFFICIENT_DATA");
+}
+
+#[tokio::test]
+async fn a_target_lists_every_city_with_status_counts() {
+    let server = Server::start();
+    let query = "query($f: CityEvaluationFilter) { target(code: \"services_share_2017\") {
+        evaluations(filter: $f, orderBy: [{ field: GAP }]) { totalCount
+          statusCounts { status count } nodes { city { adminCode } status gap } } } }";
+    let data = server.data(query, json!({ "f": { "membership": ["CONFIRMED", "CANDIDATE"] } })).await;
+    let all = &data["target"]["evaluations"];
+    let counted: u64 =
+        all["statusCounts"].as_array().unwrap().iter().map(|c| c["count"].as_u64().unwrap()).sum();
+    assert_eq!(all["totalCount"], 55);
+    assert_eq!(counted, 55);
+    let missed =
+        server.data(query, json!({ "f": { "status": ["NOT_ACHIEVED"], "provinceCode": "360000" } })).await;
+    let nodes = missed["target"]["evaluations"]["nodes"].as_array().unwrap();
+    let cities: Vec<&str> = nodes.iter().map(|n| n["city"]["adminCode"].as_str().unwrap()).collect();
+    assert_eq!(cities, ["360200", "360400"], "Jingdezhen 44.0 (gap 1.0), then Jiujiang 41.8 (gap 3.2)");
+    let (_, body) =
+        server.post("{ target(code: \"new_jobs_by_2017\") { evaluations { totalCount } } }", json!({})).await;
+    assert_eq!(first_code(&body), "PLAN_WIDE_TOTAL");
+}
+
+#[tokio::test]
+async fn cities_rank_by_value_best_first() {
+    let server = Server::start();
+    let data = server
+        .data(
+            "{ indicator(code: \"services_share_gdp\") { ranking(year: 2017) {
+                 totalCount nodes { rank percentile rankedCount value city { adminCode } } } } }",
+            json!({}),
+        )
+        .await;
+    let ranking = &data["indicator"]["ranking"];
+    assert_eq!(ranking["totalCount"], 3);
+    let rows: Vec<(i64, f64, &str)> = ranking["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| {
+            (
+                n["rank"].as_i64().unwrap(),
+                n["percentile"].as_f64().unwrap(),
+                n["city"]["adminCode"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(rows, [(1, 100.0, "360200"), (2, 50.0, "340300"), (3, 0.0, "360400")]);
+    let anhui = server
+        .data("{ indicator(code: \"services_share_gdp\") { ranking(year: 2017, provinceCode: \"340000\") { nodes { rank percentile } } } }", json!({}))
+        .await;
+    assert_eq!(anhui["indicator"]["ranking"]["nodes"], json!([{ "rank": 1, "percentile": 100.0 }]));
+}
