@@ -21,6 +21,7 @@ mod plan;
 mod province;
 mod query;
 mod ranking;
+mod shape;
 mod target;
 
 use std::sync::Arc;
@@ -35,6 +36,7 @@ pub use query::QueryRoot;
 
 use crate::db::Db;
 use loaders::{Batches, Loaders, WithBatches};
+use shape::ShapeLimits;
 
 /// The schema type served.
 pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
@@ -42,7 +44,7 @@ pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 /// Bounds on what one request may ask for.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
-    /// Deepest selection nesting allowed.
+    /// Deepest selection nesting allowed (introspection excluded).
     pub max_depth: usize,
     /// Highest total complexity allowed (async-graphql's count: each selected field costs 1).
     pub max_complexity: usize,
@@ -61,11 +63,12 @@ impl Default for Limits {
 /// Builds the schema over `db`; writes need `write_token`, and without one the server is
 /// read-only.
 pub fn build_schema(db: Db, limits: Limits, write_token: Option<String>) -> AppSchema {
+    // Depth is checked by `shape` (which leaves introspection out), not by `limit_depth`.
     let mut builder = Schema::build(QueryRoot, MutationRoot, EmptySubscription)
         .data(db)
+        .data(ShapeLimits { max_depth: limits.max_depth })
         .data(WriteToken(write_token.filter(|t| !t.is_empty())))
         .data(limits.pages)
-        .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
         .extension(async_graphql::extensions::Tracing);
     if !limits.introspection {
@@ -140,6 +143,11 @@ pub async fn respond(
             return Outcome::RequestError(request_error(message, "GRAPHQL_PARSE_FAILED"));
         }
         Ok(document) => {
+            let limits =
+                schema.data::<ShapeLimits>().copied().unwrap_or(ShapeLimits { max_depth: usize::MAX });
+            if let Err(breach) = shape::check(document, &limits) {
+                return Outcome::RequestError(request_error(breach.message, breach.code));
+            }
             if transport == Transport::Get && is_mutation(document, operation_name.as_deref()) {
                 return Outcome::MutationOverGet;
             }
@@ -164,9 +172,7 @@ pub async fn respond(
 
 /// The code of a limit async-graphql enforces, recognised by its message.
 fn limit_code(message: &str) -> Option<&'static str> {
-    if message.contains("nested too deep") {
-        Some("DEPTH_LIMIT")
-    } else if message.contains("too complex") {
+    if message.contains("too complex") {
         Some("COMPLEXITY_LIMIT")
     } else if message.contains("recursion depth") {
         Some("RECURSION_LIMIT")

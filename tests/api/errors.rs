@@ -75,3 +75,22 @@ async fn malformed_http_requests_are_rejected_with_codes() {
     let body: serde_json::Value = get.json().await.unwrap();
     assert_eq!(body["data"]["plan"]["declaredCityCount"], 120);
 }
+
+#[tokio::test]
+async fn depth_is_limited_but_introspection_is_not_counted() {
+    let server = Server::start();
+    // 13 levels (provinces → nodes → cities → nodes → province → …), one beyond the default 12.
+    let deep = "{ provinces { nodes { cities { nodes { province { cities { nodes { province {
+                 cities { nodes { province { cities { totalCount } } } } } } } } } } } } }";
+    let (_, body) = server.post(deep, json!({})).await;
+    assert_eq!(first_code(&body), "DEPTH_LIMIT", "{body}");
+    // GraphiQL's introspection query nests `ofType` far deeper than 12; it must still work.
+    let introspection = "query IntrospectionQuery { __schema { queryType { name } types { ...FullType } } }
+        fragment FullType on __Type { kind name fields(includeDeprecated: true) { name args { ...InputValue }
+          type { ...TypeRef } } inputFields { ...InputValue } }
+        fragment InputValue on __InputValue { name type { ...TypeRef } defaultValue }
+        fragment TypeRef on __Type { kind name ofType { kind name ofType { kind name ofType { kind name ofType {
+          kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } } } }";
+    let data = server.data(introspection, json!({})).await;
+    assert_eq!(data["__schema"]["queryType"]["name"], "Query");
+}
