@@ -112,6 +112,7 @@ async fn graphql_post(
         query: fields.get("query").cloned(),
         operation_name: fields.get("operationName").cloned(),
         variables: fields.get("variables").cloned(),
+        extensions: fields.get("extensions").cloned(),
     };
     run(&state, &headers, format, params, Transport::Post).await
 }
@@ -135,9 +136,11 @@ async fn graphql_get(
         }
     };
     let params = WireParams {
-        query: query.get("query").cloned().map(serde_json::Value::String),
-        operation_name: query.get("operationName").cloned().map(serde_json::Value::String),
+        // An empty parameter counts as absent (GraphQL over HTTP, "GET").
+        query: query.get("query").filter(|q| !q.is_empty()).cloned().map(serde_json::Value::String),
+        operation_name: query.get("operationName").filter(|o| !o.is_empty()).cloned().map(serde_json::Value::String),
         variables,
+        extensions: None,
     };
     run(&state, &headers, format, params, Transport::Get).await
 }
@@ -147,6 +150,8 @@ struct WireParams {
     query: Option<serde_json::Value>,
     operation_name: Option<serde_json::Value>,
     variables: Option<serde_json::Value>,
+    /// Accepted (an object or null) and not used: no extension is implemented.
+    extensions: Option<serde_json::Value>,
 }
 
 /// The token of an `Authorization: Bearer <token>` header.
@@ -202,6 +207,9 @@ fn into_request(params: WireParams) -> Result<async_graphql::Request, String> {
             request = request.variables(async_graphql::Variables::from_json(J::Object(map)))
         }
         Some(_) => return Err("`variables` must be an object or null".into()),
+    }
+    if !matches!(params.extensions, None | Some(J::Null) | Some(J::Object(_))) {
+        return Err("`extensions` must be an object or null".into());
     }
     Ok(request)
 }
