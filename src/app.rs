@@ -8,7 +8,7 @@ use anyhow::Context;
 
 use crate::config::ServeConfig;
 use crate::db::{Db, DbOptions};
-use crate::graphql::{self, Limits, PageLimits};
+use crate::graphql::{self, Limits, PageLimits, ShapeLimits};
 use crate::http::{self, HttpOptions};
 
 /// Runs the server described by `config` until a shutdown signal.
@@ -49,7 +49,14 @@ pub async fn build(config: &ServeConfig) -> anyhow::Result<axum::Router> {
         .context("opening the database")?
         .with_context(|| format!("opening the database {}", config.db.display()))?;
     let limits = Limits {
-        max_depth: config.max_depth,
+        shape: ShapeLimits {
+            max_chars: config.max_query_chars,
+            max_tokens: config.max_tokens,
+            max_depth: config.max_depth,
+            max_aliases: config.max_aliases,
+            max_root_fields: config.max_root_fields,
+            max_directives: config.max_directives,
+        },
         max_complexity: config.max_complexity,
         pages: PageLimits { default_size: config.default_page_size, max_size: config.max_page_size },
         introspection: config.introspection,
@@ -58,6 +65,7 @@ pub async fn build(config: &ServeConfig) -> anyhow::Result<axum::Router> {
     let options = HttpOptions {
         max_body_bytes: config.max_body_bytes,
         request_timeout: Duration::from_millis(config.request_timeout_ms),
+        cors_origins: config.cors_origins.clone(),
     };
     Ok(http::router(schema, options))
 }

@@ -70,20 +70,47 @@ pub struct ServeConfig {
     #[arg(long, env = "RUSTBELT_STATEMENT_TIMEOUT_MS", default_value_t = 500)]
     pub statement_timeout_ms: u64,
 
-    /// Longest time (ms) one HTTP request may take; slower ones get 408.
+    /// Longest time (ms) one GraphQL request may run; slower ones get 503 with code TIMEOUT.
     #[arg(long, env = "RUSTBELT_REQUEST_TIMEOUT_MS", default_value_t = 2_000)]
     pub request_timeout_ms: u64,
+
+    /// Origins allowed to call the API from browsers (CORS), comma-separated; `*` for any.
+    /// Empty (the default): no CORS headers, so browsers allow only same-origin calls.
+    #[arg(long, env = "RUSTBELT_CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
 
     /// Largest request body accepted (bytes); larger ones get 413.
     #[arg(long, env = "RUSTBELT_MAX_BODY_BYTES", default_value_t = 100_000)]
     pub max_body_bytes: usize,
 
-    /// Deepest selection nesting a query may have.
+    /// Most characters a query document may have (QUERY_TOO_LONG).
+    #[arg(long, env = "RUSTBELT_MAX_QUERY_CHARS", default_value_t = 20_000)]
+    pub max_query_chars: usize,
+
+    /// Most lexical tokens a query document may have, counted before parsing (TOO_MANY_TOKENS).
+    #[arg(long, env = "RUSTBELT_MAX_TOKENS", default_value_t = 5_000)]
+    pub max_tokens: usize,
+
+    /// Deepest selection nesting a query may have, introspection excluded (DEPTH_LIMIT).
     #[arg(long, env = "RUSTBELT_MAX_DEPTH", default_value_t = 12)]
     pub max_depth: usize,
 
-    /// Highest complexity a query may have (async-graphql's count: each selected field costs 1).
-    #[arg(long, env = "RUSTBELT_MAX_COMPLEXITY", default_value_t = 10_000)]
+    /// Most aliased fields a query document may have (ALIAS_LIMIT).
+    #[arg(long, env = "RUSTBELT_MAX_ALIASES", default_value_t = 30)]
+    pub max_aliases: usize,
+
+    /// Most fields at the root of one operation (ROOT_FIELD_LIMIT).
+    #[arg(long, env = "RUSTBELT_MAX_ROOT_FIELDS", default_value_t = 20)]
+    pub max_root_fields: usize,
+
+    /// Most directives a query document may have (DIRECTIVE_LIMIT).
+    #[arg(long, env = "RUSTBELT_MAX_DIRECTIVES", default_value_t = 50)]
+    pub max_directives: usize,
+
+    /// Highest complexity a query may have: each field costs 1, and a list field costs its page
+    /// size (`first` or `last`, else the default page size) times the cost of one item
+    /// (COMPLEXITY_LIMIT).
+    #[arg(long, env = "RUSTBELT_MAX_COMPLEXITY", default_value_t = 50_000)]
     pub max_complexity: usize,
 
     /// Rows in a page when a list is asked for without `first` or `last`.

@@ -36,7 +36,7 @@ pub use query::QueryRoot;
 
 use crate::db::Db;
 use loaders::{Batches, Loaders, WithBatches};
-use shape::ShapeLimits;
+pub use shape::ShapeLimits;
 
 /// The schema type served.
 pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
@@ -44,8 +44,8 @@ pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 /// Bounds on what one request may ask for.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
-    /// Deepest selection nesting allowed (introspection excluded).
-    pub max_depth: usize,
+    /// Size and shape of the document.
+    pub shape: ShapeLimits,
     /// Highest total complexity allowed (async-graphql's count: each selected field costs 1).
     pub max_complexity: usize,
     /// Page sizes.
@@ -56,7 +56,12 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Self { max_depth: 12, max_complexity: 10_000, pages: PageLimits::default(), introspection: true }
+        Self {
+            shape: ShapeLimits::default(),
+            max_complexity: 50_000,
+            pages: PageLimits::default(),
+            introspection: true,
+        }
     }
 }
 
@@ -66,7 +71,7 @@ pub fn build_schema(db: Db, limits: Limits, write_token: Option<String>) -> AppS
     // Depth is checked by `shape` (which leaves introspection out), not by `limit_depth`.
     let mut builder = Schema::build(QueryRoot, MutationRoot, EmptySubscription)
         .data(db)
-        .data(ShapeLimits { max_depth: limits.max_depth })
+        .data(limits.shape)
         .data(WriteToken(write_token.filter(|t| !t.is_empty())))
         .data(limits.pages)
         .limit_complexity(limits.max_complexity)
@@ -137,14 +142,16 @@ pub async fn respond(
 ) -> Outcome {
     let mut request = request.data(Bearer(bearer));
     let operation_name = request.operation_name.clone();
+    let limits = schema.data::<ShapeLimits>().copied().unwrap_or_default();
+    if let Err(breach) = shape::check_source(&request.query, &limits) {
+        return Outcome::RequestError(request_error(breach.message, breach.code));
+    }
     match request.parsed_query() {
         Err(error) => {
             let message = format!("the query does not parse: {}", truncate(&error.to_string(), 300));
             return Outcome::RequestError(request_error(message, "GRAPHQL_PARSE_FAILED"));
         }
         Ok(document) => {
-            let limits =
-                schema.data::<ShapeLimits>().copied().unwrap_or(ShapeLimits { max_depth: usize::MAX });
             if let Err(breach) = shape::check(document, &limits) {
                 return Outcome::RequestError(request_error(breach.message, breach.code));
             }

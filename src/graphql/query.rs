@@ -32,6 +32,7 @@ impl QueryRoot {
     }
 
     /// All 31 provincial-level divisions (which 27 the plan covers is not known).
+    #[graphql(complexity = "super::paging::cost(first, last, child_complexity)")]
     async fn provinces(
         &self,
         ctx: &Context<'_>,
@@ -66,6 +67,7 @@ impl QueryRoot {
     }
 
     /// The plan's entries: confirmed ones unless `membership` says otherwise.
+    #[graphql(complexity = "super::paging::cost(first, last, child_complexity)")]
     async fn cities(
         &self,
         ctx: &Context<'_>,
@@ -103,6 +105,7 @@ impl QueryRoot {
     }
 
     /// The indicators observations are recorded against.
+    #[graphql(complexity = "super::paging::cost(first, last, child_complexity)")]
     async fn indicators(
         &self,
         ctx: &Context<'_>,
@@ -129,6 +132,7 @@ impl QueryRoot {
     }
 
     /// The plan's 2017 targets.
+    #[graphql(complexity = "super::paging::cost(first, last, child_complexity)")]
     async fn targets(
         &self,
         ctx: &Context<'_>,
@@ -155,6 +159,7 @@ impl QueryRoot {
     }
 
     /// Every observation, of every subject and indicator.
+    #[graphql(complexity = "super::paging::cost(first, last, child_complexity)")]
     async fn observations(
         &self,
         ctx: &Context<'_>,
@@ -181,6 +186,7 @@ impl QueryRoot {
 
     /// Several objects by global ID, in the order asked (at most 100); null where one no
     /// longer exists.
+    #[graphql(complexity = "ids.len().saturating_mul(child_complexity) + 1")]
     async fn nodes(
         &self,
         ctx: &Context<'_>,

@@ -111,6 +111,7 @@ impl TargetNode {
     /// says otherwise), as a benchmark against the plan's level. A CUMULATIVE plan-wide total
     /// (13 million jobs) is not split across cities: asking for its city evaluations is a
     /// PLAN_WIDE_TOTAL error; `Plan.evaluation` judges it for the plan area.
+    #[graphql(complexity = "super::paging::cost(first, last, child_complexity)")]
     async fn evaluations(
         &self,
         ctx: &Context<'_>,

@@ -117,8 +117,11 @@ async fn nested_round_trip_province_cities_province() {
 #[tokio::test]
 async fn nested_levels_cost_one_statement_each_whatever_the_fan_out() {
     let server = Server::start();
-    let query = "query($n: Int!) { provinces(first: $n) { nodes { cities(membership: [CONFIRMED, CANDIDATE]) {
-                   nodes { province { code } sources { url } observations { nodes { indicator { code targets { totalCount } } } } } } } } }";
+    // Page sizes cover every row of the seed (at most 8 entries per province, 4 observations
+    // per city) while keeping the query under the default complexity limit.
+    let query = "query($n: Int!) { provinces(first: $n) { nodes { cities(membership: [CONFIRMED, CANDIDATE], first: 10) {
+                   nodes { province { code } sources { url } observations(first: 10) {
+                     nodes { indicator { code targets(first: 5) { totalCount } } } } } } } } }";
     let statements = |body: &Value| body["extensions"]["sqlStatements"].as_u64().unwrap();
     let (_, one) = server.post(query, json!({ "n": 1 })).await;
     let (_, all) = server.post(query, json!({ "n": 31 })).await;

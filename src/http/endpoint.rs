@@ -1,0 +1,268 @@
+//! `/graphql`: GraphQL over HTTP. Checks the transport (method, content type, body, request
+//! parameters), negotiates the response type, runs the request within its time limit, and
+//! maps the outcome to a status as the GraphQL-over-HTTP rules say.
+
+use std::collections::HashMap;
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+
+use super::{AppState, ErrorCodes, Statements};
+use crate::graphql::{self, Outcome, Transport};
+
+const GRAPHQL_RESPONSE: &str = "application/graphql-response+json; charset=utf-8";
+const JSON: &str = "application/json; charset=utf-8";
+
+pub(super) async fn post(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let Some(format) = negotiate(&headers) else { return not_acceptable() };
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    if !is_json(content_type) {
+        let message = "POST bodies must be JSON: send `Content-Type: application/json`";
+        return reject(StatusCode::UNSUPPORTED_MEDIA_TYPE, message, "UNSUPPORTED_MEDIA_TYPE");
+    }
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            let message = "the request body is larger than this server accepts";
+            return reject(StatusCode::PAYLOAD_TOO_LARGE, message, "REQUEST_TOO_LARGE");
+        }
+        Err(_) => {
+            return reject(StatusCode::BAD_REQUEST, "the request body could not be read", "BAD_REQUEST");
+        }
+    };
+    let fields: serde_json::Map<String, serde_json::Value> = match serde_json::from_slice(&body) {
+        Ok(serde_json::Value::Object(fields)) => fields,
+        Ok(_) => {
+            return reject(
+                StatusCode::BAD_REQUEST,
+                "the body must be one JSON object (batching is off)",
+                "BAD_REQUEST",
+            );
+        }
+        Err(_) => {
+            return reject(StatusCode::BAD_REQUEST, "the body is not valid JSON", "BAD_REQUEST");
+        }
+    };
+    let params = WireParams {
+        query: fields.get("query").cloned(),
+        operation_name: fields.get("operationName").cloned(),
+        variables: fields.get("variables").cloned(),
+        extensions: fields.get("extensions").cloned(),
+    };
+    run(&state, &headers, format, params, Transport::Post).await
+}
+
+pub(super) async fn get(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    // A person who opens the endpoint in a browser wants the playground.
+    if !query.contains_key("query") && accepts(&headers, "text/html") {
+        return Redirect::to("/").into_response();
+    }
+    let Some(format) = negotiate(&headers) else { return not_acceptable() };
+    let variables = match query.get("variables").map(|v| serde_json::from_str(v)) {
+        None => None,
+        Some(Ok(value)) => Some(value),
+        Some(Err(_)) => {
+            return reject(StatusCode::BAD_REQUEST, "`variables` must be a JSON object", "BAD_REQUEST");
+        }
+    };
+    let params = WireParams {
+        // An empty parameter counts as absent (GraphQL over HTTP, "GET").
+        query: query.get("query").filter(|q| !q.is_empty()).cloned().map(serde_json::Value::String),
+        operation_name: query
+            .get("operationName")
+            .filter(|o| !o.is_empty())
+            .cloned()
+            .map(serde_json::Value::String),
+        variables,
+        extensions: None,
+    };
+    run(&state, &headers, format, params, Transport::Get).await
+}
+
+/// The request parameters as they came over the wire, before their types are checked.
+struct WireParams {
+    query: Option<serde_json::Value>,
+    operation_name: Option<serde_json::Value>,
+    variables: Option<serde_json::Value>,
+    /// Accepted (an object or null) and not used: no extension is implemented.
+    extensions: Option<serde_json::Value>,
+}
+
+/// The token of an `Authorization: Bearer <token>` header.
+fn bearer(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_string())
+}
+
+async fn run(
+    state: &AppState,
+    headers: &HeaderMap,
+    format: Format,
+    params: WireParams,
+    transport: Transport,
+) -> Response {
+    let request = match into_request(params) {
+        Ok(request) => request,
+        Err(message) => return reject(StatusCode::BAD_REQUEST, &message, "BAD_REQUEST"),
+    };
+    let running = graphql::respond(&state.schema, request, transport, bearer(headers));
+    let Ok(outcome) = tokio::time::timeout(state.request_timeout, running).await else {
+        let message = "the request took longer than this server allows and was stopped; ask for less at once";
+        return reject(StatusCode::SERVICE_UNAVAILABLE, message, "TIMEOUT");
+    };
+    match outcome {
+        Outcome::Executed(response) => {
+            counted(json(StatusCode::OK, format, body(&response, true)), &response)
+        }
+        Outcome::RequestError(response) => {
+            let status =
+                if format == Format::GraphqlResponse { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+            counted(json(status, format, body(&response, false)), &response)
+        }
+        Outcome::MutationOverGet => {
+            let message = "mutations are not allowed over GET: use POST";
+            let mut response = reject(StatusCode::METHOD_NOT_ALLOWED, message, "METHOD_NOT_ALLOWED");
+            response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
+            response
+        }
+    }
+}
+
+/// Attaches what the metrics count: the response's error codes and SQL statements.
+fn counted(mut http: Response, response: &async_graphql::Response) -> Response {
+    let codes = response.errors.iter().map(|e| {
+        let code = e.extensions.as_ref().and_then(|x| x.get("code"));
+        match code {
+            Some(async_graphql::Value::String(code)) => code.clone(),
+            _ => "UNCODED".to_string(),
+        }
+    });
+    http.extensions_mut().insert(ErrorCodes(codes.collect()));
+    if let Some(async_graphql::Value::Number(n)) = response.extensions.get("sqlStatements") {
+        http.extensions_mut().insert(Statements(n.as_u64().unwrap_or(0)));
+    }
+    http
+}
+
+fn into_request(params: WireParams) -> Result<async_graphql::Request, String> {
+    use serde_json::Value as J;
+    let query = match params.query {
+        Some(J::String(query)) => query,
+        Some(_) => return Err("`query` must be a string".into()),
+        None => return Err("`query` is missing".into()),
+    };
+    let mut request = async_graphql::Request::new(query);
+    match params.operation_name {
+        None | Some(J::Null) => {}
+        Some(J::String(name)) => request = request.operation_name(name),
+        Some(_) => return Err("`operationName` must be a string or null".into()),
+    }
+    match params.variables {
+        None | Some(J::Null) => {}
+        Some(J::Object(map)) => {
+            request = request.variables(async_graphql::Variables::from_json(J::Object(map)))
+        }
+        Some(_) => return Err("`variables` must be an object or null".into()),
+    }
+    if !matches!(params.extensions, None | Some(J::Null) | Some(J::Object(_))) {
+        return Err("`extensions` must be an object or null".into());
+    }
+    Ok(request)
+}
+
+/// Which media type the client asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Format {
+    /// `application/graphql-response+json`: request errors get 4xx statuses.
+    GraphqlResponse,
+    /// `application/json` (also the default): the legacy behaviour, 200 for well-formed requests.
+    Json,
+}
+
+/// The response type for the `Accept` header; `None` when it lists nothing this endpoint
+/// serves (406). No header, or `*/*`, means `application/json`.
+fn negotiate(headers: &HeaderMap) -> Option<Format> {
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("").trim();
+    if accept.is_empty() {
+        Some(Format::Json)
+    } else if accepts(headers, "application/graphql-response+json") {
+        Some(Format::GraphqlResponse)
+    } else if ["application/json", "application/*", "*/*"].iter().any(|m| accepts(headers, m)) {
+        Some(Format::Json)
+    } else {
+        None
+    }
+}
+
+/// Whether the `Accept` header lists `media` (parameters and weights aside, except a weight
+/// of zero, which refuses it).
+fn accepts(headers: &HeaderMap, media: &str) -> bool {
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
+    accept.split(',').any(|item| {
+        let mut parts = item.split(';').map(str::trim);
+        let listed = parts.next().is_some_and(|m| m.eq_ignore_ascii_case(media));
+        let refused =
+            parts.any(|p| p.strip_prefix("q=").and_then(|q| q.trim().parse::<f32>().ok()) == Some(0.0));
+        listed && !refused
+    })
+}
+
+fn not_acceptable() -> Response {
+    let message = "this endpoint answers application/graphql-response+json or application/json";
+    reject(StatusCode::NOT_ACCEPTABLE, message, "NOT_ACCEPTABLE")
+}
+
+fn is_json(content_type: &str) -> bool {
+    let media = content_type.split(';').next().unwrap_or("").trim();
+    media.eq_ignore_ascii_case("application/json")
+        || media.eq_ignore_ascii_case("application/graphql-response+json")
+}
+
+/// The response body in selection order; `with_data: false` leaves `data` out entirely, as
+/// the GraphQL-over-HTTP rules want for request errors.
+fn body(response: &async_graphql::Response, with_data: bool) -> Vec<u8> {
+    #[derive(serde::Serialize)]
+    struct Body<'a> {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        data: Option<&'a async_graphql::Value>,
+        #[serde(skip_serializing_if = "<[_]>::is_empty")]
+        errors: &'a [async_graphql::ServerError],
+        #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+        extensions: &'a std::collections::BTreeMap<String, async_graphql::Value>,
+    }
+    let body = Body {
+        data: with_data.then_some(&response.data),
+        errors: &response.errors,
+        extensions: &response.extensions,
+    };
+    serde_json::to_vec(&body).unwrap_or_else(|_| br#"{"errors":[{"message":"internal error"}]}"#.to_vec())
+}
+
+fn json(status: StatusCode, format: Format, body: Vec<u8>) -> Response {
+    let content_type = match format {
+        Format::GraphqlResponse => GRAPHQL_RESPONSE,
+        Format::Json => JSON,
+    };
+    (status, [(header::CONTENT_TYPE, content_type)], body).into_response()
+}
+
+/// A request refused before GraphQL ran: an `application/json` error with a code (not
+/// labelled as a GraphQL response, which it is not).
+pub(super) fn reject(status: StatusCode, message: &str, code: &str) -> Response {
+    let body = serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
+    let mut response = json(status, Format::Json, body.to_string().into_bytes());
+    response.extensions_mut().insert(ErrorCodes(vec![code.to_string()]));
+    response
+}
