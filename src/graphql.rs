@@ -77,7 +77,7 @@ pub fn build_schema(db: Db, limits: Limits, write_token: Option<String>) -> AppS
         .limit_complexity(limits.max_complexity)
         .extension(async_graphql::extensions::Tracing);
     if !limits.introspection {
-        builder = builder.disable_introspection();
+        builder = builder.disable_introspection().data(IntrospectionOff);
     }
     builder.finish()
 }
@@ -114,6 +114,10 @@ pub async fn execute(schema: &AppSchema, request: async_graphql::Request) -> asy
 fn loaders<'a>(ctx: &async_graphql::Context<'a>) -> ApiResult<&'a Loaders> {
     ctx.data::<Loaders>().map_err(|_| ApiError::Internal.into())
 }
+
+/// Marks a schema built with introspection off, so such requests get a clear error (async-graphql
+/// alone answers them with a silent null).
+struct IntrospectionOff;
 
 /// How a request arrived: GET may only read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -154,6 +158,10 @@ pub async fn respond(
         Ok(document) => {
             if let Err(breach) = shape::check(document, &limits) {
                 return Outcome::RequestError(request_error(breach.message, breach.code));
+            }
+            if schema.data::<IntrospectionOff>().is_some() && shape::introspects(document) {
+                let message = "introspection is switched off on this server";
+                return Outcome::RequestError(request_error(message, "INTROSPECTION_DISABLED"));
             }
             if transport == Transport::Get && is_mutation(document, operation_name.as_deref()) {
                 return Outcome::MutationOverGet;

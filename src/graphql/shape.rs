@@ -151,6 +151,22 @@ impl<'a> Walk<'a> {
     }
 }
 
+/// Whether the document asks for the schema (`__schema` or `__type`) anywhere.
+pub fn introspects(document: &ExecutableDocument) -> bool {
+    fn walk(set: &SelectionSet) -> bool {
+        set.items.iter().any(|item| match &item.node {
+            Selection::Field(field) => {
+                matches!(field.node.name.node.as_str(), "__schema" | "__type")
+                    || walk(&field.node.selection_set.node)
+            }
+            Selection::InlineFragment(fragment) => walk(&fragment.node.selection_set.node),
+            Selection::FragmentSpread(_) => false,
+        })
+    }
+    document.operations.iter().any(|(_, op)| walk(&op.node.selection_set.node))
+        || document.fragments.values().any(|f| walk(&f.node.selection_set.node))
+}
+
 /// Aliased fields and directives written anywhere in the document.
 fn count_aliases_and_directives(document: &ExecutableDocument) -> (usize, usize) {
     fn walk(set: &SelectionSet, counts: &mut (usize, usize)) {

@@ -86,6 +86,11 @@ impl Server {
         body["data"].clone()
     }
 
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Stops the server with SIGTERM and waits: it must exit cleanly.
     pub fn stop(mut self) {
         let pid = self.child.id().to_string();

@@ -3,9 +3,13 @@
 mod common;
 mod errors;
 mod evaluation;
+mod hostile;
+mod http_rules;
 mod import;
+mod limits;
 mod lists;
 mod lookups;
+mod operations;
 mod persistence;
 mod playground;
 mod schema_sdl;

@@ -1,0 +1,97 @@
+//! Every limit: its error code, and that the server still answers a valid query afterwards.
+
+use serde_json::json;
+
+use crate::common::{Server, first_code};
+
+async fn refused(server: &Server, query: &str, code: &str) {
+    let (status, body) = server.post(query, json!({})).await;
+    assert_eq!(status, 200, "application/json: request errors keep 200");
+    assert_eq!(first_code(&body), code, "{}", &body.to_string()[..body.to_string().len().min(300)]);
+    assert!(body.get("data").is_none(), "nothing ran");
+    let alive = server.data("{ plan { declaredCityCount } }", json!({})).await;
+    assert_eq!(alive["plan"]["declaredCityCount"], 120);
+}
+
+#[tokio::test]
+async fn document_size_limits() {
+    let server = Server::start_with(&["--max-query-chars", "2000", "--max-tokens", "200"]);
+    refused(&server, &format!("{{ plan {{ id }} }} #{}", "x".repeat(2_000)), "QUERY_TOO_LONG").await;
+    refused(&server, &format!("{{ plan {{ {} }} }}", "id ".repeat(300)), "TOO_MANY_TOKENS").await;
+}
+
+#[tokio::test]
+async fn document_shape_limits() {
+    let server = Server::start();
+    let aliases: String = (0..31).map(|i| format!("a{i}: id ")).collect();
+    refused(&server, &format!("{{ plan {{ {aliases} }} }}"), "ALIAS_LIMIT").await;
+    let roots: String = (0..21).map(|_| "__typename ").collect();
+    refused(&server, &format!("{{ {roots} }}"), "ROOT_FIELD_LIMIT").await;
+    let directives: String = (0..51).map(|_| "@include(if: true) ").collect();
+    refused(&server, &format!("{{ plan {directives} {{ id }} }}"), "DIRECTIVE_LIMIT").await;
+    let deep = "{ provinces { nodes { cities { nodes { province { cities { nodes { province {
+                 cities { nodes { province { cities { totalCount } } } } } } } } } } } } }";
+    refused(&server, deep, "DEPTH_LIMIT").await;
+}
+
+#[tokio::test]
+async fn complexity_weighs_lists_by_page_size() {
+    let server = Server::start();
+    // 500 provinces' worth × 500 cities each × 2 fields is far beyond 50,000…
+    refused(
+        &server,
+        "{ provinces(first: 500) { nodes { cities(first: 500) { nodes { adminCode nameEn } } } } }",
+        "COMPLEXITY_LIMIT",
+    )
+    .await;
+    // …while the same shape with the pages the data needs is fine.
+    let data = server
+        .data(
+            "{ provinces(first: 31) { nodes { cities(first: 10) { nodes { adminCode nameEn } } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(data["provinces"]["nodes"].as_array().unwrap().len(), 31);
+}
+
+#[tokio::test]
+async fn page_size_limit_comes_before_complexity() {
+    let server = Server::start();
+    let (_, body) = server.post("{ cities(first: 100000) { totalCount } }", json!({})).await;
+    assert_eq!(first_code(&body), "PAGE_SIZE_LIMIT");
+}
+
+#[tokio::test]
+async fn execution_time_is_limited() {
+    // 1 ms is far less than this nested query needs (several database rounds and every
+    // city's evaluations: tens of milliseconds in a debug build).
+    let server = Server::start_with(&["--request-timeout-ms", "1"]);
+    let heavy = "{ provinces(first: 31) { nodes { cities(membership: [CONFIRMED, CANDIDATE], first: 10) { nodes {
+                   sources { url } evaluation { status } observations(first: 5) { nodes { indicator { code } } } } } } } }";
+    let response = server
+        .client
+        .post(format!("{}/graphql", server.base))
+        .json(&json!({ "query": heavy }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 503);
+    assert_eq!(first_code(&response.json().await.unwrap()), "TIMEOUT");
+    // A request that needs no database finishes within its first poll.
+    let data = server.data("{ __typename }", json!({})).await;
+    assert_eq!(data["__typename"], "Query");
+}
+
+#[tokio::test]
+async fn each_sql_statement_is_limited() {
+    // With a zero statement limit, SQLite interrupts the first statement of any read.
+    let server = Server::start_with(&["--statement-timeout-ms", "0"]);
+    let (status, body) = server
+        .post("{ cities(membership: [CONFIRMED, CANDIDATE]) { totalCount nodes { nameEn } } }", json!({}))
+        .await;
+    assert_eq!(status, 200, "a field error");
+    assert_eq!(first_code(&body), "TIMEOUT");
+    assert!(!body.to_string().to_lowercase().contains("interrupt"), "no SQLite text: {body}");
+    let data = server.data("{ __typename }", json!({})).await;
+    assert_eq!(data["__typename"], "Query");
+}

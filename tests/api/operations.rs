@@ -1,0 +1,110 @@
+//! Operating features: introspection switch, CORS, compression, request ids, metrics, health.
+
+use serde_json::json;
+
+use crate::common::{Server, first_code};
+
+#[tokio::test]
+async fn introspection_can_be_switched_off() {
+    let server = Server::start_with(&["--introspection", "false"]);
+    let (_, body) = server.post("{ __schema { queryType { name } } }", json!({})).await;
+    assert_eq!(first_code(&body), "INTROSPECTION_DISABLED", "{body}");
+    let data = server.data("{ plan { declaredCityCount } }", json!({})).await;
+    assert_eq!(data["plan"]["declaredCityCount"], 120);
+}
+
+#[tokio::test]
+async fn cors_is_off_unless_origins_are_configured() {
+    let off = Server::start();
+    let response = off
+        .client
+        .post(format!("{}/graphql", off.base))
+        .header("origin", "https://dash.example")
+        .json(&json!({ "query": "{ __typename }" }))
+        .send()
+        .await
+        .unwrap();
+    assert!(response.headers().get("access-control-allow-origin").is_none());
+
+    let on = Server::start_with(&["--cors-origins", "https://dash.example,https://other.example"]);
+    let preflight = on
+        .client
+        .request(reqwest::Method::OPTIONS, format!("{}/graphql", on.base))
+        .header("origin", "https://dash.example")
+        .header("access-control-request-method", "POST")
+        .header("access-control-request-headers", "content-type")
+        .send()
+        .await
+        .unwrap();
+    assert!(preflight.status().is_success());
+    assert_eq!(preflight.headers()["access-control-allow-origin"], "https://dash.example");
+    let stranger = on
+        .client
+        .post(format!("{}/graphql", on.base))
+        .header("origin", "https://evil.example")
+        .json(&json!({ "query": "{ __typename }" }))
+        .send()
+        .await
+        .unwrap();
+    assert!(stranger.headers().get("access-control-allow-origin").is_none());
+}
+
+#[tokio::test]
+async fn large_responses_are_compressed_on_request() {
+    let server = Server::start();
+    let response = server.client.post(format!("{}/graphql", server.base))
+        .header("accept-encoding", "gzip")
+        .json(&json!({ "query": "{ cities(membership: [CONFIRMED, CANDIDATE], first: 100) { nodes { nameEn nameZh sources { url note } } } }" }))
+        .send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-encoding"], "gzip");
+}
+
+#[tokio::test]
+async fn metrics_count_requests_errors_and_statements() {
+    let server = Server::start();
+    server.data("{ cities { totalCount } }", json!({})).await;
+    let _ = server.post("{ cities(first: -1) { totalCount } }", json!({})).await;
+    let _ = server
+        .client
+        .post(format!("{}/graphql", server.base))
+        .header("content-type", "text/plain")
+        .body("x")
+        .send()
+        .await
+        .unwrap();
+    let text =
+        server.client.get(format!("{}/metrics", server.base)).send().await.unwrap().text().await.unwrap();
+    let value = |prefix: &str| -> f64 {
+        text.lines()
+            .find(|l| l.starts_with(prefix))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("no {prefix} in\n{text}"))
+    };
+    assert!(value(r#"rustbelt_http_requests_total{method="POST",route="/graphql",status="200"}"#) >= 2.0);
+    assert_eq!(value(r#"rustbelt_http_requests_total{method="POST",route="/graphql",status="415"}"#), 1.0);
+    assert_eq!(value(r#"rustbelt_errors_total{code="BAD_USER_INPUT"}"#), 1.0);
+    assert_eq!(value(r#"rustbelt_errors_total{code="UNSUPPORTED_MEDIA_TYPE"}"#), 1.0);
+    assert!(value("rustbelt_sql_statements_total") >= 1.0);
+    assert!(text.contains("rustbelt_http_request_duration_seconds_bucket"));
+}
+
+#[tokio::test]
+async fn liveness_and_readiness_are_separate() {
+    let server = Server::start();
+    for path in ["/healthz", "/readyz"] {
+        let response = server.client.get(format!("{}{path}", server.base)).send().await.unwrap();
+        assert_eq!(response.status(), 200, "{path}");
+        assert!(response.headers().contains_key("x-request-id"));
+    }
+    // A request id the caller sends comes back unchanged.
+    let response = server
+        .client
+        .get(format!("{}/healthz", server.base))
+        .header("x-request-id", "abc-123")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["x-request-id"], "abc-123");
+}
