@@ -117,7 +117,7 @@ async fn nested_round_trip_province_cities_province() {
 #[tokio::test]
 async fn nested_levels_cost_one_statement_each_whatever_the_fan_out() {
     let server = Server::start();
-    // Page sizes cover every row of the seed (at most 8 entries per province, 4 observations
+    // Page sizes cover every row of the seed (at most 9 entries per province, 4 observations
     // per city) while keeping the query under the default complexity limit.
     let query = "query($n: Int!) { provinces(first: $n) { nodes { cities(membership: [CONFIRMED, CANDIDATE], first: 10) {
                    nodes { province { code } sources { url } observations(first: 10) {
