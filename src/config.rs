@@ -26,6 +26,26 @@ pub enum Command {
     /// Load data from a file.
     #[command(subcommand)]
     Import(Import),
+    /// Write a new database with synthetic cities and observations for benchmarks and scale
+    /// tests (every generated row is marked synthetic).
+    #[command(hide = true)]
+    Synthesize(Synthesize),
+}
+
+/// How big a synthetic database to write.
+#[derive(Debug, Clone, Args)]
+pub struct Synthesize {
+    /// The new database file (must not exist).
+    #[arg(long)]
+    pub out: PathBuf,
+
+    /// Synthetic cities, spread over the 31 provinces.
+    #[arg(long, default_value_t = 2_000)]
+    pub cities: u32,
+
+    /// Years of observations (from 2012) for each city and each of the 6 target indicators.
+    #[arg(long, default_value_t = 20)]
+    pub years: u32,
 }
 
 /// What to import.

@@ -10,8 +10,10 @@ pub mod observations;
 pub mod plan;
 pub mod reference;
 pub mod seed;
+pub mod synthetic;
 
 use std::cell::Cell;
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -80,18 +82,66 @@ impl<'a> Conn<'a> {
         &self,
         sql: &str,
         params: impl Params,
-        map: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
+        mut map: impl FnMut(&Record<'_, '_>) -> rusqlite::Result<T>,
     ) -> Result<Vec<T>, DbError> {
         self.statements.set(self.statements.get() + 1);
         let mut statement = self.inner.prepare_cached(sql)?;
-        let rows = statement.query_map(params, map)?.collect::<rusqlite::Result<Vec<T>>>()?;
-        Ok(rows)
+        let columns = Columns::of(&statement);
+        let rows = statement.query_map(params, |row| map(&Record { row, columns: &columns }))?;
+        Ok(rows.collect::<rusqlite::Result<Vec<T>>>()?)
     }
 
     /// Runs one statement that returns no rows; gives the number of rows changed.
     pub fn execute(&self, sql: &str, params: impl Params) -> Result<usize, DbError> {
         self.statements.set(self.statements.get() + 1);
         Ok(self.inner.prepare_cached(sql)?.execute(params)?)
+    }
+}
+
+/// A statement's column names and positions, looked up once per statement: rusqlite's
+/// by-name `get` scans every column name on every call, which dominated wide result sets.
+pub struct Columns(HashMap<String, usize>);
+
+impl Columns {
+    fn of(statement: &rusqlite::Statement<'_>) -> Self {
+        let names = statement.column_names().into_iter().enumerate();
+        // The first column of a name wins, as in SQLite's own lookup.
+        let mut map = HashMap::new();
+        for (index, name) in names {
+            map.entry(name.to_string()).or_insert(index);
+        }
+        Self(map)
+    }
+}
+
+/// One result row, read by column name or position.
+pub struct Record<'a, 'r> {
+    row: &'a Row<'r>,
+    columns: &'a Columns,
+}
+
+impl Record<'_, '_> {
+    /// The value of a column, by name (`"name_en"`) or position (`0`).
+    pub fn get<C: Column, T: rusqlite::types::FromSql>(&self, column: C) -> rusqlite::Result<T> {
+        self.row.get(column.position(self.columns)?)
+    }
+}
+
+/// A way to name a column: its name or its position.
+pub trait Column {
+    /// The column's position in the row.
+    fn position(self, columns: &Columns) -> rusqlite::Result<usize>;
+}
+
+impl Column for &str {
+    fn position(self, columns: &Columns) -> rusqlite::Result<usize> {
+        columns.0.get(self).copied().ok_or_else(|| rusqlite::Error::InvalidColumnName(self.to_string()))
+    }
+}
+
+impl Column for usize {
+    fn position(self, _: &Columns) -> rusqlite::Result<usize> {
+        Ok(self)
     }
 }
 
@@ -118,6 +168,9 @@ pub struct Db {
     writer: Arc<Mutex<Connection>>,
     readers: r2d2::Pool<SqliteConnectionManager>,
     statement_timeout: Duration,
+    /// The data version (`meta.data_version`) as last seen: bumped by every write of this
+    /// process at once, and by [`Db::refresh_version`] for writes of other processes.
+    version: Arc<AtomicU64>,
 }
 
 impl Db {
@@ -129,6 +182,7 @@ impl Db {
         configure(&writer)?;
         migrate::run(&mut writer)?;
         seed::apply(&mut writer)?;
+        let version = read_version(&writer)?;
         let manager = SqliteConnectionManager::file(&writer_target)
             .with_flags(reader_flags(flags))
             .with_init(|c| c.execute_batch("PRAGMA busy_timeout = 5000; PRAGMA query_only = ON;"));
@@ -140,6 +194,7 @@ impl Db {
             writer: Arc::new(Mutex::new(writer)),
             readers,
             statement_timeout: options.statement_timeout,
+            version: Arc::new(AtomicU64::new(version)),
         })
     }
 
@@ -160,33 +215,84 @@ impl Db {
         result
     }
 
-    /// Runs `f` inside one `BEGIN IMMEDIATE` transaction on the writer: all or nothing.
+    /// Runs `f` inside one `BEGIN IMMEDIATE` transaction on the writer: all or nothing. A
+    /// transaction that commits also bumps the data version, before this returns, so the very
+    /// next read is answered afresh.
     pub async fn write<T, F>(&self, counter: &StatementCounter, f: F) -> Result<T, DbError>
     where
         T: Send + 'static,
         F: FnOnce(&Conn<'_>) -> Result<T, DbError> + Send + 'static,
     {
         let writer = self.writer.clone();
-        let (result, statements) = tokio::task::spawn_blocking(move || {
+        let (result, statements, version) = tokio::task::spawn_blocking(move || {
             let mut connection = writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
             let tx = connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             let conn = Conn::new(&tx);
             let result = f(&conn);
             let statements = conn.statements.get();
+            let mut version = None;
             if result.is_ok() {
+                tx.execute("UPDATE meta SET value = value + 1 WHERE key = 'data_version'", [])?;
+                version = Some(read_version(&tx)?);
                 tx.commit()?;
             }
-            Ok::<_, DbError>((result, statements))
+            Ok::<_, DbError>((result, statements, version))
         })
         .await??;
+        if let Some(version) = version {
+            self.version.fetch_max(version, Ordering::AcqRel);
+        }
         counter.add(statements);
         result
+    }
+
+    /// The data version: it changes whenever the data does.
+    pub fn data_version(&self) -> u64 {
+        self.version.load(Ordering::Acquire)
+    }
+
+    /// Re-reads the data version from the file, to notice writes by other processes (such as
+    /// `rustbelt import`); the server calls it every second.
+    pub async fn refresh_version(&self) -> Result<u64, DbError> {
+        let counter = StatementCounter::default();
+        let stored = self
+            .read(&counter, |c| {
+                let rows =
+                    c.rows("SELECT value FROM meta WHERE key = 'data_version'", [], |r| r.get::<_, i64>(0))?;
+                Ok(rows.first().map_or(0, |v| u64::try_from(*v).unwrap_or(0)))
+            })
+            .await?;
+        Ok(self.version.fetch_max(stored, Ordering::AcqRel).max(stored))
+    }
+
+    /// Opens (creating, migrating and seeding) a new database file and adds synthetic data to
+    /// it; refuses a file that exists, so real data is never mixed with generated rows.
+    pub fn create_synthetic(path: &std::path::Path, size: synthetic::Size) -> Result<(u64, u64), DbError> {
+        if path.exists() {
+            return Err(DbError::Seed(format!(
+                "{} exists: synthetic data goes into a new file only",
+                path.display()
+            )));
+        }
+        let (target, flags) = target(path);
+        let mut connection = Connection::open_with_flags(target, flags)?;
+        configure(&connection)?;
+        migrate::run(&mut connection)?;
+        seed::apply(&mut connection)?;
+        synthetic::generate(&mut connection, size)
     }
 
     /// Checks that a reader can answer: used by readiness probes.
     pub async fn ping(&self) -> Result<(), DbError> {
         self.read(&StatementCounter::default(), |c| c.rows("SELECT 1", [], |_| Ok(())).map(drop)).await
     }
+}
+
+/// The stored data version.
+fn read_version(connection: &Connection) -> Result<u64, DbError> {
+    let version: i64 =
+        connection.query_row("SELECT value FROM meta WHERE key = 'data_version'", [], |r| r.get(0))?;
+    Ok(u64::try_from(version).unwrap_or(0))
 }
 
 /// Runs `f` with a progress handler that interrupts any statement once `limit` has passed.

@@ -226,6 +226,8 @@ pub struct City {
     pub latitude: Option<f64>,
     pub longitude: Option<f64>,
     pub membership: Membership,
+    /// Generated for benchmarks (`rustbelt synthesize`), not data.
+    pub synthetic: bool,
 }
 
 /// A source document, by its address.
@@ -298,4 +300,6 @@ pub struct Observation {
     pub source_url: String,
     pub source_note: String,
     pub origin: Origin,
+    /// Generated for benchmarks (`rustbelt synthesize`), not data.
+    pub synthetic: bool,
 }

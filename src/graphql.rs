@@ -74,8 +74,7 @@ pub fn build_schema(db: Db, limits: Limits, write_token: Option<String>) -> AppS
         .data(limits.shape)
         .data(WriteToken(write_token.filter(|t| !t.is_empty())))
         .data(limits.pages)
-        .limit_complexity(limits.max_complexity)
-        .extension(async_graphql::extensions::Tracing);
+        .limit_complexity(limits.max_complexity);
     if !limits.introspection {
         builder = builder.disable_introspection().data(IntrospectionOff);
     }

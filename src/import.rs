@@ -1,5 +1,7 @@
-//! `rustbelt import observations FILE.csv`: the rows of a CSV file through the same checks as
-//! the `recordObservations` mutation, written in one transaction or not at all.
+//! Commands that write data without the server: `rustbelt import observations FILE.csv` (the
+//! rows of a CSV file through the same checks as the `recordObservations` mutation, written in
+//! one transaction or not at all) and the hidden `rustbelt synthesize` (a new, clearly marked
+//! synthetic database for benchmarks).
 
 use std::path::Path;
 use std::time::Duration;
@@ -7,8 +9,9 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use serde::Deserialize;
 
-use crate::config::ImportObservations;
+use crate::config::{ImportObservations, Synthesize};
 use crate::db::observations::{self, Recorded};
+use crate::db::synthetic;
 use crate::db::{Db, DbOptions, StatementCounter};
 use crate::domain::SubjectKind;
 use crate::domain::recording::{NewObservation, Problem, Subject, current_year};
@@ -145,4 +148,16 @@ fn write(db: &Path, rows: Vec<NewObservation>, last_year: i32, dry_run: bool) ->
         let recorded = db.write(&counter, move |c| observations::record(c, &rows, last_year, dry_run)).await;
         recorded.context("writing the observations")
     })
+}
+
+/// Runs `rustbelt synthesize`: writes a new synthetic database and says what it holds.
+pub fn synthesize(args: &Synthesize) -> anyhow::Result<()> {
+    let size = synthetic::Size { cities: args.cities, years: args.years };
+    let (cities, observations) = Db::create_synthetic(&args.out, size)
+        .with_context(|| format!("writing synthetic data to {}", args.out.display()))?;
+    println!(
+        "wrote {} with the real seed plus {cities} SYNTHETIC cities and {observations} SYNTHETIC observations",
+        args.out.display()
+    );
+    Ok(())
 }

@@ -15,6 +15,7 @@ fn main() -> ExitCode {
         }
         Some(Command::Serve(serve)) => rustbelt::app::run(serve),
         Some(Command::Import(Import::Observations(args))) => rustbelt::import::observations(&args),
+        Some(Command::Synthesize(args)) => rustbelt::import::synthesize(&args),
         None => rustbelt::app::run(config.serve),
     };
     match result {

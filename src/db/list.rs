@@ -7,16 +7,18 @@
 
 use std::collections::HashMap;
 
-use rusqlite::Row;
 use rusqlite::types::Value;
 
-use super::{Conn, DbError};
+use super::{Conn, DbError, Record};
 use crate::domain::query::{Filter, ListQuery, Op, Scalar};
 
 /// A table that lists can be read from.
 pub struct Table {
-    /// The table (or view) name.
+    /// The table, view or subquery rows are read from.
     pub name: &'static str,
+    /// The plain table the same rows live in, with every column filters and sort keys name:
+    /// rows are numbered there, narrow, and only the page's rows are read from `name`.
+    pub base: &'static str,
     /// Its primary key: the last sort key, so every order is total and pages never overlap.
     pub key: &'static str,
 }
@@ -44,7 +46,7 @@ pub fn list<T>(
     table: &Table,
     parents: Option<(&'static str, &[String])>,
     query: &ListQuery,
-    map: impl Fn(&Row<'_>) -> rusqlite::Result<T>,
+    map: impl Fn(&Record<'_, '_>) -> rusqlite::Result<T>,
 ) -> Result<HashMap<String, Listed<T>>, DbError> {
     let mut params = Vec::new();
     let mut conditions = Vec::new();
@@ -68,17 +70,22 @@ pub fn list<T>(
         .collect();
     order.push(format!("{} ASC", table.key));
     let (start, end) = window_sql(query);
+    // Numbering narrow rows (key and parent) and then reading only the page's rows in full is
+    // about three times faster on wide rows than numbering the rows themselves.
     let sql = format!(
-        "SELECT * FROM (
-           SELECT *, {start} AS _start, {end} AS _end FROM (
-             SELECT {parent} AS _parent, *,
-                    ROW_NUMBER() OVER ({partition}ORDER BY {order}) - 1 AS _rn,
-                    COUNT(*) OVER ({partition}) AS _total
-             FROM {table} WHERE {conditions}))
-         WHERE _rn = 0 OR (_rn >= _start AND _rn < _end)
-         ORDER BY _parent, _rn",
+        "WITH ranked AS (
+           SELECT {key} AS _key, {parent} AS _parent,
+                  ROW_NUMBER() OVER ({partition}ORDER BY {order}) - 1 AS _rn,
+                  COUNT(*) OVER ({partition}) AS _total
+           FROM {base} WHERE {conditions}
+         ), windowed AS (SELECT *, {start} AS _start, {end} AS _end FROM ranked)
+         SELECT t.*, w._parent, w._rn, w._total, w._start, w._end
+         FROM windowed w JOIN {name} t ON t.{key} = w._key
+         WHERE w._rn = 0 OR (w._rn >= w._start AND w._rn < w._end)",
+        key = table.key,
         order = order.join(", "),
-        table = table.name,
+        base = table.base,
+        name = table.name,
     );
     // The window bounds come back as columns, so the page is computed once, in SQL.
     let rows = conn.rows(&sql, rusqlite::params_from_iter(params), |row| {
@@ -97,6 +104,10 @@ pub fn list<T>(
         if let Some(item) = item {
             entry.rows.push((rn, item));
         }
+    }
+    // The join gives no order; a page is short, so sorting it here is cheaper than in SQL.
+    for listed in out.values_mut() {
+        listed.rows.sort_unstable_by_key(|(rn, _)| *rn);
     }
     Ok(out)
 }
@@ -187,7 +198,7 @@ pub fn by_keys<T>(
     table: &str,
     column: &str,
     keys: &[String],
-    map: impl Fn(&Row<'_>) -> rusqlite::Result<T>,
+    map: impl Fn(&Record<'_, '_>) -> rusqlite::Result<T>,
 ) -> Result<Vec<(String, T)>, DbError> {
     if keys.is_empty() {
         return Ok(Vec::new());
@@ -198,7 +209,7 @@ pub fn by_keys<T>(
 }
 
 /// Reads a stored enum column, failing loudly on a spelling this binary does not know.
-pub fn stored<T>(row: &Row<'_>, column: &str, parse: fn(&str) -> Option<T>) -> rusqlite::Result<T> {
+pub fn stored<T>(row: &Record<'_, '_>, column: &str, parse: fn(&str) -> Option<T>) -> rusqlite::Result<T> {
     let text: String = row.get(column)?;
     parse(&text).ok_or_else(|| {
         rusqlite::Error::FromSqlConversionFailure(

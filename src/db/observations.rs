@@ -3,16 +3,14 @@
 
 use std::collections::{HashMap, HashSet};
 
-use rusqlite::Row;
-
 use super::list::{self, Listed, Table, by_keys, stored};
-use super::{Conn, DbError, reference};
+use super::{Conn, DbError, Record, reference};
 use crate::domain::query::ListQuery;
 use crate::domain::recording::{self, Known, NewObservation, Problem, Subject};
 use crate::domain::{City, Indicator, Membership, Observation, Origin, Region, SubjectKind};
 
 /// Observations with their source address (a view, see schema.sql).
-pub const OBSERVATIONS: Table = Table { name: "observation_rows", key: "id" };
+pub const OBSERVATIONS: Table = Table { name: "observation_rows", base: "observations", key: "id" };
 
 /// Which observations a list belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -38,7 +36,7 @@ impl ObservationParent {
     }
 }
 
-fn observation(row: &Row<'_>) -> rusqlite::Result<Observation> {
+fn observation(row: &Record<'_, '_>) -> rusqlite::Result<Observation> {
     Ok(Observation {
         id: row.get("id")?,
         subject_kind: stored(row, "subject_kind", SubjectKind::parse)?,
@@ -52,6 +50,7 @@ fn observation(row: &Row<'_>) -> rusqlite::Result<Observation> {
         source_url: row.get("source_url")?,
         source_note: row.get("source_note")?,
         origin: stored(row, "origin", Origin::parse)?,
+        synthetic: row.get("synthetic")?,
     })
 }
 

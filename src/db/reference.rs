@@ -4,22 +4,21 @@
 
 use std::collections::HashMap;
 
-use rusqlite::Row;
-
 use super::list::{self, Listed, Table, by_keys, stored};
-use super::{Conn, DbError};
+use super::{Conn, DbError, Record};
 use crate::domain::query::ListQuery;
 use crate::domain::{
     City, CitySource, CityTier, Indicator, Membership, Province, ProvinceKind, Region, Source, Target,
     parse_direction, parse_target_kind,
 };
 
-pub const PROVINCES: Table = Table { name: "provinces", key: "code" };
-pub const CITIES: Table = Table { name: "cities", key: "admin_code" };
-pub const INDICATORS: Table = Table { name: "indicators", key: "code" };
+pub const PROVINCES: Table = Table { name: "provinces", base: "provinces", key: "code" };
+pub const CITIES: Table = Table { name: "cities", base: "cities", key: "admin_code" };
+pub const INDICATORS: Table = Table { name: "indicators", base: "indicators", key: "code" };
 /// Targets with their source address.
 pub const TARGETS: Table = Table {
     name: "(SELECT t.*, s.url AS source_url FROM targets t JOIN sources s ON s.id = t.source_id)",
+    base: "targets",
     key: "code",
 };
 
@@ -27,7 +26,7 @@ pub const TARGETS: Table = Table {
 const ZH_SUFFIXES: &str = "?1 || '市', ?1 || '省', ?1 || '自治区', ?1 || '壮族自治区', \
                            ?1 || '回族自治区', ?1 || '维吾尔自治区'";
 
-fn province(row: &Row<'_>) -> rusqlite::Result<Province> {
+fn province(row: &Record<'_, '_>) -> rusqlite::Result<Province> {
     Ok(Province {
         code: row.get("code")?,
         name_en: row.get("name_en")?,
@@ -39,7 +38,7 @@ fn province(row: &Row<'_>) -> rusqlite::Result<Province> {
 }
 
 /// Maps a `cities` row.
-pub fn city(row: &Row<'_>) -> rusqlite::Result<City> {
+pub fn city(row: &Record<'_, '_>) -> rusqlite::Result<City> {
     Ok(City {
         admin_code: row.get("admin_code")?,
         name_en: row.get("name_en")?,
@@ -49,10 +48,11 @@ pub fn city(row: &Row<'_>) -> rusqlite::Result<City> {
         latitude: row.get("latitude")?,
         longitude: row.get("longitude")?,
         membership: stored(row, "membership", Membership::parse)?,
+        synthetic: row.get("synthetic")?,
     })
 }
 
-fn indicator(row: &Row<'_>) -> rusqlite::Result<Indicator> {
+fn indicator(row: &Record<'_, '_>) -> rusqlite::Result<Indicator> {
     Ok(Indicator {
         code: row.get("code")?,
         name_en: row.get("name_en")?,
@@ -66,7 +66,7 @@ fn indicator(row: &Row<'_>) -> rusqlite::Result<Indicator> {
     })
 }
 
-fn target(row: &Row<'_>) -> rusqlite::Result<Target> {
+fn target(row: &Record<'_, '_>) -> rusqlite::Result<Target> {
     Ok(Target {
         code: row.get("code")?,
         indicator_code: row.get("indicator_code")?,

@@ -183,6 +183,7 @@ pub fn apply_seed(connection: &mut rusqlite::Connection, seed: &Seed) -> Result<
     apply_indicators(&tx, seed)?;
     apply_targets(&tx, &csv_rows("plan_targets.csv", seed.targets)?)?;
     apply_observations(&tx, &csv_rows("observations.csv", seed.observations)?)?;
+    tx.execute("UPDATE meta SET value = value + 1 WHERE key = 'data_version'", [])?;
     tx.commit()?;
     tracing::info!("reference data refreshed from the embedded seed");
     Ok(())
@@ -271,7 +272,9 @@ fn apply_cities(tx: &Transaction<'_>, seed: &Seed) -> Result<(), DbError> {
             return Err(DbError::Seed(format!("city {} is listed twice", c.admin_code)));
         }
         tx.execute(
-            "INSERT INTO cities VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+            "INSERT INTO cities (admin_code, name_en, name_zh, province_code, tier, latitude, longitude,
+                                 membership)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
              ON CONFLICT (admin_code) DO UPDATE SET name_en = excluded.name_en,
                name_zh = excluded.name_zh, province_code = excluded.province_code,
                tier = excluded.tier, latitude = excluded.latitude,
@@ -294,7 +297,7 @@ fn apply_cities(tx: &Transaction<'_>, seed: &Seed) -> Result<(), DbError> {
         let source = source_id(tx, &s.source_url, None)?;
         tx.execute("INSERT INTO city_sources VALUES (?1, ?2, ?3)", params![s.admin_code, source, s.note])?;
     }
-    delete_missing(tx, "cities", "admin_code", &keep)
+    delete_missing(tx, "cities WHERE synthetic = 0", "admin_code", &keep)
 }
 
 fn apply_indicators(tx: &Transaction<'_>, seed: &Seed) -> Result<(), DbError> {
@@ -391,7 +394,9 @@ fn apply_observations(tx: &Transaction<'_>, rows: &[ObservationRow]) -> Result<(
     Ok(())
 }
 
-/// Deletes the rows of `table` whose key is not in `keep` (rows that left the seed).
+/// Deletes the rows of `table` whose key is not in `keep` (rows that left the seed). `table` may
+/// end in a `WHERE` condition that limits which rows are considered (synthetic rows are not
+/// the seed's).
 fn delete_missing(
     tx: &Transaction<'_>,
     table: &str,
@@ -404,7 +409,8 @@ fn delete_missing(
         rows.collect::<rusqlite::Result<_>>()?
     };
     for code in existing.iter().filter(|c| !keep.contains(c.as_str())) {
-        tx.execute(&format!("DELETE FROM {table} WHERE {key} = ?1"), [code])?;
+        let table_name = table.split_whitespace().next().unwrap_or(table);
+        tx.execute(&format!("DELETE FROM {table_name} WHERE {key} = ?1"), [code])?;
     }
     Ok(())
 }

@@ -1,5 +1,7 @@
 //! `City`: a plan entry (a prefecture-level city, or the named district of a larger city).
 
+use std::sync::Arc;
+
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 
 use super::enums::{CityTier, Membership};
@@ -18,7 +20,7 @@ use crate::domain::query::{Filter, ListQuery, Page, SortKey};
 /// names in each of 25 municipalities, sub-provincial cities and capitals. Only 18 of the 120
 /// are confirmed by a source; `membership` says which kind of evidence each entry has.
 #[derive(Clone)]
-pub struct CityNode(pub City);
+pub struct CityNode(pub Arc<City>);
 
 /// A plan entry: one of the 95 prefecture-level cities, or the one district (市辖区) the plan
 /// names in each of 25 municipalities, sub-provincial cities and capitals. Only 18 of the 120
@@ -61,6 +63,12 @@ impl CityNode {
         self.0.longitude
     }
 
+    /// True only in a synthetic benchmark database (`rustbelt synthesize`): this entry was
+    /// generated, not observed. Always false in a database made from the real seed.
+    async fn synthetic(&self) -> bool {
+        self.0.synthetic
+    }
+
     /// Whether a source confirms the entry or there is only indirect evidence.
     async fn membership(&self) -> Membership {
         self.0.membership.into()
@@ -79,8 +87,12 @@ impl CityNode {
         let rows = loaders(ctx)?.city_sources.load_one(self.0.admin_code.clone()).await;
         let rows = rows.map_err(db_error)?.unwrap_or_default();
         Ok(rows
-            .into_iter()
-            .map(|s| CitySourceNode { url: s.source.url, note: s.note, description: s.source.description })
+            .iter()
+            .map(|s| CitySourceNode {
+                url: s.source.url.clone(),
+                note: s.note.clone(),
+                description: s.source.description.clone(),
+            })
             .collect())
     }
 
@@ -102,7 +114,7 @@ impl CityNode {
         let query = observation_query(filter, order_by, page);
         let key = PageKey { parent: self.0.admin_code.clone(), query: QueryKey::new(query) };
         let listed = loaders(ctx)?.city_observations.load_one(key).await.map_err(db_error)?;
-        Ok(connection(&page, listed.unwrap_or_default(), ObservationNode))
+        Ok(connection(&page, &listed.unwrap_or_default(), ObservationNode))
     }
 
     /// How this entry stands against each of the plan's LEVEL and CHANGE targets. The targets

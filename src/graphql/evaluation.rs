@@ -1,6 +1,8 @@
 //! `TargetEvaluation`: a target judged against a series of observations (EVALUATION.md), for a
 //! city, a province, the plan area, or a what-if series that is stored nowhere.
 
+use std::sync::Arc;
+
 use async_graphql::{Context, Enum, InputObject, Object, SimpleObject};
 
 use super::city::CityNode;
@@ -115,23 +117,24 @@ impl EvaluationOptionsInput {
 /// What an evaluation is about.
 #[derive(Clone)]
 pub enum Evaluated {
-    City(City),
-    Province(Province),
+    City(Arc<City>),
+    Province(Arc<Province>),
     /// The plan area as a whole.
     Plan,
 }
 
-/// One target judged for one subject and one year.
+/// One target judged for one subject and one year. Targets, subjects and observations are
+/// shared, not copied: a dashboard evaluates thousands of them.
 #[derive(Clone)]
 pub struct EvaluationNode {
     pub result: Evaluation,
     pub evaluation_year: i32,
     /// The stored target; `None` for a what-if evaluation.
-    pub target: Option<Target>,
+    pub target: Option<Arc<Target>>,
     /// The subject; `None` for a what-if evaluation.
     pub subject: Option<Evaluated>,
-    /// The stored observations the evaluation used (inside its window).
-    pub used: Vec<Observation>,
+    /// The subject's stored observations (of any indicator; `observations` picks the used ones).
+    pub stored: Arc<Vec<Observation>>,
     /// The values the evaluation used (inside its window), oldest first.
     pub series: Vec<YearValue>,
 }
@@ -271,7 +274,12 @@ impl EvaluationNode {
 
     /// The stored observations the evaluation used, with their sources (empty for what-if).
     async fn observations(&self) -> Vec<ObservationNode> {
-        self.used.iter().cloned().map(ObservationNode).collect()
+        let Some(target) = &self.target else { return Vec::new() };
+        let spec = spec(target);
+        let used = self.stored.iter().filter(|o| {
+            o.indicator_code == target.indicator_code && usable(&spec, o.year, self.evaluation_year)
+        });
+        used.map(|o| ObservationNode(Arc::new(o.clone()))).collect()
     }
 
     /// The target evaluated; null for a what-if evaluation.
@@ -363,27 +371,31 @@ fn usable(spec: &TargetSpec, year: i32, evaluation_year: i32) -> bool {
 /// Evaluates a stored target for `subject` from that subject's observations (any
 /// indicators: only the target's own are used). `as_of` defaults to the target year.
 pub fn evaluate_stored(
-    target: &Target,
+    target: &Arc<Target>,
     subject: Evaluated,
-    observations: &[Observation],
+    observations: &Arc<Vec<Observation>>,
     as_of: Option<i32>,
     options: EvaluationOptionsInput,
 ) -> Result<EvaluationNode, ApiError> {
     let spec = spec(target);
     let evaluation_year = as_of.unwrap_or(target.target_year);
-    let own: Vec<&Observation> =
-        observations.iter().filter(|o| o.indicator_code == target.indicator_code).collect();
-    let pairs: Vec<(i32, f64)> = own.iter().map(|o| (o.year, o.value)).collect();
+    let pairs: Vec<(i32, f64)> = observations
+        .iter()
+        .filter(|o| o.indicator_code == target.indicator_code)
+        .map(|o| (o.year, o.value))
+        .collect();
     let result = eval::evaluate(&spec, &pairs, evaluation_year, &options.domain()).map_err(rule)?;
-    let used: Vec<Observation> =
-        own.into_iter().filter(|o| usable(&spec, o.year, evaluation_year)).cloned().collect();
-    let series = used.iter().map(|o| YearValue { year: o.year, value: o.value }).collect();
+    let series = pairs
+        .iter()
+        .filter(|(year, _)| usable(&spec, *year, evaluation_year))
+        .map(|&(year, value)| YearValue { year, value })
+        .collect();
     Ok(EvaluationNode {
         result,
         evaluation_year,
         target: Some(target.clone()),
         subject: Some(subject),
-        used,
+        stored: observations.clone(),
         series,
     })
 }
@@ -415,15 +427,22 @@ pub fn evaluate_input(
     let mut series: Vec<YearValue> =
         observations.into_iter().filter(|o| usable(&spec, o.year, evaluation_year)).collect();
     series.sort_by_key(|o| o.year);
-    Ok(EvaluationNode { result, evaluation_year, target: None, subject: None, used: Vec::new(), series })
+    Ok(EvaluationNode {
+        result,
+        evaluation_year,
+        target: None,
+        subject: None,
+        stored: Arc::default(),
+        series,
+    })
 }
 
 /// Evaluates every target of `targets` that applies to `subject`: LEVEL and CHANGE targets for
 /// a city or province (a plan-wide benchmark), every target for the plan area.
 pub fn evaluate_subject(
-    targets: &[Target],
+    targets: &[Arc<Target>],
     subject: Evaluated,
-    observations: &[Observation],
+    observations: &Arc<Vec<Observation>>,
     as_of: Option<i32>,
     options: EvaluationOptionsInput,
 ) -> Result<Vec<EvaluationNode>, ApiError> {

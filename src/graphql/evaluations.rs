@@ -3,6 +3,7 @@
 
 use std::cmp::Ordering;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use async_graphql::{Context, Enum, InputObject, SimpleObject};
 
@@ -12,7 +13,7 @@ use super::evaluation::{
     evaluate_stored,
 };
 use super::filter::SortDirection;
-use super::paging::{Edge, PageInfo, connection, page};
+use super::paging::{Edge, PageInfo, build, page};
 use super::{ApiError, ApiResult, db_error, loaders};
 use crate::db::Listed;
 use crate::db::observations::{CityScope, city_series};
@@ -82,7 +83,7 @@ pub type PageArgs = (Option<i32>, Option<String>, Option<i32>, Option<String>);
 /// Evaluates `target` for every city in the filter's scope and returns the requested page.
 pub async fn list(
     ctx: &Context<'_>,
-    target: &Target,
+    target: &Arc<Target>,
     as_of: Option<i32>,
     options: EvaluationOptionsInput,
     filter: CityEvaluationFilter,
@@ -116,8 +117,8 @@ pub async fn list(
     }
     let mut all = Vec::with_capacity(cities.len());
     for city in cities {
-        let series = by_city.remove(&city.admin_code).unwrap_or_default();
-        all.push(evaluate_stored(target, Evaluated::City(city), &series, as_of, options)?);
+        let series = Arc::new(by_city.remove(&city.admin_code).unwrap_or_default());
+        all.push(evaluate_stored(target, Evaluated::City(Arc::new(city)), &series, as_of, options)?);
     }
     let status_counts = count(&all);
     if let Some(statuses) = &filter.status {
@@ -128,7 +129,7 @@ pub async fn list(
     let rows =
         all.into_iter().enumerate().skip(window.start as usize).take((window.end - window.start) as usize);
     let listed = Listed { total: window.total, rows: rows.map(|(i, e)| (i as u32, e)).collect() };
-    let c = connection(&page, listed, |e| e);
+    let c = build(&page, listed.total, listed.rows.into_iter());
     Ok(TargetEvaluationConnection {
         edges: c.edges,
         nodes: c.nodes,

@@ -1,5 +1,7 @@
 //! `Indicator`: a measurable quantity, with its targets and observations.
 
+use std::sync::Arc;
+
 use async_graphql::{Context, Enum, ID, InputObject, Object};
 
 use super::enums::{Direction, Membership};
@@ -17,7 +19,7 @@ use crate::domain::query::{Filter, ListQuery, Page, SortKey};
 
 /// A measurable quantity that observations are recorded against and targets are set on.
 #[derive(Clone)]
-pub struct IndicatorNode(pub Indicator);
+pub struct IndicatorNode(pub Arc<Indicator>);
 
 /// A measurable quantity that observations are recorded against and targets are set on.
 #[Object(name = "Indicator")]
@@ -93,7 +95,7 @@ impl IndicatorNode {
             query: QueryKey::new(target_query(filter, order_by, page)),
         };
         let listed = loaders(ctx)?.indicator_targets.load_one(key).await.map_err(db_error)?;
-        Ok(connection(&page, listed.unwrap_or_default(), TargetNode))
+        Ok(connection(&page, &listed.unwrap_or_default(), TargetNode))
     }
 
     /// Observations of this indicator, for every subject.
@@ -114,7 +116,7 @@ impl IndicatorNode {
         let query = observation_query(filter, order_by, page);
         let key = PageKey { parent: self.0.code.clone(), query: QueryKey::new(query) };
         let listed = loaders(ctx)?.indicator_observations.load_one(key).await.map_err(db_error)?;
-        Ok(connection(&page, listed.unwrap_or_default(), ObservationNode))
+        Ok(connection(&page, &listed.unwrap_or_default(), ObservationNode))
     }
 
     /// The plan cities with a value of this indicator in `year`, best first by its direction,

@@ -6,7 +6,7 @@ use super::city::{CityFilter, CityNode, CityOrder, city_query};
 use super::enums::Membership;
 use super::indicator::{IndicatorFilter, IndicatorNode, IndicatorOrder, indicator_query};
 use super::observation::{ObservationFilter, ObservationNode, ObservationOrder, observation_query};
-use super::paging::{Conn, connection, page};
+use super::paging::{Conn, owned_connection, page};
 use super::province::{ProvinceFilter, ProvinceNode, ProvinceOrder, province_query};
 use super::target::{TargetFilter, TargetNode, TargetOrder, target_query};
 use super::{ApiResult, db_error, loaders};
@@ -27,7 +27,7 @@ pub async fn provinces(
     let query = province_query(filter, order_by, page);
     let l = loaders(ctx)?;
     let listed = l.db.read(&l.counter, move |c| reference::list_provinces(c, &query)).await;
-    Ok(connection(&page, listed.map_err(db_error)?, ProvinceNode))
+    Ok(owned_connection(&page, listed.map_err(db_error)?, ProvinceNode))
 }
 
 /// A page of all plan entries with the given memberships.
@@ -43,7 +43,7 @@ pub async fn cities(
     let l = loaders(ctx)?;
     let listed = l.db.read(&l.counter, move |c| reference::list_cities(c, None, &query)).await;
     let listed = listed.map_err(db_error)?.remove("").unwrap_or_default();
-    Ok(connection(&page, listed, CityNode))
+    Ok(owned_connection(&page, listed, CityNode))
 }
 
 /// A page of all indicators.
@@ -57,7 +57,7 @@ pub async fn indicators(
     let query = indicator_query(filter, order_by, page);
     let l = loaders(ctx)?;
     let listed = l.db.read(&l.counter, move |c| reference::list_indicators(c, &query)).await;
-    Ok(connection(&page, listed.map_err(db_error)?, IndicatorNode))
+    Ok(owned_connection(&page, listed.map_err(db_error)?, IndicatorNode))
 }
 
 /// A page of all targets.
@@ -72,7 +72,7 @@ pub async fn targets(
     let l = loaders(ctx)?;
     let listed = l.db.read(&l.counter, move |c| reference::list_targets(c, None, &query)).await;
     let listed = listed.map_err(db_error)?.remove("").unwrap_or_default();
-    Ok(connection(&page, listed, TargetNode))
+    Ok(owned_connection(&page, listed, TargetNode))
 }
 
 /// A page of all observations.
@@ -88,5 +88,5 @@ pub async fn observations(
     let listed =
         l.db.read(&l.counter, move |c| list_observations(c, ObservationParent::All, &[], &query)).await;
     let listed = listed.map_err(db_error)?.remove("").unwrap_or_default();
-    Ok(connection(&page, listed, ObservationNode))
+    Ok(owned_connection(&page, listed, ObservationNode))
 }

@@ -72,14 +72,14 @@ pub struct ByKey<T> {
     fetch: FetchByKey<T>,
 }
 
-impl<T: Clone + Send + Sync + 'static> Loader<String> for ByKey<T> {
-    type Value = T;
+impl<T: Send + Sync + 'static> Loader<String> for ByKey<T> {
+    type Value = Arc<T>;
     type Error = Arc<DbError>;
 
-    async fn load(&self, keys: &[String]) -> Result<HashMap<String, T>, Self::Error> {
+    async fn load(&self, keys: &[String]) -> Result<HashMap<String, Arc<T>>, Self::Error> {
         let (fetch, keys) = (self.fetch, keys.to_vec());
         let rows = self.db.read(&self.counter, move |c| fetch(c, &keys)).await?;
-        Ok(rows.into_iter().collect())
+        Ok(rows.into_iter().map(|(key, row)| (key, Arc::new(row))).collect())
     }
 }
 
@@ -90,18 +90,18 @@ pub struct Grouped<T> {
     fetch: FetchByKey<T>,
 }
 
-impl<T: Clone + Send + Sync + 'static> Loader<String> for Grouped<T> {
-    type Value = Vec<T>;
+impl<T: Send + Sync + 'static> Loader<String> for Grouped<T> {
+    type Value = Arc<Vec<T>>;
     type Error = Arc<DbError>;
 
-    async fn load(&self, keys: &[String]) -> Result<HashMap<String, Vec<T>>, Self::Error> {
+    async fn load(&self, keys: &[String]) -> Result<HashMap<String, Arc<Vec<T>>>, Self::Error> {
         let (fetch, keys) = (self.fetch, keys.to_vec());
         let rows = self.db.read(&self.counter, move |c| fetch(c, &keys)).await?;
         let mut grouped: HashMap<String, Vec<T>> = HashMap::new();
         for (key, row) in rows {
             grouped.entry(key).or_default().push(row);
         }
-        Ok(grouped)
+        Ok(grouped.into_iter().map(|(key, rows)| (key, Arc::new(rows))).collect())
     }
 }
 
@@ -112,11 +112,11 @@ pub struct Pages<T> {
     fetch: FetchPages<T>,
 }
 
-impl<T: Clone + Send + Sync + 'static> Loader<PageKey> for Pages<T> {
-    type Value = Listed<T>;
+impl<T: Send + Sync + 'static> Loader<PageKey> for Pages<T> {
+    type Value = Arc<Listed<Arc<T>>>;
     type Error = Arc<DbError>;
 
-    async fn load(&self, keys: &[PageKey]) -> Result<HashMap<PageKey, Listed<T>>, Self::Error> {
+    async fn load(&self, keys: &[PageKey]) -> Result<HashMap<PageKey, Self::Value>, Self::Error> {
         let mut by_query: HashMap<&QueryKey, Vec<String>> = HashMap::new();
         for key in keys {
             by_query.entry(&key.query).or_default().push(key.parent.clone());
@@ -126,7 +126,11 @@ impl<T: Clone + Send + Sync + 'static> Loader<PageKey> for Pages<T> {
             let (fetch, q) = (self.fetch, query.query.clone());
             let pages = self.db.read(&self.counter, move |c| fetch(c, &parents, &q)).await?;
             for (parent, page) in pages {
-                out.insert(PageKey { parent, query: query.clone() }, page);
+                let rows = page.rows.into_iter().map(|(offset, row)| (offset, Arc::new(row))).collect();
+                out.insert(
+                    PageKey { parent, query: query.clone() },
+                    Arc::new(Listed { total: page.total, rows }),
+                );
             }
         }
         Ok(out)
@@ -230,7 +234,7 @@ pub struct Loaders {
     pub series: DataLoader<Grouped<Observation>>,
     plan: OnceCell<Plan>,
     membership_counts: OnceCell<MembershipCounts>,
-    targets: OnceCell<Vec<Target>>,
+    targets: OnceCell<Vec<Arc<Target>>>,
 }
 
 impl Loaders {
@@ -281,11 +285,16 @@ impl Loaders {
     }
 }
 
+/// Most keys in one batch (one `IN (…)` statement).
+const MAX_BATCH: usize = 30_000;
+
 /// A DataLoader whose batches run between polls of the request (see [`Batches`]).
 fn loader<L: Send + Sync + 'static>(batches: &Arc<Batches>, inner: L) -> DataLoader<L> {
     let batches = batches.clone();
-    // No time delay on top: a batch starts exactly when the request's poll is over.
-    DataLoader::new(inner, move |batch| batches.queue(batch)).delay(Duration::ZERO)
+    // No time delay on top: a batch starts exactly when the request's poll is over. Batches
+    // are as large as one statement can take (SQLite allows 32,766 parameters), so a level
+    // costs one statement up to 30,000 parents.
+    DataLoader::new(inner, move |batch| batches.queue(batch)).delay(Duration::ZERO).max_batch_size(MAX_BATCH)
 }
 
 fn by_key<T>(db: &Db, counter: &Arc<StatementCounter>, fetch: FetchByKey<T>) -> ByKey<T> {
@@ -313,9 +322,10 @@ impl Loaders {
     }
 
     /// Every target, read at most once per request.
-    pub async fn targets(&self) -> ApiResult<&[Target]> {
+    pub async fn targets(&self) -> ApiResult<&[Arc<Target>]> {
         let targets = self.targets.get_or_try_init(|| async {
-            self.db.read(&self.counter, reference::all_targets).await.map_err(db_error)
+            let targets = self.db.read(&self.counter, reference::all_targets).await.map_err(db_error)?;
+            Ok::<_, async_graphql::Error>(targets.into_iter().map(Arc::new).collect())
         });
         Ok(targets.await?.as_slice())
     }

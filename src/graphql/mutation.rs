@@ -1,6 +1,8 @@
 //! `Mutation`: recording and deleting observations. Every write needs the configured write
 //! token; each call writes all of its rows or none.
 
+use std::sync::Arc;
+
 use async_graphql::{Context, ID, InputObject, Object};
 use subtle::ConstantTimeEq;
 
@@ -81,7 +83,9 @@ impl MutationRoot {
         let recorded =
             l.db.write(&l.counter, move |c| observations::record(c, &rows, last_year, false)).await;
         match recorded.map_err(db_error)? {
-            Recorded::Written(stored) => Ok(stored.into_iter().map(ObservationNode).collect()),
+            Recorded::Written(stored) => {
+                Ok(stored.into_iter().map(|o| ObservationNode(Arc::new(o))).collect())
+            }
             Recorded::Refused(problems) => Err(ApiError::InvalidRows(problems).into()),
         }
     }

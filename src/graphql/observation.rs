@@ -1,5 +1,7 @@
 //! `Observation`: a recorded value of an indicator for a subject and a year, with its source.
 
+use std::sync::Arc;
+
 use async_graphql::{Context, Enum, ID, InputObject, Object};
 
 use super::city::CityNode;
@@ -15,7 +17,7 @@ use crate::domain::query::{Filter, ListQuery, Page, SortKey};
 /// A value of an indicator for one subject (a city, a province or the plan area) and one
 /// year, as published by the named source.
 #[derive(Clone)]
-pub struct ObservationNode(pub Observation);
+pub struct ObservationNode(pub Arc<Observation>);
 
 /// A value of an indicator for one subject (a city, a province or the plan area) and one
 /// year, as published by the named source.
@@ -81,6 +83,12 @@ impl ObservationNode {
     /// What the source is and how far to trust it (bulletin, repost, press conference…).
     async fn source_note(&self) -> &str {
         &self.0.source_note
+    }
+
+    /// True only in a synthetic benchmark database (`rustbelt synthesize`): this observation was
+    /// generated, not observed. Always false in a database made from the real seed.
+    async fn synthetic(&self) -> bool {
+        self.0.synthetic
     }
 
     /// Seeded with the server, or recorded by a user.

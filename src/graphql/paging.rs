@@ -1,6 +1,8 @@
 //! Relay connections: checking paging arguments, opaque cursors, and building a connection
 //! from a page of rows.
 
+use std::sync::Arc;
+
 use async_graphql::{Context, OutputType, SimpleObject};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -145,26 +147,41 @@ pub fn page(
     Ok(page)
 }
 
-/// Builds a connection from one parent's rows, wrapping each row as a node.
-pub fn connection<T, N>(page: &Page, listed: Listed<T>, wrap: impl Fn(T) -> N) -> Conn<N>
+/// Builds a connection from a page of rows shared with a loader, wrapping each as a node.
+pub fn connection<T, N>(page: &Page, listed: &Listed<Arc<T>>, wrap: impl Fn(Arc<T>) -> N) -> Conn<N>
 where
     N: OutputType + Clone,
     Edge<N>: OutputType,
 {
-    let window = page.window(listed.total);
-    let edges: Vec<Edge<N>> = listed
-        .rows
-        .into_iter()
-        .map(|(offset, row)| Edge { cursor: cursor(offset), node: wrap(row) })
-        .collect();
+    build(page, listed.total, listed.rows.iter().map(|(offset, row)| (*offset, wrap(row.clone()))))
+}
+
+/// Builds a connection from a page of rows read for this field alone.
+pub fn owned_connection<T, N>(page: &Page, listed: Listed<T>, wrap: impl Fn(Arc<T>) -> N) -> Conn<N>
+where
+    N: OutputType + Clone,
+    Edge<N>: OutputType,
+{
+    build(page, listed.total, listed.rows.into_iter().map(|(offset, row)| (offset, wrap(Arc::new(row)))))
+}
+
+/// Builds a connection from nodes with their offsets in a list of `total`.
+pub fn build<N>(page: &Page, total: u32, nodes: impl Iterator<Item = (u32, N)>) -> Conn<N>
+where
+    N: OutputType + Clone,
+    Edge<N>: OutputType,
+{
+    let window = page.window(total);
+    let edges: Vec<Edge<N>> = nodes.map(|(offset, node)| Edge { cursor: cursor(offset), node }).collect();
     let page_info = PageInfo {
         has_next_page: window.has_next(),
         has_previous_page: window.has_previous(),
         start_cursor: edges.first().map(|e| e.cursor.clone()),
         end_cursor: edges.last().map(|e| e.cursor.clone()),
     };
+    // Nodes are reference-counted, so listing them twice (edges and nodes) copies no data.
     let nodes = edges.iter().map(|e| e.node.clone()).collect();
-    Conn { edges, nodes, page_info, total_count: listed.total }
+    Conn { edges, nodes, page_info, total_count: total }
 }
 
 #[cfg(test)]

@@ -1,5 +1,7 @@
 //! `Province`: a provincial-level division, with its plan cities and observations.
 
+use std::sync::Arc;
+
 use async_graphql::{Context, Enum, ID, InputObject, Object};
 
 use super::city::{CityFilter, CityNode, CityOrder, city_query};
@@ -18,7 +20,7 @@ use crate::domain::query::{Filter, ListQuery, SortKey};
 /// A provincial-level division of mainland China (all 31 are listed; the plan covers 27, and
 /// which 4 it leaves out is not known).
 #[derive(Clone)]
-pub struct ProvinceNode(pub Province);
+pub struct ProvinceNode(pub Arc<Province>);
 
 /// A provincial-level division of mainland China (all 31 are listed; the plan covers 27, and
 /// which 4 it leaves out is not known).
@@ -90,7 +92,7 @@ impl ProvinceNode {
         let query = city_query(&membership, filter, order_by, page);
         let key = PageKey { parent: self.0.code.clone(), query: QueryKey::new(query) };
         let listed = loaders(ctx)?.province_cities.load_one(key).await.map_err(db_error)?;
-        Ok(connection(&page, listed.unwrap_or_default(), CityNode))
+        Ok(connection(&page, &listed.unwrap_or_default(), CityNode))
     }
 
     /// Observations recorded for the province as a whole (not for its cities).
@@ -111,7 +113,7 @@ impl ProvinceNode {
         let query = observation_query(filter, order_by, page);
         let key = PageKey { parent: self.0.code.clone(), query: QueryKey::new(query) };
         let listed = loaders(ctx)?.province_observations.load_one(key).await.map_err(db_error)?;
-        Ok(connection(&page, listed.unwrap_or_default(), ObservationNode))
+        Ok(connection(&page, &listed.unwrap_or_default(), ObservationNode))
     }
 
     /// How the province as a whole (its own province-level observations, not its cities')

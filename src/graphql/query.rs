@@ -1,5 +1,7 @@
 //! `Query`: the roots. Each resolver checks its arguments and hands off to a list or loader.
 
+use std::sync::Arc;
+
 use async_graphql::{Context, ID, Object};
 
 use super::city::{CityFilter, CityNode, CityOrder};
@@ -63,7 +65,7 @@ impl QueryRoot {
     ) -> ApiResult<Option<ProvinceNode>> {
         let l = loaders(ctx)?;
         let found = l.db.read(&l.counter, move |c| reference::find_province(c, code.trim())).await;
-        Ok(found.map_err(db_error)?.map(ProvinceNode))
+        Ok(found.map_err(db_error)?.map(|p| ProvinceNode(Arc::new(p))))
     }
 
     /// The plan's entries: confirmed ones unless `membership` says otherwise.
@@ -101,7 +103,7 @@ impl QueryRoot {
     ) -> ApiResult<Option<CityNode>> {
         let l = loaders(ctx)?;
         let found = l.db.read(&l.counter, move |c| reference::find_city(c, code.trim())).await;
-        Ok(found.map_err(db_error)?.map(CityNode))
+        Ok(found.map_err(db_error)?.map(|c| CityNode(Arc::new(c))))
     }
 
     /// The indicators observations are recorded against.

@@ -1,12 +1,14 @@
 //! `Indicator.ranking`: the plan cities observed for an indicator in a year, best first.
 
+use std::sync::Arc;
+
 use async_graphql::{Context, Object};
 
 use super::city::CityNode;
 use super::enums::Membership;
 use super::evaluation::check_year;
 use super::observation::ObservationNode;
-use super::paging::{Conn, connection, page};
+use super::paging::{Conn, build, page};
 use super::{ApiError, ApiResult, db_error, loaders};
 use crate::db::Listed;
 use crate::db::observations::{CityScope, city_values};
@@ -15,8 +17,8 @@ use crate::domain::{City, Direction, Indicator, Observation};
 /// One city's place in a ranking.
 #[derive(Clone)]
 pub struct RankNode {
-    city: City,
-    observation: Observation,
+    city: Arc<City>,
+    observation: Arc<Observation>,
     rank: u32,
     ranked: u32,
     percentile: f64,
@@ -95,7 +97,7 @@ pub async fn rank(
             let rank = start as u32 + 1;
             nodes.push(RankNode {
                 city: city.clone(),
-                observation: observation.clone(),
+                observation: Arc::new(observation.clone()),
                 rank,
                 ranked,
                 percentile,
@@ -107,7 +109,7 @@ pub async fn rank(
     let rows =
         nodes.into_iter().enumerate().skip(window.start as usize).take((window.end - window.start) as usize);
     let listed = Listed { total: ranked, rows: rows.map(|(i, n)| (i as u32, n)).collect() };
-    Ok(connection(&page, listed, |n| n))
+    Ok(build(&page, listed.total, listed.rows.into_iter()))
 }
 
 /// The `membership` argument as domain values.

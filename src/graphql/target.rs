@@ -1,5 +1,7 @@
 //! `Target`: one of the plan's 2017 targets, as the announcement reports it.
 
+use std::sync::Arc;
+
 use async_graphql::{Context, Enum, ID, InputObject, Object};
 
 use super::enums::{Direction, TargetKind};
@@ -16,7 +18,7 @@ use crate::domain::query::{Filter, ListQuery, Page, SortKey};
 /// A target of the plan for the plan area as a whole, as reported by the announcement of
 /// 2013-04-02 (the plan's own indicator table was not found: read `caveats`).
 #[derive(Clone)]
-pub struct TargetNode(pub Target);
+pub struct TargetNode(pub Arc<Target>);
 
 /// A target of the plan for the plan area as a whole, as reported by the announcement of
 /// 2013-04-02 (the plan's own indicator table was not found: read `caveats`).
