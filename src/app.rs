@@ -61,13 +61,30 @@ pub async fn build(config: &ServeConfig) -> anyhow::Result<axum::Router> {
         pages: PageLimits { default_size: config.default_page_size, max_size: config.max_page_size },
         introspection: config.introspection,
     };
+    watch_data_version(db.clone());
     let schema = graphql::build_schema(db, limits, config.write_token.clone());
     let options = HttpOptions {
         max_body_bytes: config.max_body_bytes,
         request_timeout: Duration::from_millis(config.request_timeout_ms),
         cors_origins: config.cors_origins.clone(),
+        cache_bytes: config.cache_mb.saturating_mul(1 << 20),
     };
     Ok(http::router(schema, options))
+}
+
+/// Re-reads the data version every second, so writes by other processes (`rustbelt import`
+/// on the same file) reach the response cache within a second. Writes through this server
+/// bump it at once.
+fn watch_data_version(db: Db) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            tick.tick().await;
+            if let Err(error) = db.refresh_version().await {
+                tracing::warn!(%error, "could not re-read the data version");
+            }
+        }
+    });
 }
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM.

@@ -99,6 +99,11 @@ pub struct ServeConfig {
     #[arg(long, env = "RUSTBELT_CORS_ORIGINS", value_delimiter = ',')]
     pub cors_origins: Vec<String>,
 
+    /// Memory (MiB) for responses to identical reads, kept until the data changes; 0 turns the
+    /// response cache off.
+    #[arg(long, env = "RUSTBELT_CACHE_MB", default_value_t = 64)]
+    pub cache_mb: u64,
+
     /// Largest request body accepted (bytes); larger ones get 413.
     #[arg(long, env = "RUSTBELT_MAX_BODY_BYTES", default_value_t = 100_000)]
     pub max_body_bytes: usize,

@@ -127,8 +127,9 @@ pub enum Transport {
 
 /// What became of a request, for the HTTP layer to turn into a status.
 pub enum Outcome {
-    /// The operation ran (perhaps with field errors): `data` is present.
-    Executed(async_graphql::Response),
+    /// The operation ran (perhaps with field errors): `data` is present. `read_only` is true
+    /// for queries, whose responses may be cached until the data changes.
+    Executed { response: async_graphql::Response, read_only: bool },
     /// The document did not parse or validate, or its variables were wrong: nothing ran and
     /// the response has no `data`.
     RequestError(async_graphql::Response),
@@ -145,6 +146,7 @@ pub async fn respond(
 ) -> Outcome {
     let mut request = request.data(Bearer(bearer));
     let operation_name = request.operation_name.clone();
+    let mut read_only = true;
     let limits = schema.data::<ShapeLimits>().copied().unwrap_or_default();
     if let Err(breach) = shape::check_source(&request.query, &limits) {
         return Outcome::RequestError(request_error(breach.message, breach.code));
@@ -162,8 +164,11 @@ pub async fn respond(
                 let message = "introspection is switched off on this server";
                 return Outcome::RequestError(request_error(message, "INTROSPECTION_DISABLED"));
             }
-            if transport == Transport::Get && is_mutation(document, operation_name.as_deref()) {
-                return Outcome::MutationOverGet;
+            if is_mutation(document, operation_name.as_deref()) {
+                if transport == Transport::Get {
+                    return Outcome::MutationOverGet;
+                }
+                read_only = false;
             }
         }
     }
@@ -172,7 +177,7 @@ pub async fn respond(
         && !response.errors.is_empty()
         && response.errors.iter().all(|e| e.path.is_empty());
     if !request_failed {
-        return Outcome::Executed(response);
+        return Outcome::Executed { response, read_only };
     }
     for error in &mut response.errors {
         let code = limit_code(&error.message).unwrap_or("GRAPHQL_VALIDATION_FAILED");
@@ -219,6 +224,12 @@ fn truncate(text: &str, max: usize) -> String {
         Some((i, _)) => format!("{}…", &text[..i]),
         None => text.to_string(),
     }
+}
+
+/// The data version: every write changes it, so responses cached under one version are
+/// correct until it moves.
+pub fn data_version(schema: &AppSchema) -> u64 {
+    schema.data::<Db>().map_or(0, Db::data_version)
 }
 
 /// Whether the database answers: for readiness probes.

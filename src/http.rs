@@ -2,6 +2,7 @@
 //! metrics, health and readiness. It knows GraphQL only through [`crate::graphql`], never the
 //! database.
 
+mod cache;
 mod endpoint;
 
 use std::sync::Arc;
@@ -22,6 +23,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::graphql::{self, AppSchema};
 use crate::telemetry::Metrics;
+use cache::ResponseCache;
 
 /// Transport limits and policies.
 #[derive(Debug, Clone)]
@@ -32,6 +34,8 @@ pub struct HttpOptions {
     pub request_timeout: Duration,
     /// Origins allowed to call the API from a browser (CORS); empty: CORS off. `*`: any.
     pub cors_origins: Vec<String>,
+    /// Most bytes of responses kept for identical reads (0: no caching).
+    pub cache_bytes: u64,
 }
 
 /// Longest request target (path and query) accepted; longer ones get 414.
@@ -41,6 +45,7 @@ pub const MAX_URI_BYTES: usize = 8_192;
 struct AppState {
     schema: AppSchema,
     metrics: Arc<Metrics>,
+    cache: ResponseCache,
     request_timeout: Duration,
 }
 
@@ -54,8 +59,12 @@ struct Statements(u64);
 
 /// The whole router with its layers.
 pub fn router(schema: AppSchema, options: HttpOptions) -> Router {
-    let state =
-        AppState { schema, metrics: Arc::new(Metrics::default()), request_timeout: options.request_timeout };
+    let state = AppState {
+        schema,
+        metrics: Arc::new(Metrics::default()),
+        cache: ResponseCache::new(options.cache_bytes),
+        request_timeout: options.request_timeout,
+    };
     // Reading a slow body is bounded too; execution has its own, tighter limit (503 TIMEOUT).
     let transport_timeout = options.request_timeout + Duration::from_secs(1);
     let layers = ServiceBuilder::new()

@@ -10,6 +10,11 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 
+use std::time::Instant;
+
+use serde_json::json;
+
+use super::cache::CacheKey;
 use super::{AppState, ErrorCodes, Statements};
 use crate::graphql::{self, Outcome, Transport};
 
@@ -113,6 +118,12 @@ async fn run(
     params: WireParams,
     transport: Transport,
 ) -> Response {
+    let started = Instant::now();
+    let key = cache_key(state, format, &params);
+    if let Some(prefix) = key.as_ref().and_then(|key| state.cache.get(key)) {
+        let extensions = json!({ "cached": true, "elapsedMs": elapsed_ms(started), "sqlStatements": 0 });
+        return answer(format, transport, headers, key.as_ref(), prefix, &extensions);
+    }
     let request = match into_request(params) {
         Ok(request) => request,
         Err(message) => return reject(StatusCode::BAD_REQUEST, &message, "BAD_REQUEST"),
@@ -123,13 +134,24 @@ async fn run(
         return reject(StatusCode::SERVICE_UNAVAILABLE, message, "TIMEOUT");
     };
     match outcome {
-        Outcome::Executed(response) => {
-            counted(json(StatusCode::OK, format, body(&response, true)), &response)
+        Outcome::Executed { response, read_only } => {
+            let prefix = Bytes::from(body_prefix(&response, true));
+            // Only clean answers to queries are kept: an error may not repeat.
+            let key = key.filter(|_| read_only && response.errors.is_empty());
+            if let Some(key) = &key {
+                state.cache.put(key.clone(), prefix.clone());
+            }
+            let extensions = serde_json::to_value(&response.extensions).unwrap_or_default();
+            counted(answer(format, transport, headers, key.as_ref(), prefix, &extensions), &response)
         }
         Outcome::RequestError(response) => {
             let status =
                 if format == Format::GraphqlResponse { StatusCode::BAD_REQUEST } else { StatusCode::OK };
-            counted(json(status, format, body(&response, false)), &response)
+            let body = with_extensions(
+                &body_prefix(&response, false),
+                &serde_json::to_value(&response.extensions).unwrap_or_default(),
+            );
+            counted(json(status, format, body), &response)
         }
         Outcome::MutationOverGet => {
             let message = "mutations are not allowed over GET: use POST";
@@ -138,6 +160,59 @@ async fn run(
             response
         }
     }
+}
+
+/// The cache key of a request whose parameters are well-formed; `None` otherwise.
+fn cache_key(state: &AppState, format: Format, params: &WireParams) -> Option<CacheKey> {
+    use serde_json::Value as J;
+    let Some(J::String(query)) = &params.query else { return None };
+    let operation_name = match &params.operation_name {
+        None | Some(J::Null) => None,
+        Some(J::String(name)) => Some(name.clone()),
+        Some(_) => return None,
+    };
+    let variables = match &params.variables {
+        None | Some(J::Null) => String::new(),
+        Some(variables @ J::Object(_)) => variables.to_string(),
+        Some(_) => return None,
+    };
+    Some(CacheKey {
+        version: graphql::data_version(&state.schema),
+        graphql_response: format == Format::GraphqlResponse,
+        query: query.clone(),
+        operation_name,
+        variables,
+    })
+}
+
+/// A 200 answer made of a body prefix and extensions; for a cacheable GET, with an `ETag`,
+/// and a 304 when the client already holds that version.
+fn answer(
+    format: Format,
+    transport: Transport,
+    headers: &HeaderMap,
+    key: Option<&CacheKey>,
+    prefix: Bytes,
+    extensions: &serde_json::Value,
+) -> Response {
+    let etag = key.filter(|_| transport == Transport::Get).map(CacheKey::etag);
+    if let Some(etag) = &etag {
+        let held = headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).unwrap_or("");
+        if held.split(',').any(|tag| tag.trim() == etag || tag.trim() == "*") {
+            return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag.as_str())]).into_response();
+        }
+    }
+    let mut response = json(StatusCode::OK, format, with_extensions(&prefix, extensions));
+    if let Some(etag) = etag.and_then(|e| HeaderValue::from_str(&e).ok()) {
+        response.headers_mut().insert(header::ETAG, etag);
+        // Revalidate every time: the ETag makes that cheap, and data may change at any write.
+        response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    }
+    response
+}
+
+fn elapsed_ms(started: Instant) -> f64 {
+    (started.elapsed().as_secs_f64() * 1_000_000.0).round() / 1_000.0
 }
 
 /// Attaches what the metrics count: the response's error codes and SQL statements.
@@ -230,24 +305,37 @@ fn is_json(content_type: &str) -> bool {
         || media.eq_ignore_ascii_case("application/graphql-response+json")
 }
 
-/// The response body in selection order; `with_data: false` leaves `data` out entirely, as
-/// the GraphQL-over-HTTP rules want for request errors.
-fn body(response: &async_graphql::Response, with_data: bool) -> Vec<u8> {
+/// The response body in selection order, without its extensions and closing brace;
+/// `with_data: false` leaves `data` out entirely, as the GraphQL-over-HTTP rules want for
+/// request errors.
+fn body_prefix(response: &async_graphql::Response, with_data: bool) -> Vec<u8> {
     #[derive(serde::Serialize)]
     struct Body<'a> {
         #[serde(skip_serializing_if = "Option::is_none")]
         data: Option<&'a async_graphql::Value>,
         #[serde(skip_serializing_if = "<[_]>::is_empty")]
         errors: &'a [async_graphql::ServerError],
-        #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
-        extensions: &'a std::collections::BTreeMap<String, async_graphql::Value>,
     }
-    let body = Body {
-        data: with_data.then_some(&response.data),
-        errors: &response.errors,
-        extensions: &response.extensions,
-    };
-    serde_json::to_vec(&body).unwrap_or_else(|_| br#"{"errors":[{"message":"internal error"}]}"#.to_vec())
+    let body = Body { data: with_data.then_some(&response.data), errors: &response.errors };
+    let mut bytes = serde_json::to_vec(&body)
+        .unwrap_or_else(|_| br#"{"errors":[{"message":"internal error"}]}"#.to_vec());
+    bytes.pop(); // the closing brace
+    bytes
+}
+
+/// A whole body: the prefix, then `extensions` unless empty, then the closing brace.
+fn with_extensions(prefix: &[u8], extensions: &serde_json::Value) -> Vec<u8> {
+    let mut body = Vec::with_capacity(prefix.len() + 96);
+    body.extend_from_slice(prefix);
+    if extensions.as_object().is_some_and(|e| !e.is_empty()) {
+        if prefix.len() > 1 {
+            body.push(b',');
+        }
+        body.extend_from_slice(b"\"extensions\":");
+        body.extend_from_slice(extensions.to_string().as_bytes());
+    }
+    body.push(b'}');
+    body
 }
 
 fn json(status: StatusCode, format: Format, body: Vec<u8>) -> Response {

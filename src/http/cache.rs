@@ -1,0 +1,70 @@
+//! Responses to identical read requests (same document, variables, operation and response
+//! type) within one data version, served from memory. Every write bumps the data version, so a
+//! write is visible to the very next read; the cache is bounded in bytes and evicts the least
+//! useful entries (S3-FIFO, `quick_cache`).
+
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use quick_cache::Weighter;
+use quick_cache::sync::Cache;
+
+/// What makes two requests the same.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct CacheKey {
+    pub version: u64,
+    pub graphql_response: bool,
+    pub query: String,
+    pub operation_name: Option<String>,
+    /// The variables as canonical JSON (object keys sorted).
+    pub variables: String,
+}
+
+impl CacheKey {
+    /// A validator for GET responses: the data version and a digest of the request.
+    pub fn etag(&self) -> String {
+        // DefaultHasher::new() uses fixed keys, so the tag is stable across restarts.
+        let mut hasher = DefaultHasher::new();
+        (self.graphql_response, &self.query, &self.operation_name, &self.variables).hash(&mut hasher);
+        format!("W/\"{}-{:016x}\"", self.version, hasher.finish())
+    }
+}
+
+/// A response body without its `extensions` and closing brace: `{"data":…` (and `"errors"`).
+/// Each answer appends its own extensions, so a hit reports the work it did (none).
+pub type Prefix = Bytes;
+
+#[derive(Clone)]
+struct BySize;
+
+impl Weighter<CacheKey, Prefix> for BySize {
+    fn weight(&self, key: &CacheKey, body: &Prefix) -> u64 {
+        (key.query.len() + key.variables.len() + body.len() + 64) as u64
+    }
+}
+
+/// The response cache; with a size of zero it stores nothing.
+#[derive(Clone)]
+pub struct ResponseCache(Option<Arc<Cache<CacheKey, Prefix, BySize>>>);
+
+impl ResponseCache {
+    /// A cache holding at most `bytes` of requests and responses.
+    pub fn new(bytes: u64) -> Self {
+        // quick_cache wants an estimate of the entry count: assume 4 KB per entry.
+        let estimate = usize::try_from(bytes / 4_096).unwrap_or(usize::MAX).max(16);
+        Self((bytes > 0).then(|| Arc::new(Cache::with_weighter(estimate, bytes, BySize))))
+    }
+
+    /// The stored body prefix for `key`, if any.
+    pub fn get(&self, key: &CacheKey) -> Option<Prefix> {
+        self.0.as_ref().and_then(|cache| cache.get(key))
+    }
+
+    /// Stores a body prefix for `key`.
+    pub fn put(&self, key: CacheKey, prefix: Prefix) {
+        if let Some(cache) = &self.0 {
+            cache.insert(key, prefix);
+        }
+    }
+}

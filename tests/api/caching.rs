@@ -1,0 +1,82 @@
+//! Identical reads within one data version come from memory; a write is visible to the very
+//! next read; GET answers carry an ETag and honour If-None-Match.
+
+use serde_json::{Value, json};
+
+use crate::common::Server;
+
+const TOKEN: &str = "cache-test-token";
+const READ: &str = "{ city(code: \"360400\") { observations { totalCount } } }";
+
+async fn read(server: &Server) -> Value {
+    let (status, body) = server.post(READ, json!({})).await;
+    assert_eq!(status, 200);
+    body
+}
+
+#[tokio::test]
+async fn repeated_reads_come_from_memory_until_a_write() {
+    let server = Server::start_with(&["--write-token", TOKEN]);
+    let first = read(&server).await;
+    assert!(first["extensions"].get("cached").is_none());
+    assert!(first["extensions"]["sqlStatements"].as_u64().unwrap() > 0);
+    let second = read(&server).await;
+    assert_eq!(second["extensions"]["cached"], true);
+    assert_eq!(second["extensions"]["sqlStatements"], 0);
+    assert_eq!(second["data"], first["data"]);
+
+    let record = "mutation { recordObservations(input: [{ subjectCode: \"360400\", indicatorCode: \"gdp\",
+                   year: 2016, value: 1.0, source: \"test: a made-up value\" }]) { id } }";
+    let (_, body) = server.post_as(TOKEN, record, json!({})).await;
+    assert!(body.get("errors").is_none(), "{body}");
+    let after = read(&server).await;
+    assert!(after["extensions"].get("cached").is_none(), "the write changed the data version");
+    let before_count = first["data"]["city"]["observations"]["totalCount"].as_u64().unwrap();
+    assert_eq!(after["data"]["city"]["observations"]["totalCount"], before_count + 1);
+}
+
+#[tokio::test]
+async fn errors_and_mutations_are_never_cached() {
+    let server = Server::start();
+    for _ in 0..2 {
+        let (_, body) = server.post("{ cities(first: -1) { totalCount } }", json!({})).await;
+        assert!(body["extensions"].get("cached").is_none(), "{body}");
+    }
+}
+
+#[tokio::test]
+async fn get_answers_carry_an_etag_and_honour_if_none_match() {
+    let server = Server::start_with(&["--write-token", TOKEN]);
+    let url = format!("{}/graphql", server.base);
+    let get = |etag: Option<String>| {
+        let mut request = server.client.get(&url).query(&[("query", READ)]);
+        if let Some(etag) = etag {
+            request = request.header("if-none-match", etag);
+        }
+        request.send()
+    };
+    let first = get(None).await.unwrap();
+    assert_eq!(first.status(), 200);
+    let etag = first.headers()["etag"].to_str().unwrap().to_string();
+    assert!(etag.starts_with("W/\""), "{etag}");
+    assert_eq!(first.headers()["cache-control"], "no-cache");
+    let again = get(Some(etag.clone())).await.unwrap();
+    assert_eq!(again.status(), 304);
+    assert!(again.bytes().await.unwrap().is_empty());
+
+    let record = "mutation { recordObservations(input: [{ subjectCode: \"360400\", indicatorCode: \"gdp\",
+                   year: 2016, value: 1.0, source: \"test: a made-up value\" }]) { id } }";
+    let (_, body) = server.post_as(TOKEN, record, json!({})).await;
+    assert!(body.get("errors").is_none(), "{body}");
+    let changed = get(Some(etag.clone())).await.unwrap();
+    assert_eq!(changed.status(), 200, "the data changed, so the old ETag no longer matches");
+    assert_ne!(changed.headers()["etag"].to_str().unwrap(), etag);
+}
+
+#[tokio::test]
+async fn the_cache_can_be_switched_off() {
+    let server = Server::start_with(&["--cache-mb", "0"]);
+    read(&server).await;
+    let second = read(&server).await;
+    assert!(second["extensions"].get("cached").is_none());
+}
