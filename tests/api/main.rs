@@ -13,5 +13,6 @@ mod lookups;
 mod operations;
 mod persistence;
 mod playground;
+mod scale;
 mod schema_sdl;
 mod writes;

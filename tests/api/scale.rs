@@ -1,0 +1,59 @@
+//! The SQL a query costs depends on its shape, not on the data: the nested dashboard query
+//! runs the same number of statements over the 18 real cities and over 20,000 synthetic ones.
+
+use std::process::Command;
+
+use serde_json::{Value, json};
+
+use crate::common::Server;
+
+/// plan → provinces → cities → observations → evaluation of every target.
+const DASHBOARD: &str =
+    "{ plan { provinces(first: 31) { nodes { code cities(first: 1000) { totalCount nodes {
+    adminCode observations(first: 10) { nodes { year value indicator { code } } }
+    evaluation { status target { code } } } } } } } }";
+
+/// Generous limits: this test measures statements, not limits.
+const ROOMY: [&str; 8] = [
+    "--max-page-size",
+    "1000",
+    "--max-complexity",
+    "1000000000",
+    "--request-timeout-ms",
+    "300000",
+    "--statement-timeout-ms",
+    "300000",
+];
+
+fn cities_returned(body: &Value) -> usize {
+    let provinces = body["data"]["plan"]["provinces"]["nodes"].as_array().expect("provinces");
+    provinces.iter().map(|p| p["cities"]["nodes"].as_array().map_or(0, Vec::len)).sum()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dashboard_costs_the_same_statements_for_18_and_20000_cities() {
+    let real = Server::start_with(&ROOMY);
+    let (_, small) = real.post(DASHBOARD, json!({})).await;
+    assert!(small.get("errors").is_none(), "{small}");
+    assert_eq!(cities_returned(&small), 18);
+
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("synthetic.db");
+    let made = Command::new(env!("CARGO_BIN_EXE_rustbelt"))
+        .args(["synthesize", "--cities", "20000", "--years", "2", "--out"])
+        .arg(&db)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run rustbelt synthesize");
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let synthetic = Server::start_on(&db, &ROOMY);
+    let (_, large) = synthetic.post(DASHBOARD, json!({})).await;
+    assert!(large.get("errors").is_none(), "{}", &large.to_string()[..300.min(large.to_string().len())]);
+    assert_eq!(cities_returned(&large), 20_018, "every synthetic city and the 18 real ones");
+    let first = &large["data"]["plan"]["provinces"]["nodes"][0]["cities"]["nodes"][0];
+    assert_eq!(first["evaluation"].as_array().unwrap().len(), 5, "every LEVEL and CHANGE target");
+
+    let statements = |body: &Value| body["extensions"]["sqlStatements"].as_u64().unwrap();
+    assert_eq!(statements(&small), statements(&large));
+    eprintln!("dashboard: {} statements for 18 and for 20,018 cities", statements(&large));
+}
