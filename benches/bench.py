@@ -1,0 +1,254 @@
+#!/usr/bin/env python3
+"""The rustbelt benchmark: the release binary on a free port under a real load generator (wrk),
+beside a peer (Datasette + datasette-graphql on the same SQLite file) and a floor (the same
+response bytes from a trivial axum handler on the same runtime), in one run on one machine.
+
+Run it through benches/run.sh, which installs what it needs. Prints Markdown tables and writes
+them to benches/results/latest.md. Environment: DURATION (seconds per wrk run, default 8).
+"""
+
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TARGET = ROOT / "target"
+RUSTBELT = TARGET / "release" / "rustbelt"
+FLOOR = TARGET / "release" / "examples" / "floor"
+VENV = TARGET / "bench-venv"
+WORK = Path(tempfile.mkdtemp(prefix="rustbelt-bench-"))
+DURATION = int(os.environ.get("DURATION", "8"))
+CONNECTIONS = [1, 8, 64]
+
+QUERIES = {
+    "lookup": '{ city(code: "Bengbu") { adminCode nameEn nameZh membership province { nameEn } } }',
+    # plan → provinces → cities → observations → evaluation of every target.
+    "dashboard": "{ plan { provinces(first: 31) { nodes { code nameEn cities(first: 20, membership: [CONFIRMED, CANDIDATE]) {"
+    " totalCount nodes { adminCode nameEn observations(first: 10) { nodes { year value } } evaluation { status gap } } } } } } }",
+    "evaluations": '{ target(code: "services_share_2017") { evaluations(first: 500, filter: { membership: [CONFIRMED, CANDIDATE] })'
+    " { totalCount statusCounts { status count } nodes { city { adminCode } status latestValue gap } } } }",
+}
+# The same logical nested query for rustbelt and for the peer (the peer cannot evaluate).
+NESTED_OURS = ("{ provinces(first: 31) { nodes { code nameEn cities(first: 20, membership: [CONFIRMED, CANDIDATE]) {"
+               " totalCount nodes { adminCode nameEn observations(first: 10) { nodes { year value } } } } } } }")
+NESTED_PEER = ("{ provinces(first: 31) { nodes { code name_en cities_list(first: 20) {"
+               " totalCount nodes { admin_code name_en observations_list(first: 10) { nodes { year value } } } } } } }")
+
+
+def log(*args):
+    print(*args, file=sys.stderr, flush=True)
+
+
+class Server:
+    """A process that prints `listening on http://HOST:PORT` first (rustbelt, the floor)."""
+
+    def __init__(self, argv):
+        self.process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                        env={**os.environ, "RUST_LOG": "warn"}, text=True)
+        line = self.process.stdout.readline().strip()
+        if not line.startswith("listening on "):
+            raise RuntimeError(f"{argv[0]} did not start: {line!r}")
+        self.base = line.removeprefix("listening on ")
+
+    def peak_rss_mb(self):
+        status = Path(f"/proc/{self.process.pid}/status").read_text()
+        return int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) / 1024
+
+    def stop(self):
+        self.process.send_signal(signal.SIGTERM)
+        self.process.wait(timeout=30)
+
+
+class Datasette:
+    """The peer: Datasette with datasette-graphql serving the file read-only (immutable)."""
+
+    def __init__(self, db, port=8764):
+        self.process = subprocess.Popen([str(VENV / "bin" / "datasette"), "serve", "-i", str(db), "-p", str(port),
+                                         "--setting", "sql_time_limit_ms", "10000"],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.base = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(self.base + "/-/versions.json", timeout=1)
+                return
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError("datasette did not start")
+
+    def peak_rss_mb(self):
+        status = Path(f"/proc/{self.process.pid}/status").read_text()
+        return int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) / 1024
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+def post(url, query):
+    body = json.dumps({"query": query}).encode()
+    request = urllib.request.Request(url, body, {"Content-Type": "application/json", "Accept": "application/json"})
+    started = time.perf_counter()
+    with urllib.request.urlopen(request, timeout=600) as response:
+        data = response.read()
+    return data, time.perf_counter() - started
+
+
+def body_file(name, query):
+    path = WORK / f"{name}.json"
+    path.write_text(json.dumps({"query": query}))
+    return path
+
+
+def wrk(url, body, connections, duration=DURATION):
+    """Requests per second and p50/p99 latency (ms) of one wrk run."""
+    threads = min(connections, 2)
+    out = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency", "--timeout", "30s",
+                          "-s", str(ROOT / "benches" / "post.lua"), url],
+                         env={**os.environ, "BODY": str(body)}, capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if errors:
+        raise RuntimeError(f"{url}: {errors.group(1)} failed responses\n{out}")
+    latency = {}
+    for percentile in ("50", "99"):
+        value, unit = re.search(rf"\s{percentile}%\s+([\d.]+)(us|ms|s)", out).groups()
+        latency[percentile] = float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+    return rps, latency["50"], latency["99"]
+
+
+def rustbelt(db, *extra):
+    return Server([str(RUSTBELT), "serve", "--listen", "127.0.0.1:0", "--db", str(db), *extra])
+
+
+def fmt(x, digits=0):
+    return f"{x:,.{digits}f}"
+
+
+def throughput(tables, db, cache_note):
+    """Each query at 1, 8 and 64 connections, cached and uncached, beside the floor."""
+    rows, floors = [], {}
+    for cached in (True, False):
+        for name, query in QUERIES.items():
+            server = rustbelt(db, *([] if cached else ["--cache-mb", "0"]))
+            body = body_file(name, query)
+            response, _ = post(server.base + "/graphql", query)
+            if b'"errors"' in response:
+                raise RuntimeError(f"{name}: {response[:300]!r}")
+            if cached:  # the floor serves the same bytes either way: measure it once
+                floor_body = WORK / f"{name}.response"
+                floor_body.write_bytes(response)
+                floor = Server([str(FLOOR), str(floor_body)])
+                for connections in CONNECTIONS:
+                    floors[name, connections] = wrk(floor.base + "/graphql", body, connections)
+                floor.stop()
+            for connections in CONNECTIONS:
+                ours = wrk(server.base + "/graphql", body, connections)
+                base = floors[name, connections]
+                rows.append((name, "cached" if cached else "uncached", connections, ours, base, len(response)))
+                log(f"  {name} {'cached' if cached else 'uncached'} c={connections}: {ours[0]:.0f} rps vs floor {base[0]:.0f}")
+            rows[-1] = rows[-1] + (server.peak_rss_mb(),)
+            server.stop()
+    lines = [f"### Throughput on {cache_note}", "",
+             "| query | cache | conns | req/s | p50 ms | p99 ms | floor req/s | ours ÷ floor | response bytes | peak RSS MB |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for row in rows:
+        name, cache, connections, (rps, p50, p99), (floor_rps, _, _), size = row[:6]
+        rss = fmt(row[6], 1) if len(row) > 6 else ""
+        lines.append(f"| {name} | {cache} | {connections} | {fmt(rps)} | {p50:.2f} | {p99:.2f} | {fmt(floor_rps)} |"
+                     f" {rps / floor_rps:.2f} | {fmt(size)} | {rss} |")
+    tables.append("\n".join(lines))
+
+
+def peer(tables, db):
+    """The same nested query on rustbelt (uncached) and on Datasette + datasette-graphql."""
+    lines = ["### Against the peer (same nested query, same SQLite file)", "",
+             "| server | conns | req/s | p50 ms | p99 ms | peak RSS MB |", "|---|---:|---:|---:|---:|---:|"]
+    server = rustbelt(db, "--cache-mb", "0")
+    ours_body = body_file("nested", NESTED_OURS)
+    datasette = Datasette(db)
+    peer_body = body_file("nested-peer", NESTED_PEER)
+    response, _ = post(datasette.base + "/graphql", NESTED_PEER)
+    if b'"errors"' in response:
+        raise RuntimeError(f"peer: {response[:300]!r}")
+    ratios = []
+    for connections in (1, 8):
+        ours = wrk(server.base + "/graphql", ours_body, connections)
+        theirs = wrk(datasette.base + "/graphql", peer_body, connections, duration=max(DURATION, 10))
+        ratios.append((connections, ours[0] / theirs[0]))
+        lines.append(f"| rustbelt | {connections} | {fmt(ours[0])} | {ours[1]:.2f} | {ours[2]:.2f} | {server.peak_rss_mb():.1f} |")
+        lines.append(f"| datasette-graphql | {connections} | {fmt(theirs[0], 1)} | {theirs[1]:.2f} | {theirs[2]:.2f} |"
+                     f" {datasette.peak_rss_mb():.1f} |")
+        log(f"  peer c={connections}: ours {ours[0]:.0f} rps, peer {theirs[0]:.1f} rps")
+    lines.append("")
+    lines.append("ours ÷ peer: " + ", ".join(f"{ratio:,.0f}× at {c} connection{'s' if c > 1 else ''}" for c, ratio in ratios))
+    server.stop()
+    datasette.stop()
+    tables.append("\n".join(lines))
+
+
+def scale(tables, databases):
+    """The dashboard on the real seed and on synthetic data ×100 and ×1,000."""
+    lines = ["### Scale: the dashboard query", "",
+             "| database | cities | rows returned | ms per request | µs per row | statements | peak RSS MB (64 conns, all 3 queries) |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
+    for label, db, cities in databases:
+        server = rustbelt(db, "--cache-mb", "0")
+        times, body = [], b""
+        for _ in range(5):
+            body, seconds = post(server.base + "/graphql", QUERIES["dashboard"])
+            times.append(seconds)
+        data = json.loads(body)
+        provinces = data["data"]["plan"]["provinces"]["nodes"]
+        rows = sum(1 + len(c["observations"]["nodes"]) + len(c["evaluation"]) for p in provinces for c in p["cities"]["nodes"])
+        median = sorted(times)[len(times) // 2]
+        for name in QUERIES:
+            wrk(server.base + "/graphql", body_file(name, QUERIES[name]), 64, duration=max(3, DURATION // 2))
+        lines.append(f"| {label} | {fmt(cities)} | {fmt(rows)} | {median * 1000:.1f} | {median * 1e6 / rows:.1f} |"
+                     f" {data['extensions']['sqlStatements']} | {server.peak_rss_mb():.1f} |")
+        log(f"  scale {label}: {median * 1000:.1f} ms, {rows} rows")
+        server.stop()
+    tables.append("\n".join(lines))
+
+
+def main():
+    for tool in ("wrk",):
+        if not shutil.which(tool):
+            sys.exit(f"{tool} is missing: run benches/run.sh, which installs it")
+    real = WORK / "real.db"
+    x100, x1000 = WORK / "x100.db", WORK / "x1000.db"
+    rustbelt(real).stop()  # create and seed
+    log("generating synthetic databases (×100: 1,800 cities, ×1,000: 18,000 cities; 20 years × 6 indicators)")
+    for path, cities in ((x100, 1_800), (x1000, 18_000)):
+        subprocess.run([str(RUSTBELT), "synthesize", "--out", str(path), "--cities", str(cities), "--years", "20"],
+                       check=True, stdout=subprocess.DEVNULL)
+    cpu = next((l.split(":", 1)[1].strip() for l in Path("/proc/cpuinfo").read_text().splitlines()
+                if l.startswith("model name")), platform.processor())
+    header = (f"## Benchmark run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}\n\n"
+              f"Machine: {os.cpu_count()} cores ({cpu}), {platform.system()} {platform.release()}; "
+              f"wrk {DURATION} s per run; release build. Command: `benches/run.sh`.")
+    tables = [header]
+    log("throughput on the real seed (rustbelt cached and uncached, floor)")
+    throughput(tables, real, "the real seed (55 entries)")
+    log("peer")
+    peer(tables, real)
+    log("scale")
+    scale(tables, [("real seed", real, 55), ("×100 synthetic", x100, 1_855), ("×1,000 synthetic", x1000, 18_055)])
+    report = "\n\n".join(tables) + "\n"
+    out = ROOT / "benches" / "results"
+    out.mkdir(exist_ok=True)
+    (out / "latest.md").write_text(report)
+    print(report)
+    shutil.rmtree(WORK, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

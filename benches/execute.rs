@@ -1,0 +1,49 @@
+//! Criterion: the whole in-process execution (parse, limits, resolvers, SQL, serialisation to
+//! a response value) of the benchmark's three queries on the real seed, without HTTP and
+//! without the response cache. `cargo bench --bench execute`.
+
+use std::time::Duration;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use rustbelt::db::{Db, DbOptions};
+use rustbelt::graphql::{self, Limits, Outcome, Transport};
+
+const QUERIES: [(&str, &str); 3] = [
+    ("lookup", r#"{ city(code: "Bengbu") { adminCode nameEn nameZh membership province { nameEn } } }"#),
+    (
+        "dashboard",
+        "{ plan { provinces(first: 31) { nodes { code nameEn cities(first: 20, membership: [CONFIRMED, CANDIDATE]) { \
+         totalCount nodes { adminCode nameEn observations(first: 10) { nodes { year value } } evaluation { status gap } } } } } } }",
+    ),
+    (
+        "evaluations",
+        r#"{ target(code: "services_share_2017") { evaluations(first: 500, filter: { membership: [CONFIRMED, CANDIDATE] }) { totalCount statusCounts { status count } nodes { city { adminCode } status latestValue gap } } } }"#,
+    ),
+];
+
+fn execute(c: &mut Criterion) {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let options = DbOptions { path: dir.path().join("bench.db"), ..DbOptions::default() };
+    let db = Db::open(&options).expect("database");
+    let schema = graphql::build_schema(db, Limits::default(), None);
+    let mut group = c.benchmark_group("execute");
+    group.measurement_time(Duration::from_secs(5));
+    for (name, query) in QUERIES {
+        group.bench_function(name, |b| {
+            b.to_async(&runtime).iter(|| async {
+                let request = async_graphql::Request::new(query);
+                match graphql::respond(&schema, request, Transport::Post, None).await {
+                    Outcome::Executed { response, .. } => {
+                        assert!(response.errors.is_empty(), "{:?}", response.errors)
+                    }
+                    _ => panic!("{name} did not execute"),
+                }
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, execute);
+criterion_main!(benches);
