@@ -5,8 +5,11 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use rustbelt::domain::evaluation::{Direction, EvaluationOptions, TargetKind, TargetSpec, evaluate};
 use serde_json::Value;
 
+/// One worked example as evaluator input: the target, the observations, the evaluation year.
+type Case = (TargetSpec, Vec<(i32, f64)>, i32);
+
 /// The fixtures as evaluator inputs.
-fn cases() -> Vec<(TargetSpec, Vec<(i32, f64)>, i32)> {
+fn cases() -> Vec<Case> {
     let fixtures: Vec<Value> =
         serde_json::from_str(include_str!("../tests/fixtures/evaluation-fixtures.json")).expect("fixtures");
     fixtures
