@@ -19,7 +19,7 @@ pub fn run(config: ServeConfig) -> anyhow::Result<()> {
 }
 
 async fn serve(config: ServeConfig) -> anyhow::Result<()> {
-    let router = build(&config).await?;
+    let (router, db) = build(&config).await?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("binding {}", config.listen))?;
@@ -32,12 +32,14 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     drop(stdout);
     tracing::info!(%address, "listening");
     http::serve(listener, router, shutdown_signal()).await.context("serving")?;
+    db.checkpoint().await.context("closing the database")?;
     tracing::info!("shut down");
     Ok(())
 }
 
-/// Opens the database (migrating and seeding it) and builds the router.
-pub async fn build(config: &ServeConfig) -> anyhow::Result<axum::Router> {
+/// Opens the database (migrating and seeding it) and builds the router; gives the database
+/// too, to close it cleanly after serving.
+pub async fn build(config: &ServeConfig) -> anyhow::Result<(axum::Router, Db)> {
     let options = DbOptions {
         path: config.db.clone(),
         readers: config.db_readers,
@@ -62,14 +64,14 @@ pub async fn build(config: &ServeConfig) -> anyhow::Result<axum::Router> {
         introspection: config.introspection,
     };
     watch_data_version(db.clone());
-    let schema = graphql::build_schema(db, limits, config.write_token.clone());
+    let schema = graphql::build_schema(db.clone(), limits, config.write_token.clone());
     let options = HttpOptions {
         max_body_bytes: config.max_body_bytes,
         request_timeout: Duration::from_millis(config.request_timeout_ms),
         cors_origins: config.cors_origins.clone(),
         cache_bytes: config.cache_mb.saturating_mul(1 << 20),
     };
-    Ok(http::router(schema, options))
+    Ok((http::router(schema, options), db))
 }
 
 /// Re-reads the data version every second, so writes by other processes (`rustbelt import`

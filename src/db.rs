@@ -282,6 +282,18 @@ impl Db {
         synthetic::generate(&mut connection, size)
     }
 
+    /// Folds the write-ahead log into the database file, so the file alone holds every write
+    /// (for copies, backups, and tools that open it read-only). Called at shutdown.
+    pub async fn checkpoint(&self) -> Result<(), DbError> {
+        let writer = self.writer.clone();
+        tokio::task::spawn_blocking(move || {
+            let connection = writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            connection.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")?;
+            Ok::<_, DbError>(())
+        })
+        .await?
+    }
+
     /// Checks that a reader can answer: used by readiness probes.
     pub async fn ping(&self) -> Result<(), DbError> {
         self.read(&StatementCounter::default(), |c| c.rows("SELECT 1", [], |_| Ok(())).map(drop)).await

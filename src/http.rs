@@ -126,8 +126,8 @@ fn cors(origins: &[String]) -> Option<CorsLayer> {
 /// route template, so label values stay few), status, latency, error codes and SQL statements.
 async fn track(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let started = Instant::now();
-    let method = request.method().to_string();
-    let route = request.extensions().get::<MatchedPath>().map_or("unmatched", |p| p.as_str()).to_string();
+    let method = method_label(request.method());
+    let route = route_label(request.extensions().get::<MatchedPath>().map(MatchedPath::as_str));
     let response = if request.uri().to_string().len() > MAX_URI_BYTES {
         let message =
             format!("the request target is longer than {MAX_URI_BYTES} bytes: send the query by POST");
@@ -136,7 +136,7 @@ async fn track(State(state): State<AppState>, request: Request, next: Next) -> R
         next.run(request).await
     };
     let metrics = &state.metrics;
-    metrics.request(&method, &route, response.status().as_u16(), started.elapsed().as_secs_f64());
+    metrics.request(method, route, response.status().as_u16(), started.elapsed().as_secs_f64());
     for code in response.extensions().get::<ErrorCodes>().map(|c| c.0.as_slice()).unwrap_or_default() {
         metrics.error(code);
     }
@@ -144,6 +144,27 @@ async fn track(State(state): State<AppState>, request: Request, next: Next) -> R
         metrics.statements(*count);
     }
     response
+}
+
+/// The route template as a static label (the router's routes; anything else is "unmatched").
+fn route_label(matched: Option<&str>) -> &'static str {
+    const ROUTES: [&str; 7] =
+        ["/", "/assets/{file}", "/graphql", "/schema.graphql", "/metrics", "/healthz", "/readyz"];
+    matched.and_then(|path| ROUTES.iter().find(|r| **r == path)).copied().unwrap_or("unmatched")
+}
+
+/// The method as a static label.
+fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::PATCH => "PATCH",
+        _ => "OTHER",
+    }
 }
 
 async fn metrics(State(state): State<AppState>) -> Response {

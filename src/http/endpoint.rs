@@ -4,15 +4,13 @@
 
 use std::collections::HashMap;
 
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 
 use std::time::Instant;
-
-use serde_json::json;
 
 use super::cache::CacheKey;
 use super::{AppState, ErrorCodes, Statements};
@@ -121,7 +119,7 @@ async fn run(
     let started = Instant::now();
     let key = cache_key(state, format, &params);
     if let Some(prefix) = key.as_ref().and_then(|key| state.cache.get(key)) {
-        let extensions = json!({ "cached": true, "elapsedMs": elapsed_ms(started), "sqlStatements": 0 });
+        let extensions = format!(r#""cached":true,"elapsedMs":{},"sqlStatements":0"#, elapsed_ms(started));
         return answer(format, transport, headers, key.as_ref(), prefix, &extensions);
     }
     let request = match into_request(params) {
@@ -141,16 +139,14 @@ async fn run(
             if let Some(key) = &key {
                 state.cache.put(key.clone(), prefix.clone());
             }
-            let extensions = serde_json::to_value(&response.extensions).unwrap_or_default();
+            let extensions = extension_members(&response);
             counted(answer(format, transport, headers, key.as_ref(), prefix, &extensions), &response)
         }
         Outcome::RequestError(response) => {
             let status =
                 if format == Format::GraphqlResponse { StatusCode::BAD_REQUEST } else { StatusCode::OK };
-            let body = with_extensions(
-                &body_prefix(&response, false),
-                &serde_json::to_value(&response.extensions).unwrap_or_default(),
-            );
+            let prefix = Bytes::from(body_prefix(&response, false));
+            let body = with_extensions(prefix, &extension_members(&response));
             counted(json(status, format, body), &response)
         }
         Outcome::MutationOverGet => {
@@ -193,7 +189,7 @@ fn answer(
     headers: &HeaderMap,
     key: Option<&CacheKey>,
     prefix: Bytes,
-    extensions: &serde_json::Value,
+    extensions: &str,
 ) -> Response {
     let etag = key.filter(|_| transport == Transport::Get).map(CacheKey::etag);
     if let Some(etag) = &etag {
@@ -202,7 +198,7 @@ fn answer(
             return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag.as_str())]).into_response();
         }
     }
-    let mut response = json(StatusCode::OK, format, with_extensions(&prefix, extensions));
+    let mut response = json(StatusCode::OK, format, with_extensions(prefix, extensions));
     if let Some(etag) = etag.and_then(|e| HeaderValue::from_str(&e).ok()) {
         response.headers_mut().insert(header::ETAG, etag);
         // Revalidate every time: the ETag makes that cheap, and data may change at any write.
@@ -323,27 +319,58 @@ fn body_prefix(response: &async_graphql::Response, with_data: bool) -> Vec<u8> {
     bytes
 }
 
-/// A whole body: the prefix, then `extensions` unless empty, then the closing brace.
-fn with_extensions(prefix: &[u8], extensions: &serde_json::Value) -> Vec<u8> {
-    let mut body = Vec::with_capacity(prefix.len() + 96);
-    body.extend_from_slice(prefix);
-    if extensions.as_object().is_some_and(|e| !e.is_empty()) {
-        if prefix.len() > 1 {
-            body.push(b',');
-        }
-        body.extend_from_slice(b"\"extensions\":");
-        body.extend_from_slice(extensions.to_string().as_bytes());
-    }
-    body.push(b'}');
-    body
+/// The members of a response's `extensions` object, as JSON text without braces.
+fn extension_members(response: &async_graphql::Response) -> String {
+    let object = serde_json::to_string(&response.extensions).unwrap_or_default();
+    object.get(1..object.len().saturating_sub(1)).unwrap_or_default().to_string()
 }
 
-fn json(status: StatusCode, format: Format, body: Vec<u8>) -> Response {
+/// A whole body: the prefix, then `extensions` unless empty, then the closing brace. The
+/// prefix (shared with the cache) is sent as it is, never copied.
+fn with_extensions(prefix: Bytes, members: &str) -> Body {
+    let mut tail = String::with_capacity(members.len() + 20);
+    if !members.is_empty() {
+        if prefix.len() > 1 {
+            tail.push(',');
+        }
+        tail.push_str("\"extensions\":{");
+        tail.push_str(members);
+        tail.push('}');
+    }
+    tail.push('}');
+    Body::new(TwoParts([Some(prefix), Some(Bytes::from(tail))]))
+}
+
+/// A body of two byte buffers, with an exact length (so `Content-Length` is set).
+struct TwoParts([Option<Bytes>; 2]);
+
+impl http_body::Body for TwoParts {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
+        let next = self.0.iter_mut().find_map(Option::take);
+        std::task::Poll::Ready(next.map(|bytes| Ok(http_body::Frame::data(bytes))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.0.iter().all(Option::is_none)
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        http_body::SizeHint::with_exact(self.0.iter().flatten().map(|b| b.len() as u64).sum())
+    }
+}
+
+fn json(status: StatusCode, format: Format, body: impl Into<Body>) -> Response {
     let content_type = match format {
         Format::GraphqlResponse => GRAPHQL_RESPONSE,
         Format::Json => JSON,
     };
-    (status, [(header::CONTENT_TYPE, content_type)], body).into_response()
+    (status, [(header::CONTENT_TYPE, content_type)], body.into()).into_response()
 }
 
 /// A request refused before GraphQL ran: an `application/json` error with a code (not
