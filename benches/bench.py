@@ -69,10 +69,11 @@ class Server:
 
 
 class Datasette:
-    """The peer: Datasette with datasette-graphql serving the file read-only (immutable)."""
+    """The peer: Datasette with datasette-graphql serving the same file (Datasette opens it
+    read-only; not `--immutable`, which would ignore the write-ahead log rustbelt keeps)."""
 
     def __init__(self, db, port=8764):
-        self.process = subprocess.Popen([str(VENV / "bin" / "datasette"), "serve", "-i", str(db), "-p", str(port),
+        self.process = subprocess.Popen([str(VENV / "bin" / "datasette"), "serve", str(db), "-p", str(port),
                                          "--setting", "sql_time_limit_ms", "10000"],
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.base = f"http://127.0.0.1:{port}"
