@@ -7,6 +7,7 @@ Run it through benches/run.sh, which installs what it needs. Prints Markdown tab
 them to benches/results/latest.md. Environment: DURATION (seconds per wrk run, default 8).
 """
 
+import atexit
 import json
 import os
 import platform
@@ -44,6 +45,17 @@ NESTED_PEER = ("{ provinces(first: 31) { nodes { code name_en cities_list(first:
                " totalCount nodes { admin_code name_en observations_list(first: 10) { nodes { year value } } } } } } }")
 
 
+STARTED = []
+
+
+@atexit.register
+def stop_everything():
+    """No server outlives the benchmark, even when it fails."""
+    for process in STARTED:
+        if process.poll() is None:
+            process.kill()
+
+
 def log(*args):
     print(*args, file=sys.stderr, flush=True)
 
@@ -54,6 +66,7 @@ class Server:
     def __init__(self, argv):
         self.process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                         env={**os.environ, "RUST_LOG": "warn"}, text=True)
+        STARTED.append(self.process)
         line = self.process.stdout.readline().strip()
         if not line.startswith("listening on "):
             raise RuntimeError(f"{argv[0]} did not start: {line!r}")
@@ -72,10 +85,12 @@ class Datasette:
     """The peer: Datasette with datasette-graphql serving the same file (Datasette opens it
     read-only; not `--immutable`, which would ignore the write-ahead log rustbelt keeps)."""
 
-    def __init__(self, db, port=8764):
+    def __init__(self, db):
+        port = free_port()
         self.process = subprocess.Popen([str(VENV / "bin" / "datasette"), "serve", str(db), "-p", str(port),
                                          "--setting", "sql_time_limit_ms", "10000"],
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        STARTED.append(self.process)
         self.base = f"http://127.0.0.1:{port}"
         for _ in range(100):
             try:
@@ -92,6 +107,14 @@ class Datasette:
     def stop(self):
         self.process.terminate()
         self.process.wait(timeout=30)
+
+
+def free_port():
+    """A port nothing listens on now (the peer takes a port number, not port 0)."""
+    import socket
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def post(url, query):
@@ -176,6 +199,16 @@ def peer(tables, db):
     server = rustbelt(db, "--cache-mb", "0")
     ours_body = body_file("nested", NESTED_OURS)
     datasette = Datasette(db)
+    try:
+        compare(lines, server, ours_body, datasette)
+    finally:
+        server.stop()
+        datasette.stop()
+    tables.append("\n".join(lines))
+
+
+def compare(lines, server, ours_body, datasette):
+    """Fills the peer table: the same nested query at 1 and 8 connections on both servers."""
     peer_body = body_file("nested-peer", NESTED_PEER)
     response, _ = post(datasette.base + "/graphql", NESTED_PEER)
     if b'"errors"' in response:
@@ -191,9 +224,6 @@ def peer(tables, db):
         log(f"  peer c={connections}: ours {ours[0]:.0f} rps, peer {theirs[0]:.1f} rps")
     lines.append("")
     lines.append("ours ÷ peer: " + ", ".join(f"{ratio:,.0f}× at {c} connection{'s' if c > 1 else ''}" for c, ratio in ratios))
-    server.stop()
-    datasette.stop()
-    tables.append("\n".join(lines))
 
 
 def scale(tables, databases):
