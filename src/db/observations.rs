@@ -160,9 +160,10 @@ fn upsert(conn: &Conn<'_>, row: &NewObservation) -> Result<i64, DbError> {
         Subject::Plan => (None, None),
     };
     let ids = conn.rows(
-        "INSERT INTO observations (subject_kind, city_code, province_code, indicator_code, year, value,
-                                   unit, definition, source_id, source_note, origin)
-         SELECT ?1, ?2, ?3, ?4, ?5, ?6, coalesce(?7, i.unit), coalesce(?8, ''), s.id, coalesce(?9, ''), 'USER'
+        "INSERT INTO observations (subject_kind, city_code, province_code, subject_key, indicator_code, year,
+                                   value, unit, definition, source_id, source_note, origin)
+         SELECT ?1, ?2, ?3, ?1 || ':' || coalesce(?2, ?3, ''), ?4, ?5, ?6, coalesce(?7, i.unit), coalesce(?8, ''),
+                s.id, coalesce(?9, ''), 'USER'
          FROM indicators i, sources s WHERE i.code = ?4 AND s.url = ?10
          ON CONFLICT (subject_key, indicator_code, year) DO UPDATE SET value = excluded.value,
            unit = excluded.unit, definition = excluded.definition, source_id = excluded.source_id,

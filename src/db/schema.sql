@@ -108,9 +108,10 @@ CREATE TABLE observations (
     subject_kind   TEXT NOT NULL CHECK (subject_kind IN ('CITY', 'PROVINCE', 'PLAN')),
     city_code      TEXT REFERENCES cities (admin_code),
     province_code  TEXT REFERENCES provinces (code),
-    -- One key for "which subject", so (subject, indicator, year) can be unique.
-    subject_key    TEXT NOT NULL GENERATED ALWAYS AS
-                       (subject_kind || ':' || coalesce(city_code, province_code, '')) STORED,
+    -- One key for "which subject", so (subject, indicator, year) can be unique. A plain column
+    -- held to its definition by a CHECK (not a generated column: generic tools such as
+    -- datasette-graphql fail on those).
+    subject_key    TEXT NOT NULL,
     indicator_code TEXT NOT NULL REFERENCES indicators (code),
     year           INTEGER NOT NULL,
     value          REAL NOT NULL,
@@ -121,6 +122,7 @@ CREATE TABLE observations (
     origin         TEXT NOT NULL CHECK (origin IN ('SEED', 'USER')),
     CHECK ((subject_kind = 'CITY') = (city_code IS NOT NULL)),
     CHECK ((subject_kind = 'PROVINCE') = (province_code IS NOT NULL)),
+    CHECK (subject_key = subject_kind || ':' || coalesce(city_code, province_code, '')),
     UNIQUE (subject_key, indicator_code, year)
 );
 CREATE INDEX observations_by_city ON observations (city_code);

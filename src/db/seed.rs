@@ -367,9 +367,9 @@ fn apply_observations(tx: &Transaction<'_>, rows: &[ObservationRow]) -> Result<(
         let source = source_id(tx, &o.source_url, None)?;
         // A user's row for the same (subject, indicator, year) wins: the seed never overwrites it.
         tx.execute(
-            "INSERT INTO observations (subject_kind, city_code, indicator_code, year, value, unit,
-                                       definition, source_id, source_note, origin)
-             VALUES ('CITY', ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'SEED')
+            "INSERT INTO observations (subject_kind, city_code, subject_key, indicator_code, year, value,
+                                       unit, definition, source_id, source_note, origin)
+             VALUES ('CITY', ?1, 'CITY:' || ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'SEED')
              ON CONFLICT (subject_key, indicator_code, year) DO UPDATE SET value = excluded.value,
                unit = excluded.unit, definition = excluded.definition,
                source_id = excluded.source_id, source_note = excluded.source_note

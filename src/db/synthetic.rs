@@ -51,9 +51,9 @@ pub fn generate(connection: &mut Connection, size: Size) -> Result<(u64, u64), D
              VALUES (?1, ?2, ?3, ?4, 'prefecture_level', 'CONFIRMED', 1)",
         )?;
         let mut value = tx.prepare(
-            "INSERT INTO observations (subject_kind, city_code, indicator_code, year, value, unit, definition,
-                                       source_id, source_note, origin, synthetic)
-             VALUES ('CITY', ?1, ?2, ?3, ?4, 'synthetic', 'synthetic series', ?5,
+            "INSERT INTO observations (subject_kind, city_code, subject_key, indicator_code, year, value, unit,
+                                       definition, source_id, source_note, origin, synthetic)
+             VALUES ('CITY', ?1, 'CITY:' || ?1, ?2, ?3, ?4, 'synthetic', 'synthetic series', ?5,
                      'SYNTHETIC: generated for benchmarks, not data', 'USER', 1)",
         )?;
         let mut random = Random(0x9E37_79B9_7F4A_7C15);

@@ -49,6 +49,17 @@ async fn restart_keeps_the_database_and_does_not_duplicate_seed_rows() {
         .query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| r.get(0))
         .unwrap();
     assert_eq!(foreign_keys, 0, "every foreign key resolves");
+    // Generic tools (datasette-graphql) fail on generated columns: the file must have none.
+    let generated: i64 = rusqlite::Connection::open(&db)
+        .unwrap()
+        .query_row(
+            "SELECT count(*) FROM sqlite_schema t, pragma_table_xinfo(t.name) c
+             WHERE t.type = 'table' AND c.hidden != 0",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(generated, 0, "no generated or hidden columns");
 }
 
 #[tokio::test]
