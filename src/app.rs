@@ -70,6 +70,7 @@ pub async fn build(config: &ServeConfig) -> anyhow::Result<(axum::Router, Db)> {
         request_timeout: Duration::from_millis(config.request_timeout_ms),
         cors_origins: config.cors_origins.clone(),
         cache_bytes: config.cache_mb.saturating_mul(1 << 20),
+        max_concurrent: config.max_concurrent_requests,
     };
     Ok((http::router(schema, options), db))
 }

@@ -90,7 +90,13 @@ pub struct ServeConfig {
     #[arg(long, env = "RUSTBELT_STATEMENT_TIMEOUT_MS", default_value_t = 500)]
     pub statement_timeout_ms: u64,
 
-    /// Longest time (ms) one GraphQL request may run; slower ones get 503 with code TIMEOUT.
+    /// Most GraphQL requests executing at once; the others wait their turn within their time
+    /// limit (answers from the response cache never wait).
+    #[arg(long, env = "RUSTBELT_MAX_CONCURRENT_REQUESTS", default_value_t = 4)]
+    pub max_concurrent_requests: usize,
+
+    /// Longest time (ms) one GraphQL request may run, waiting included; slower ones get 503
+    /// with code TIMEOUT.
     #[arg(long, env = "RUSTBELT_REQUEST_TIMEOUT_MS", default_value_t = 2_000)]
     pub request_timeout_ms: u64,
 

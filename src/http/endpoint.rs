@@ -126,7 +126,11 @@ async fn run(
         Ok(request) => request,
         Err(message) => return reject(StatusCode::BAD_REQUEST, &message, "BAD_REQUEST"),
     };
-    let running = graphql::respond(&state.schema, request, transport, bearer(headers));
+    // Waiting for a turn counts against the request's time limit too.
+    let running = async {
+        let _turn = state.gate.acquire().await;
+        graphql::respond(&state.schema, request, transport, bearer(headers)).await
+    };
     let Ok(outcome) = tokio::time::timeout(state.request_timeout, running).await else {
         let message = "the request took longer than this server allows and was stopped; ask for less at once";
         return reject(StatusCode::SERVICE_UNAVAILABLE, message, "TIMEOUT");
