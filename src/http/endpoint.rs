@@ -166,6 +166,10 @@ async fn run(
 fn cache_key(state: &AppState, format: Format, params: &WireParams) -> Option<CacheKey> {
     use serde_json::Value as J;
     let Some(J::String(query)) = &params.query else { return None };
+    // A malformed request must get its 400, even when a well-formed twin is cached.
+    if !matches!(params.extensions, None | Some(J::Null) | Some(J::Object(_))) {
+        return None;
+    }
     let operation_name = match &params.operation_name {
         None | Some(J::Null) => None,
         Some(J::String(name)) => Some(name.clone()),

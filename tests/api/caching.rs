@@ -80,3 +80,15 @@ async fn the_cache_can_be_switched_off() {
     let second = read(&server).await;
     assert!(second["extensions"].get("cached").is_none());
 }
+
+#[tokio::test]
+async fn a_malformed_twin_of_a_cached_request_still_gets_400() {
+    let server = Server::start();
+    let url = format!("{}/graphql", server.base);
+    let post = |body: &'static str| {
+        server.client.post(&url).header("content-type", "application/json").body(body).send()
+    };
+    assert_eq!(post(r#"{"query":"{ __typename }","extensions":{}}"#).await.unwrap().status(), 200);
+    assert_eq!(post(r#"{"query":"{ __typename }","extensions":{}}"#).await.unwrap().status(), 200);
+    assert_eq!(post(r#"{"query":"{ __typename }","extensions":"x"}"#).await.unwrap().status(), 400);
+}
