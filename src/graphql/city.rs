@@ -5,7 +5,7 @@ use std::sync::Arc;
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 
 use super::enums::{CityTier, Membership};
-use super::evaluation::{Evaluated, EvaluationNode, EvaluationOptionsInput, evaluate_subject};
+use super::evaluation::{self, Evaluated, EvaluationNode, EvaluationOptionsInput};
 use super::filter::{FloatFilter, SortDirection, StringFilter, combine, enum_filter};
 use super::loaders::{PageKey, QueryKey};
 use super::node::global_id;
@@ -130,12 +130,7 @@ impl CityNode {
         >,
         #[graphql(desc = "How to evaluate.")] options: Option<EvaluationOptionsInput>,
     ) -> ApiResult<Vec<EvaluationNode>> {
-        let l = loaders(ctx)?;
-        let targets = l.targets().await?;
-        let key = format!("CITY:{}", self.0.admin_code);
-        let series = l.series.load_one(key).await.map_err(db_error)?.unwrap_or_default();
-        let subject = Evaluated::City(self.0.clone());
-        Ok(evaluate_subject(targets, subject, &series, as_of, options.unwrap_or_default())?)
+        evaluation::of_subject(ctx, Evaluated::City(self.0.clone()), as_of, options).await
     }
 }
 

@@ -437,6 +437,26 @@ pub fn evaluate_input(
     })
 }
 
+/// The `evaluation` field of City, Province and Plan: every applicable target judged from the
+/// subject's stored series (read through the request's loader, so a list of subjects costs
+/// one statement).
+pub async fn of_subject(
+    ctx: &Context<'_>,
+    subject: Evaluated,
+    as_of: Option<i32>,
+    options: Option<EvaluationOptionsInput>,
+) -> ApiResult<Vec<EvaluationNode>> {
+    let l = loaders(ctx)?;
+    let targets = l.targets().await?;
+    let key = match &subject {
+        Evaluated::City(city) => format!("CITY:{}", city.admin_code),
+        Evaluated::Province(province) => format!("PROVINCE:{}", province.code),
+        Evaluated::Plan => "PLAN:".to_string(),
+    };
+    let series = l.series.load_one(key).await.map_err(db_error)?.unwrap_or_default();
+    Ok(evaluate_subject(targets, subject, &series, as_of, options.unwrap_or_default())?)
+}
+
 /// Evaluates every target of `targets` that applies to `subject`: LEVEL and CHANGE targets for
 /// a city or province (a plan-wide benchmark), every target for the plan area.
 pub fn evaluate_subject(

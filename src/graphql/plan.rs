@@ -5,14 +5,14 @@ use async_graphql::{Context, ID, Object, SimpleObject};
 
 use super::city::{CityFilter, CityNode, CityOrder};
 use super::enums::{Evidence, Membership};
-use super::evaluation::{Evaluated, EvaluationNode, EvaluationOptionsInput, evaluate_subject};
+use super::evaluation::{self, Evaluated, EvaluationNode, EvaluationOptionsInput};
 use super::indicator::{IndicatorFilter, IndicatorNode, IndicatorOrder};
 use super::lists;
 use super::node::global_id;
 use super::paging::Conn;
 use super::province::{ProvinceFilter, ProvinceNode, ProvinceOrder};
 use super::target::{TargetFilter, TargetNode, TargetOrder};
-use super::{ApiResult, db_error, loaders};
+use super::{ApiResult, loaders};
 use crate::domain::Plan;
 
 /// The National Plan for the Adjustment and Transformation of Old Industrial Bases
@@ -271,9 +271,6 @@ impl PlanNode {
         >,
         #[graphql(desc = "How to evaluate.")] options: Option<EvaluationOptionsInput>,
     ) -> ApiResult<Vec<EvaluationNode>> {
-        let l = loaders(ctx)?;
-        let targets = l.targets().await?;
-        let series = l.series.load_one("PLAN:".to_string()).await.map_err(db_error)?.unwrap_or_default();
-        Ok(evaluate_subject(targets, Evaluated::Plan, &series, as_of, options.unwrap_or_default())?)
+        evaluation::of_subject(ctx, Evaluated::Plan, as_of, options).await
     }
 }

@@ -6,7 +6,7 @@ use async_graphql::{Context, Enum, ID, InputObject, Object};
 
 use super::city::{CityFilter, CityNode, CityOrder, city_query};
 use super::enums::{Membership, ProvinceKind, Region};
-use super::evaluation::{Evaluated, EvaluationNode, EvaluationOptionsInput, evaluate_subject};
+use super::evaluation::{self, Evaluated, EvaluationNode, EvaluationOptionsInput};
 use super::filter::{SortDirection, StringFilter, combine, enum_filter};
 use super::loaders::{PageKey, QueryKey};
 use super::node::global_id;
@@ -128,12 +128,7 @@ impl ProvinceNode {
         >,
         #[graphql(desc = "How to evaluate.")] options: Option<EvaluationOptionsInput>,
     ) -> ApiResult<Vec<EvaluationNode>> {
-        let l = loaders(ctx)?;
-        let targets = l.targets().await?;
-        let key = format!("PROVINCE:{}", self.0.code);
-        let series = l.series.load_one(key).await.map_err(db_error)?.unwrap_or_default();
-        let subject = Evaluated::Province(self.0.clone());
-        Ok(evaluate_subject(targets, subject, &series, as_of, options.unwrap_or_default())?)
+        evaluation::of_subject(ctx, Evaluated::Province(self.0.clone()), as_of, options).await
     }
 }
 

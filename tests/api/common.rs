@@ -53,27 +53,21 @@ impl Server {
 
     /// POSTs a query (with variables) and returns the status and JSON body.
     pub async fn post(&self, query: &str, variables: Value) -> (u16, Value) {
-        let response = self
-            .client
-            .post(format!("{}/graphql", self.base))
-            .json(&json!({ "query": query, "variables": variables }))
-            .send()
-            .await
-            .expect("POST /graphql");
-        let status = response.status().as_u16();
-        (status, response.json().await.expect("JSON body"))
+        self.send(None, query, variables).await
     }
 
     /// POSTs a query with a bearer token and returns the status and JSON body.
     pub async fn post_as(&self, token: &str, query: &str, variables: Value) -> (u16, Value) {
-        let response = self
-            .client
-            .post(format!("{}/graphql", self.base))
-            .bearer_auth(token)
-            .json(&json!({ "query": query, "variables": variables }))
-            .send()
-            .await
-            .expect("POST /graphql");
+        self.send(Some(token), query, variables).await
+    }
+
+    async fn send(&self, token: Option<&str>, query: &str, variables: Value) -> (u16, Value) {
+        let mut request = self.client.post(format!("{}/graphql", self.base));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.json(&json!({ "query": query, "variables": variables })).send().await;
+        let response = response.expect("POST /graphql");
         let status = response.status().as_u16();
         (status, response.json().await.expect("JSON body"))
     }
