@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::list::{self, Listed, Table, by_keys, stored};
+use super::list::{self, Listed, Table, stored};
 use super::{Conn, DbError, Record, reference};
 use crate::domain::query::ListQuery;
 use crate::domain::recording::{self, Known, NewObservation, Problem, Subject};
@@ -67,8 +67,17 @@ pub fn list_observations(
 
 /// Observations by id (ids are integers, passed as text like every loader key).
 pub fn observations_by_id(conn: &Conn<'_>, ids: &[String]) -> Result<Vec<(String, Observation)>, DbError> {
-    let rows = by_keys(conn, OBSERVATIONS.name, "CAST(id AS TEXT)", ids, observation)?;
-    Ok(rows)
+    // Bound as integers, so the lookup uses the primary key (comparing `CAST(id AS TEXT)`
+    // scanned the whole table); a key that is not a number matches nothing.
+    let ids: Vec<i64> = ids.iter().filter_map(|id| id.parse().ok()).collect();
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let marks = vec!["?"; ids.len()].join(", ");
+    let sql = format!("SELECT * FROM {} WHERE id IN ({marks})", OBSERVATIONS.name);
+    conn.rows(&sql, rusqlite::params_from_iter(ids), |row| {
+        Ok((row.get::<_, i64>("id")?.to_string(), observation(row)?))
+    })
 }
 
 /// The outcome of recording a batch of observations.
