@@ -5,6 +5,12 @@ use std::process::ExitCode;
 use clap::Parser;
 use rustbelt::config::{Command, Config, Import};
 
+/// mimalloc rather than glibc's allocator: under concurrent load glibc's per-thread arenas kept
+/// freed memory (peak RSS on the x100 benchmark database: 630 MB with glibc, 327 MB with
+/// mimalloc, same throughput), and allocation is a fifth of the time of a nested query.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let config = Config::parse();
     rustbelt::telemetry::init();
