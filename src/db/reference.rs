@@ -146,8 +146,8 @@ pub fn find_province(conn: &Conn<'_>, text: &str) -> Result<Option<Province>, Db
 /// The city a person means by `text`: its admin code, English or Chinese name.
 pub fn find_city(conn: &Conn<'_>, text: &str) -> Result<Option<City>, DbError> {
     let sql = format!(
-        "SELECT * FROM cities WHERE admin_code = ?1 OR lower(name_en) = lower(?1)
-           OR name_zh = ?1 OR name_zh IN ({ZH_SUFFIXES})
+        "SELECT * FROM cities WHERE admin_code = ?1 OR name_en = ?1 COLLATE NOCASE
+           OR name_zh IN (?1, {ZH_SUFFIXES})
          ORDER BY admin_code = ?1 DESC, membership = 'CONFIRMED' DESC, admin_code LIMIT 1"
     );
     Ok(conn.rows(&sql, [text], city)?.into_iter().next())
