@@ -2,7 +2,7 @@
 //! a response value) of the benchmark's three queries on the real seed, without HTTP and
 //! without the response cache. `cargo bench --bench execute`.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use rustbelt::db::{Db, DbOptions};
@@ -33,7 +33,8 @@ fn execute(c: &mut Criterion) {
         group.bench_function(name, |b| {
             b.to_async(&runtime).iter(|| async {
                 let request = async_graphql::Request::new(query);
-                match graphql::respond(&schema, request, Transport::Post, None).await {
+                let deadline = Instant::now() + Duration::from_secs(60);
+                match graphql::respond(&schema, request, Transport::Post, None, deadline).await {
                     Outcome::Executed { response, .. } => {
                         assert!(response.errors.is_empty(), "{:?}", response.errors)
                     }

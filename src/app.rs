@@ -42,7 +42,11 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
 pub async fn build(config: &ServeConfig) -> anyhow::Result<(axum::Router, Db)> {
     let options = DbOptions {
         path: config.db.clone(),
-        readers: config.db_readers,
+        // Each executing request holds a reader for its whole run: one more serves the
+        // data-version watcher and readiness probes.
+        readers: config
+            .db_readers
+            .max(u32::try_from(config.max_concurrent_requests).unwrap_or(u32::MAX).saturating_add(1)),
         reader_wait: Duration::from_secs(2),
         statement_timeout: Duration::from_millis(config.statement_timeout_ms),
     };
@@ -62,6 +66,9 @@ pub async fn build(config: &ServeConfig) -> anyhow::Result<(axum::Router, Db)> {
         max_complexity: config.max_complexity,
         pages: PageLimits { default_size: config.default_page_size, max_size: config.max_page_size },
         introspection: config.introspection,
+        // On two cores more would only share the CPU and multiply memory; cached answers
+        // never wait for a turn.
+        max_concurrent: config.max_concurrent_requests,
     };
     watch_data_version(db.clone());
     let schema = graphql::build_schema(db.clone(), limits, config.write_token.clone());
@@ -70,7 +77,6 @@ pub async fn build(config: &ServeConfig) -> anyhow::Result<(axum::Router, Db)> {
         request_timeout: Duration::from_millis(config.request_timeout_ms),
         cors_origins: config.cors_origins.clone(),
         cache_bytes: config.cache_mb.saturating_mul(1 << 20),
-        max_concurrent: config.max_concurrent_requests,
     };
     Ok((http::router(schema, options), db))
 }

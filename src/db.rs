@@ -1,5 +1,7 @@
 //! All SQL lives under this module. [`Db`] owns one writer connection and a pool of read-only
-//! readers; every call runs on tokio's blocking pool so SQLite never stalls the async workers.
+//! readers. A GraphQL request reads through one [`ReadSession`] (one reader, one snapshot) on
+//! the blocking-pool thread it runs on; every other call runs on tokio's blocking pool, so
+//! SQLite never stalls the async workers.
 //!
 //! Each closure gets a [`Conn`], which counts the statements it runs: the GraphQL layer reports
 //! that count per request, which is how N+1 regressions become visible (and testable).
@@ -19,6 +21,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use r2d2::PooledConnection;
 use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Connection, OpenFlags, Params, Row};
 
@@ -183,9 +186,13 @@ impl Db {
         migrate::run(&mut writer)?;
         seed::apply(&mut writer)?;
         let version = read_version(&writer)?;
-        let manager = SqliteConnectionManager::file(&writer_target)
-            .with_flags(reader_flags(flags))
-            .with_init(|c| c.execute_batch("PRAGMA busy_timeout = 5000; PRAGMA query_only = ON;"));
+        let manager =
+            SqliteConnectionManager::file(&writer_target).with_flags(reader_flags(flags)).with_init(|c| {
+                // Room for every statement shape a request can make (rusqlite keeps 16), so
+                // none is prepared twice.
+                c.set_prepared_statement_cache_capacity(256);
+                c.execute_batch("PRAGMA busy_timeout = 5000; PRAGMA query_only = ON;")
+            });
         let readers = r2d2::Pool::builder()
             .max_size(options.readers.max(1))
             .connection_timeout(options.reader_wait)
@@ -208,7 +215,7 @@ impl Db {
         let limit = self.statement_timeout;
         let (result, statements) = tokio::task::spawn_blocking(move || {
             let connection = pool.get()?;
-            with_deadline(&connection, limit, f)
+            with_deadline(&connection, Instant::now() + limit, f)
         })
         .await??;
         counter.add(statements);
@@ -300,6 +307,69 @@ impl Db {
     }
 }
 
+/// One request's reads: one reader connection and one read transaction for the whole request,
+/// so every level of a nested query sees the same snapshot of the data, and no statement pays
+/// for a hand-off to another thread.
+///
+/// Its calls block: it is meant for a request that runs on a blocking-pool thread (as
+/// `graphql::respond` runs every request). The reader is taken at the first read and given
+/// back, its transaction ended, when the session is dropped.
+pub struct ReadSession {
+    db: Db,
+    counter: Arc<StatementCounter>,
+    /// The request's own deadline: no statement runs past it.
+    deadline: Instant,
+    connection: Mutex<Option<PooledConnection<SqliteConnectionManager>>>,
+}
+
+impl ReadSession {
+    /// A session whose statements are added to `counter` and stop at `deadline`.
+    pub fn new(db: Db, counter: Arc<StatementCounter>, deadline: Instant) -> Self {
+        Self { db, counter, deadline, connection: Mutex::new(None) }
+    }
+
+    /// Runs `f` on the session's reader, inside its snapshot, within the statement time limit.
+    pub fn read<T>(&self, f: impl FnOnce(&Conn<'_>) -> Result<T, DbError>) -> Result<T, DbError> {
+        let mut slot = self.connection.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let connection = match slot.take() {
+            Some(connection) => connection,
+            None => {
+                let connection = self.db.readers.get()?;
+                // A reader given back mid-transaction (an ending that failed) starts clean.
+                if !connection.is_autocommit() {
+                    connection.execute_batch("ROLLBACK")?;
+                }
+                connection.execute_batch("BEGIN")?;
+                connection
+            }
+        };
+        let deadline = (Instant::now() + self.db.statement_timeout).min(self.deadline);
+        let outcome = with_deadline(&connection, deadline, f);
+        *slot = Some(connection);
+        let (result, statements) = outcome?;
+        self.counter.add(statements);
+        result
+    }
+
+    /// Ends the snapshot and gives the reader back: the next read sees every write committed
+    /// before it (a mutation's answer is read after its write).
+    pub fn end_snapshot(&self) {
+        let taken = self.connection.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take();
+        if let Some(connection) = taken
+            && !connection.is_autocommit()
+            && connection.execute_batch("COMMIT").is_err()
+        {
+            let _ = connection.execute_batch("ROLLBACK");
+        }
+    }
+}
+
+impl Drop for ReadSession {
+    fn drop(&mut self) {
+        self.end_snapshot();
+    }
+}
+
 /// The stored data version.
 fn read_version(connection: &Connection) -> Result<u64, DbError> {
     let version: i64 =
@@ -307,13 +377,12 @@ fn read_version(connection: &Connection) -> Result<u64, DbError> {
     Ok(u64::try_from(version).unwrap_or(0))
 }
 
-/// Runs `f` with a progress handler that interrupts any statement once `limit` has passed.
+/// Runs `f` with a progress handler that interrupts any statement once `deadline` has passed.
 fn with_deadline<T>(
     connection: &Connection,
-    limit: Duration,
+    deadline: Instant,
     f: impl FnOnce(&Conn<'_>) -> Result<T, DbError>,
 ) -> Result<(Result<T, DbError>, u64), DbError> {
-    let deadline = Instant::now() + limit;
     // Checked every 1,000 virtual-machine steps: cheap, and fine-grained enough for a limit in ms.
     connection.progress_handler(1_000, Some(move || Instant::now() > deadline))?;
     let conn = Conn::new(connection);

@@ -1,8 +1,10 @@
 //! The GraphQL schema over the plan: types wrap domain values, resolvers are thin, every
 //! relation goes through a per-request DataLoader, and every error carries a stable code.
 //!
-//! [`execute`] is the one way in: it gives the request its own loaders and reports the SQL
-//! statements it ran and its elapsed time in `extensions`.
+//! [`respond`] is the one way in: it waits for a turn (a bounded number of requests execute at
+//! once), runs the request on a blocking-pool thread with its own loaders and read session,
+//! stops it at its deadline, and reports the SQL statements it ran and its elapsed time in
+//! `extensions`.
 
 mod city;
 mod enums;
@@ -27,7 +29,10 @@ mod target;
 use std::sync::Arc;
 use std::time::Instant;
 
+use async_graphql::parser::types::ExecutableDocument;
 use async_graphql::{EmptySubscription, SDLExportOptions, Schema, Value};
+use quick_cache::sync::Cache;
+use tokio::sync::Semaphore;
 
 pub use error::{ApiError, ApiResult, db_error};
 pub use mutation::{Bearer, MutationRoot, WriteToken};
@@ -52,6 +57,8 @@ pub struct Limits {
     pub pages: PageLimits,
     /// Whether clients may introspect the schema (on: this is public reference data).
     pub introspection: bool,
+    /// Most requests executing at once; the others wait for a turn within their deadline.
+    pub max_concurrent: usize,
 }
 
 impl Default for Limits {
@@ -61,6 +68,7 @@ impl Default for Limits {
             max_complexity: 50_000,
             pages: PageLimits::default(),
             introspection: true,
+            max_concurrent: 4,
         }
     }
 }
@@ -74,6 +82,8 @@ pub fn build_schema(db: Db, limits: Limits, write_token: Option<String>) -> AppS
         .data(limits.shape)
         .data(WriteToken(write_token.filter(|t| !t.is_empty())))
         .data(limits.pages)
+        .data(Turns(Arc::new(Semaphore::new(limits.max_concurrent.max(1)))))
+        .data(Documents::new())
         .limit_complexity(limits.max_complexity);
     if !limits.introspection {
         builder = builder.disable_introspection().data(IntrospectionOff);
@@ -93,13 +103,17 @@ pub fn sdl() -> &'static str {
 
 /// Executes one request with fresh loaders, adding `extensions.sqlStatements` (statements the
 /// request ran) and `extensions.elapsedMs` to the response.
-pub async fn execute(schema: &AppSchema, request: async_graphql::Request) -> async_graphql::Response {
+async fn execute(
+    schema: &AppSchema,
+    request: async_graphql::Request,
+    deadline: Instant,
+) -> async_graphql::Response {
     let started = Instant::now();
     let Some(db) = schema.data::<Db>().cloned() else {
         return schema.execute(request).await;
     };
     let batches = Arc::new(Batches::default());
-    let loaders = Loaders::new(db, batches.clone());
+    let loaders = Loaders::new(db, batches.clone(), deadline);
     let counter = loaders.counter.clone();
     let mut response = WithBatches::new(schema.execute(request.data(loaders)), batches).await;
     let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
@@ -112,6 +126,32 @@ pub async fn execute(schema: &AppSchema, request: async_graphql::Request) -> asy
 /// [`execute`].
 fn loaders<'a>(ctx: &async_graphql::Context<'a>) -> ApiResult<&'a Loaders> {
     ctx.data::<Loaders>().map_err(|_| ApiError::Internal.into())
+}
+
+/// Turns to execute: how many requests may run at once.
+struct Turns(Arc<Semaphore>);
+
+/// Parsed documents by their text, each checked against the shape limits: a dashboard that
+/// sends the same document every few seconds has it parsed once. Bounded in bytes.
+struct Documents(Cache<String, Arc<ExecutableDocument>, DocumentWeight>);
+
+#[derive(Clone)]
+struct DocumentWeight;
+
+impl quick_cache::Weighter<String, Arc<ExecutableDocument>> for DocumentWeight {
+    fn weight(&self, text: &String, _: &Arc<ExecutableDocument>) -> u64 {
+        // A parsed document takes a few times its text (measured: about 5× for the benchmark's).
+        (text.len() as u64 * 6).max(1)
+    }
+}
+
+impl Documents {
+    /// Most bytes of documents kept.
+    const BYTES: u64 = 16 << 20;
+
+    fn new() -> Self {
+        Self(Cache::with_weighter(1_024, Self::BYTES, DocumentWeight))
+    }
 }
 
 /// Marks a schema built with introspection off, so such requests get a clear error (async-graphql
@@ -135,44 +175,73 @@ pub enum Outcome {
     RequestError(async_graphql::Response),
     /// A mutation arrived over GET: nothing ran.
     MutationOverGet,
+    /// The deadline passed (waiting for a turn included): the request was stopped.
+    TimedOut,
 }
 
-/// Parses, checks and executes one request, classifying the result for HTTP.
+/// Parses, checks and executes one request by `deadline`, classifying the result for HTTP.
+///
+/// The request waits for a turn, then runs on a blocking-pool thread: its SQL runs there
+/// directly, in one read session (one snapshot, no hand-off per statement), and the async
+/// workers stay free for I/O and cached answers. The turn is held until the work has really
+/// ended, even when the caller has stopped waiting, so at most `max_concurrent` requests
+/// ever execute at once.
 pub async fn respond(
     schema: &AppSchema,
     request: async_graphql::Request,
     transport: Transport,
     bearer: Option<String>,
+    deadline: Instant,
+) -> Outcome {
+    let Some(Turns(turns)) = schema.data::<Turns>() else {
+        return Outcome::RequestError(request_error("the server is not set up to execute", "INTERNAL"));
+    };
+    let turn = match tokio::time::timeout_at(deadline.into(), turns.clone().acquire_owned()).await {
+        Ok(Ok(turn)) => turn,
+        _ => return Outcome::TimedOut,
+    };
+    let (schema, runtime) = (schema.clone(), tokio::runtime::Handle::current());
+    let work = tokio::task::spawn_blocking(move || {
+        let _turn = turn;
+        let run = respond_here(&schema, request, transport, bearer, deadline);
+        // The timer stops a request that waits (a write); the read session stops SQL at the
+        // deadline; and whatever ends after its deadline is reported as timed out, not as
+        // the partial answer it may have become.
+        let outcome = runtime.block_on(tokio::time::timeout_at(deadline.into(), run)).ok();
+        outcome.filter(|_| Instant::now() < deadline)
+    });
+    match work.await {
+        Ok(Some(outcome)) => outcome,
+        Ok(None) => Outcome::TimedOut,
+        Err(failed) => {
+            tracing::error!(error = %failed, "a request's execution failed");
+            Outcome::RequestError(request_error("internal error", "INTERNAL"))
+        }
+    }
+}
+
+/// [`respond`]'s work, on the thread that runs the request.
+async fn respond_here(
+    schema: &AppSchema,
+    request: async_graphql::Request,
+    transport: Transport,
+    bearer: Option<String>,
+    deadline: Instant,
 ) -> Outcome {
     let mut request = request.data(Bearer(bearer));
-    let operation_name = request.operation_name.clone();
+    let document = match prepare(schema, &request.query) {
+        Ok(document) => document,
+        Err(response) => return Outcome::RequestError(response),
+    };
     let mut read_only = true;
-    let limits = schema.data::<ShapeLimits>().copied().unwrap_or_default();
-    if let Err(breach) = shape::check_source(&request.query, &limits) {
-        return Outcome::RequestError(request_error(breach.message, breach.code));
-    }
-    match request.parsed_query() {
-        Err(error) => {
-            let message = format!("the query does not parse: {}", truncate(&error.to_string(), 300));
-            return Outcome::RequestError(request_error(message, "GRAPHQL_PARSE_FAILED"));
+    if is_mutation(&document, request.operation_name.as_deref()) {
+        if transport == Transport::Get {
+            return Outcome::MutationOverGet;
         }
-        Ok(document) => {
-            if let Err(breach) = shape::check(document, &limits) {
-                return Outcome::RequestError(request_error(breach.message, breach.code));
-            }
-            if schema.data::<IntrospectionOff>().is_some() && shape::introspects(document) {
-                let message = "introspection is switched off on this server";
-                return Outcome::RequestError(request_error(message, "INTROSPECTION_DISABLED"));
-            }
-            if is_mutation(document, operation_name.as_deref()) {
-                if transport == Transport::Get {
-                    return Outcome::MutationOverGet;
-                }
-                read_only = false;
-            }
-        }
+        read_only = false;
     }
-    let mut response = execute(schema, request).await;
+    request.set_parsed_query(Arc::unwrap_or_clone(document));
+    let mut response = execute(schema, request, deadline).await;
     let request_failed = response.data == Value::Null
         && !response.errors.is_empty()
         && response.errors.iter().all(|e| e.path.is_empty());
@@ -187,6 +256,32 @@ pub async fn respond(
         }
     }
     Outcome::RequestError(response)
+}
+
+/// The parsed document of `source`, checked against the shape limits (and the introspection
+/// switch); parsed once per distinct text while it stays in [`Documents`].
+fn prepare(schema: &AppSchema, source: &str) -> Result<Arc<ExecutableDocument>, async_graphql::Response> {
+    let documents = schema.data::<Documents>();
+    if let Some(document) = documents.and_then(|d| d.0.get(source)) {
+        return Ok(document);
+    }
+    let limits = schema.data::<ShapeLimits>().copied().unwrap_or_default();
+    let refuse = |breach: shape::Breach| request_error(breach.message, breach.code);
+    shape::check_source(source, &limits).map_err(refuse)?;
+    let document = async_graphql::parser::parse_query(source).map_err(|error| {
+        let message = format!("the query does not parse: {}", truncate(&error.to_string(), 300));
+        request_error(message, "GRAPHQL_PARSE_FAILED")
+    })?;
+    shape::check(&document, &limits).map_err(refuse)?;
+    if schema.data::<IntrospectionOff>().is_some() && shape::introspects(&document) {
+        let message = "introspection is switched off on this server";
+        return Err(request_error(message, "INTROSPECTION_DISABLED"));
+    }
+    let document = Arc::new(document);
+    if let Some(documents) = documents {
+        documents.0.insert(source.to_string(), document.clone());
+    }
+    Ok(document)
 }
 
 /// The code of a limit async-graphql enforces, recognised by its message.

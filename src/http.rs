@@ -36,8 +36,6 @@ pub struct HttpOptions {
     pub cors_origins: Vec<String>,
     /// Most bytes of responses kept for identical reads (0: no caching).
     pub cache_bytes: u64,
-    /// Most GraphQL requests executing at once; others wait (within their time limit).
-    pub max_concurrent: usize,
 }
 
 /// Longest request target (path and query) accepted; longer ones get 414.
@@ -48,9 +46,6 @@ struct AppState {
     schema: AppSchema,
     metrics: Arc<Metrics>,
     cache: ResponseCache,
-    /// Bounds how many requests execute at once (cached answers do not wait): on two cores
-    /// more would only share the CPU and multiply memory.
-    gate: Arc<tokio::sync::Semaphore>,
     request_timeout: Duration,
 }
 
@@ -68,7 +63,6 @@ pub fn router(schema: AppSchema, options: HttpOptions) -> Router {
         schema,
         metrics: Arc::new(Metrics::default()),
         cache: ResponseCache::new(options.cache_bytes),
-        gate: Arc::new(tokio::sync::Semaphore::new(options.max_concurrent.max(1))),
         request_timeout: options.request_timeout,
     };
     // Reading a slow body is bounded too; execution has its own, tighter limit (503 TIMEOUT).

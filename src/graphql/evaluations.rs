@@ -14,7 +14,7 @@ use super::evaluation::{
 };
 use super::filter::SortDirection;
 use super::paging::{Edge, PageInfo, build, page};
-use super::{ApiError, ApiResult, db_error, loaders};
+use super::{ApiError, ApiResult, loaders};
 use crate::db::Listed;
 use crate::db::observations::{CityScope, city_series};
 use crate::domain::{Observation, Target, TargetKind};
@@ -109,8 +109,7 @@ pub async fn list(
     };
     let indicator = target.indicator_code.clone();
     let l = loaders(ctx)?;
-    let (cities, observations) =
-        l.db.read(&l.counter, move |c| city_series(c, &scope, &indicator)).await.map_err(db_error)?;
+    let (cities, observations) = l.read(|c| city_series(c, &scope, &indicator))?;
     let mut by_city: HashMap<String, Vec<Observation>> = HashMap::new();
     for o in observations {
         by_city.entry(o.city_code.clone().unwrap_or_default()).or_default().push(o);

@@ -9,7 +9,7 @@ use super::observation::{ObservationFilter, ObservationNode, ObservationOrder, o
 use super::paging::{Conn, owned_connection, page};
 use super::province::{ProvinceFilter, ProvinceNode, ProvinceOrder, province_query};
 use super::target::{TargetFilter, TargetNode, TargetOrder, target_query};
-use super::{ApiResult, db_error, loaders};
+use super::{ApiResult, loaders};
 use crate::db::observations::{ObservationParent, list_observations};
 use crate::db::reference;
 
@@ -26,8 +26,8 @@ pub async fn provinces(
     let page = page(ctx, first, after, last, before)?;
     let query = province_query(filter, order_by, page);
     let l = loaders(ctx)?;
-    let listed = l.db.read(&l.counter, move |c| reference::list_provinces(c, &query)).await;
-    Ok(owned_connection(&page, listed.map_err(db_error)?, ProvinceNode))
+    let listed = l.read(|c| reference::list_provinces(c, &query));
+    Ok(owned_connection(&page, listed?, ProvinceNode))
 }
 
 /// A page of all plan entries with the given memberships.
@@ -41,8 +41,8 @@ pub async fn cities(
     let page = page(ctx, first, after, last, before)?;
     let query = city_query(&membership, filter, order_by, page);
     let l = loaders(ctx)?;
-    let listed = l.db.read(&l.counter, move |c| reference::list_cities(c, None, &query)).await;
-    let listed = listed.map_err(db_error)?.remove("").unwrap_or_default();
+    let listed = l.read(|c| reference::list_cities(c, None, &query));
+    let listed = listed?.remove("").unwrap_or_default();
     Ok(owned_connection(&page, listed, CityNode))
 }
 
@@ -56,8 +56,8 @@ pub async fn indicators(
     let page = page(ctx, first, after, last, before)?;
     let query = indicator_query(filter, order_by, page);
     let l = loaders(ctx)?;
-    let listed = l.db.read(&l.counter, move |c| reference::list_indicators(c, &query)).await;
-    Ok(owned_connection(&page, listed.map_err(db_error)?, IndicatorNode))
+    let listed = l.read(|c| reference::list_indicators(c, &query));
+    Ok(owned_connection(&page, listed?, IndicatorNode))
 }
 
 /// A page of all targets.
@@ -70,8 +70,8 @@ pub async fn targets(
     let page = page(ctx, first, after, last, before)?;
     let query = target_query(filter, order_by, page);
     let l = loaders(ctx)?;
-    let listed = l.db.read(&l.counter, move |c| reference::list_targets(c, None, &query)).await;
-    let listed = listed.map_err(db_error)?.remove("").unwrap_or_default();
+    let listed = l.read(|c| reference::list_targets(c, None, &query));
+    let listed = listed?.remove("").unwrap_or_default();
     Ok(owned_connection(&page, listed, TargetNode))
 }
 
@@ -85,8 +85,7 @@ pub async fn observations(
     let page = page(ctx, first, after, last, before)?;
     let query = observation_query(filter, order_by, page);
     let l = loaders(ctx)?;
-    let listed =
-        l.db.read(&l.counter, move |c| list_observations(c, ObservationParent::All, &[], &query)).await;
-    let listed = listed.map_err(db_error)?.remove("").unwrap_or_default();
+    let listed = l.read(|c| list_observations(c, ObservationParent::All, &[], &query));
+    let listed = listed?.remove("").unwrap_or_default();
     Ok(owned_connection(&page, listed, ObservationNode))
 }

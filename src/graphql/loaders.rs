@@ -9,7 +9,7 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::Poll;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use async_graphql::dataloader::{DataLoader, Loader};
 
@@ -21,7 +21,7 @@ use futures_util::task::{ArcWake, AtomicWaker, waker_ref};
 use tokio::sync::OnceCell;
 
 use super::error::{ApiResult, db_error};
-use crate::db::{Conn, Db, DbError, Listed, StatementCounter, plan, reference};
+use crate::db::{Conn, Db, DbError, Listed, ReadSession, StatementCounter, plan, reference};
 use crate::domain::query::ListQuery;
 use crate::domain::{
     City, CitySource, Indicator, Industry, MembershipCounts, Milestone, Observation, Plan, Province, Target,
@@ -65,10 +65,9 @@ pub struct PageKey {
 type FetchByKey<T> = fn(&Conn<'_>, &[String]) -> Result<Vec<(String, T)>, DbError>;
 type FetchPages<T> = fn(&Conn<'_>, &[String], &ListQuery) -> Result<HashMap<String, Listed<T>>, DbError>;
 
-/// Loads entities by key; with `grouped`, every row for a key (a one-to-many relation).
+/// Loads entities by key.
 pub struct ByKey<T> {
-    db: Db,
-    counter: Arc<StatementCounter>,
+    session: Arc<ReadSession>,
     fetch: FetchByKey<T>,
 }
 
@@ -77,16 +76,14 @@ impl<T: Send + Sync + 'static> Loader<String> for ByKey<T> {
     type Error = Arc<DbError>;
 
     async fn load(&self, keys: &[String]) -> Result<HashMap<String, Arc<T>>, Self::Error> {
-        let (fetch, keys) = (self.fetch, keys.to_vec());
-        let rows = self.db.read(&self.counter, move |c| fetch(c, &keys)).await?;
+        let rows = self.session.read(|c| (self.fetch)(c, keys))?;
         Ok(rows.into_iter().map(|(key, row)| (key, Arc::new(row))).collect())
     }
 }
 
 /// Loads every row for each key (a one-to-many relation without paging).
 pub struct Grouped<T> {
-    db: Db,
-    counter: Arc<StatementCounter>,
+    session: Arc<ReadSession>,
     fetch: FetchByKey<T>,
 }
 
@@ -95,8 +92,7 @@ impl<T: Send + Sync + 'static> Loader<String> for Grouped<T> {
     type Error = Arc<DbError>;
 
     async fn load(&self, keys: &[String]) -> Result<HashMap<String, Arc<Vec<T>>>, Self::Error> {
-        let (fetch, keys) = (self.fetch, keys.to_vec());
-        let rows = self.db.read(&self.counter, move |c| fetch(c, &keys)).await?;
+        let rows = self.session.read(|c| (self.fetch)(c, keys))?;
         let mut grouped: HashMap<String, Vec<T>> = HashMap::new();
         for (key, row) in rows {
             grouped.entry(key).or_default().push(row);
@@ -107,8 +103,7 @@ impl<T: Send + Sync + 'static> Loader<String> for Grouped<T> {
 
 /// Loads one page per parent: one statement for all parents that asked for the same list.
 pub struct Pages<T> {
-    db: Db,
-    counter: Arc<StatementCounter>,
+    session: Arc<ReadSession>,
     fetch: FetchPages<T>,
 }
 
@@ -123,8 +118,7 @@ impl<T: Send + Sync + 'static> Loader<PageKey> for Pages<T> {
         }
         let mut out = HashMap::with_capacity(keys.len());
         for (query, parents) in by_query {
-            let (fetch, q) = (self.fetch, query.query.clone());
-            let pages = self.db.read(&self.counter, move |c| fetch(c, &parents, &q)).await?;
+            let pages = self.session.read(|c| (self.fetch)(c, &parents, &query.query))?;
             for (parent, page) in pages {
                 let rows = page.rows.into_iter().map(|(offset, row)| (offset, Arc::new(row))).collect();
                 out.insert(
@@ -215,9 +209,10 @@ impl<F: Future> Future for WithBatches<F> {
     }
 }
 
-/// Every loader of one request, sharing that request's statement counter.
+/// Every loader of one request, sharing that request's read session and statement counter.
 pub struct Loaders {
-    pub db: Db,
+    db: Db,
+    session: Arc<ReadSession>,
     pub counter: Arc<StatementCounter>,
     pub province: DataLoader<ByKey<Province>>,
     pub city: DataLoader<ByKey<City>>,
@@ -238,50 +233,60 @@ pub struct Loaders {
 }
 
 impl Loaders {
-    /// Fresh loaders for one request.
-    pub fn new(db: Db, batches: Arc<Batches>) -> Self {
+    /// Fresh loaders for one request that must end by `deadline`.
+    pub fn new(db: Db, batches: Arc<Batches>, deadline: Instant) -> Self {
         let counter = Arc::new(StatementCounter::default());
-        let (d, c, f) = (&db, &counter, &batches);
+        let session = Arc::new(ReadSession::new(db.clone(), counter.clone(), deadline));
+        let (s, f) = (&session, &batches);
         Self {
-            province: loader(f, by_key(d, c, reference::provinces_by_code)),
-            city: loader(f, by_key(d, c, reference::cities_by_code)),
-            indicator: loader(f, by_key(d, c, reference::indicators_by_code)),
-            target: loader(f, by_key(d, c, reference::targets_by_code)),
-            observation: loader(f, by_key(d, c, observations::observations_by_id)),
-            city_sources: loader(
-                f,
-                Grouped { db: db.clone(), counter: counter.clone(), fetch: reference::city_sources },
-            ),
-            province_cities: loader(f, pages(d, c, |c, keys, q| reference::list_cities(c, Some(keys), q))),
-            indicator_targets: loader(f, pages(d, c, |c, keys, q| reference::list_targets(c, Some(keys), q))),
+            province: loader(f, ByKey { session: s.clone(), fetch: reference::provinces_by_code }),
+            city: loader(f, ByKey { session: s.clone(), fetch: reference::cities_by_code }),
+            indicator: loader(f, ByKey { session: s.clone(), fetch: reference::indicators_by_code }),
+            target: loader(f, ByKey { session: s.clone(), fetch: reference::targets_by_code }),
+            observation: loader(f, ByKey { session: s.clone(), fetch: observations::observations_by_id }),
+            city_sources: loader(f, Grouped { session: s.clone(), fetch: reference::city_sources }),
+            province_cities: loader(f, pages(s, |c, keys, q| reference::list_cities(c, Some(keys), q))),
+            indicator_targets: loader(f, pages(s, |c, keys, q| reference::list_targets(c, Some(keys), q))),
             city_observations: loader(
                 f,
-                pages(d, c, |c, keys, q| {
-                    observations::list_observations(c, ObservationParent::City, keys, q)
-                }),
+                pages(s, |c, keys, q| observations::list_observations(c, ObservationParent::City, keys, q)),
             ),
             province_observations: loader(
                 f,
-                pages(d, c, |c, keys, q| {
+                pages(s, |c, keys, q| {
                     observations::list_observations(c, ObservationParent::Province, keys, q)
                 }),
             ),
             indicator_observations: loader(
                 f,
-                pages(d, c, |c, keys, q| {
+                pages(s, |c, keys, q| {
                     observations::list_observations(c, ObservationParent::Indicator, keys, q)
                 }),
             ),
-            series: loader(
-                f,
-                Grouped { db: db.clone(), counter: counter.clone(), fetch: observations::series },
-            ),
+            series: loader(f, Grouped { session: s.clone(), fetch: observations::series }),
             plan: OnceCell::new(),
             membership_counts: OnceCell::new(),
             targets: OnceCell::new(),
             db,
+            session,
             counter,
         }
+    }
+
+    /// Runs `f` in the request's read session (see [`ReadSession`]).
+    pub fn read<T>(&self, f: impl FnOnce(&Conn<'_>) -> Result<T, DbError>) -> ApiResult<T> {
+        self.session.read(f).map_err(db_error)
+    }
+
+    /// Runs `f` in one write transaction; later reads of this request see what it wrote.
+    pub async fn write<T, F>(&self, f: F) -> ApiResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Conn<'_>) -> Result<T, DbError> + Send + 'static,
+    {
+        let written = self.db.write(&self.counter, f).await.map_err(db_error);
+        self.session.end_snapshot();
+        written
     }
 }
 
@@ -297,34 +302,26 @@ fn loader<L: Send + Sync + 'static>(batches: &Arc<Batches>, inner: L) -> DataLoa
     DataLoader::new(inner, move |batch| batches.queue(batch)).delay(Duration::ZERO).max_batch_size(MAX_BATCH)
 }
 
-fn by_key<T>(db: &Db, counter: &Arc<StatementCounter>, fetch: FetchByKey<T>) -> ByKey<T> {
-    ByKey { db: db.clone(), counter: counter.clone(), fetch }
-}
-
-fn pages<T>(db: &Db, counter: &Arc<StatementCounter>, fetch: FetchPages<T>) -> Pages<T> {
-    Pages { db: db.clone(), counter: counter.clone(), fetch }
+fn pages<T>(session: &Arc<ReadSession>, fetch: FetchPages<T>) -> Pages<T> {
+    Pages { session: session.clone(), fetch }
 }
 
 impl Loaders {
     /// The plan record, read at most once per request.
     pub async fn plan(&self) -> ApiResult<&Plan> {
-        self.plan
-            .get_or_try_init(|| async { self.db.read(&self.counter, plan::plan).await.map_err(db_error) })
-            .await
+        self.plan.get_or_try_init(|| async { self.read(plan::plan) }).await
     }
 
     /// Counts of entries by membership, read at most once per request.
     pub async fn membership_counts(&self) -> ApiResult<MembershipCounts> {
-        let counts = self.membership_counts.get_or_try_init(|| async {
-            self.db.read(&self.counter, plan::membership_counts).await.map_err(db_error)
-        });
+        let counts = self.membership_counts.get_or_try_init(|| async { self.read(plan::membership_counts) });
         Ok(*counts.await?)
     }
 
     /// Every target, read at most once per request.
     pub async fn targets(&self) -> ApiResult<&[Arc<Target>]> {
         let targets = self.targets.get_or_try_init(|| async {
-            let targets = self.db.read(&self.counter, reference::all_targets).await.map_err(db_error)?;
+            let targets = self.read(reference::all_targets)?;
             Ok::<_, async_graphql::Error>(targets.into_iter().map(Arc::new).collect())
         });
         Ok(targets.await?.as_slice())
@@ -332,11 +329,11 @@ impl Loaders {
 
     /// The plan's milestones, oldest first.
     pub async fn milestones(&self) -> ApiResult<Vec<Milestone>> {
-        self.db.read(&self.counter, plan::milestones).await.map_err(db_error)
+        self.read(plan::milestones)
     }
 
     /// The strategic industries the announcement names.
     pub async fn strategic_industries(&self) -> ApiResult<Vec<Industry>> {
-        self.db.read(&self.counter, plan::strategic_industries).await.map_err(db_error)
+        self.read(plan::strategic_industries)
     }
 }

@@ -9,7 +9,7 @@ use subtle::ConstantTimeEq;
 use super::enums::SubjectKind;
 use super::node::decode;
 use super::observation::ObservationNode;
-use super::{ApiError, ApiResult, db_error, loaders};
+use super::{ApiError, ApiResult, loaders};
 use crate::db::observations::{self, Deleted, Recorded};
 use crate::domain::recording::{NewObservation, Subject, current_year};
 
@@ -80,9 +80,8 @@ impl MutationRoot {
             .collect::<Result<Vec<_>, _>>()?;
         let last_year = current_year();
         let l = loaders(ctx)?;
-        let recorded =
-            l.db.write(&l.counter, move |c| observations::record(c, &rows, last_year, false)).await;
-        match recorded.map_err(db_error)? {
+        let recorded = l.write(move |c| observations::record(c, &rows, last_year, false)).await;
+        match recorded? {
             Recorded::Written(stored) => {
                 Ok(stored.into_iter().map(|o| ObservationNode(Arc::new(o))).collect())
             }
@@ -116,8 +115,7 @@ impl MutationRoot {
             }
         }
         let l = loaders(ctx)?;
-        let deleted =
-            l.db.write(&l.counter, move |c| observations::delete(c, &keys)).await.map_err(db_error)?;
+        let deleted = l.write(move |c| observations::delete(c, &keys)).await?;
         match deleted {
             Deleted::Done(ids) => Ok(ids.iter().map(|id| super::node::global_id("Observation", &id.to_string())).collect()),
             Deleted::SeedRows(ids) => Err(ApiError::Rule {

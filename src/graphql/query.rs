@@ -64,8 +64,8 @@ impl QueryRoot {
         #[graphql(desc = "Code, ISO code, English or Chinese name.")] code: String,
     ) -> ApiResult<Option<ProvinceNode>> {
         let l = loaders(ctx)?;
-        let found = l.db.read(&l.counter, move |c| reference::find_province(c, code.trim())).await;
-        Ok(found.map_err(db_error)?.map(|p| ProvinceNode(Arc::new(p))))
+        let found = l.read(|c| reference::find_province(c, code.trim()));
+        Ok(found?.map(|p| ProvinceNode(Arc::new(p))))
     }
 
     /// The plan's entries: confirmed ones unless `membership` says otherwise.
@@ -102,8 +102,8 @@ impl QueryRoot {
         #[graphql(desc = "Admin code, English or Chinese name.")] code: String,
     ) -> ApiResult<Option<CityNode>> {
         let l = loaders(ctx)?;
-        let found = l.db.read(&l.counter, move |c| reference::find_city(c, code.trim())).await;
-        Ok(found.map_err(db_error)?.map(|c| CityNode(Arc::new(c))))
+        let found = l.read(|c| reference::find_city(c, code.trim()));
+        Ok(found?.map(|c| CityNode(Arc::new(c))))
     }
 
     /// The indicators observations are recorded against.

@@ -73,8 +73,7 @@ pub async fn rank(
     check_year("year", year)?;
     let l = loaders(ctx)?;
     let code = indicator.code.clone();
-    let mut values =
-        l.db.read(&l.counter, move |c| city_values(c, &scope, &code, year)).await.map_err(db_error)?;
+    let mut values = l.read(|c| city_values(c, &scope, &code, year))?;
     let better = |a: &Observation, b: &Observation| match indicator.direction {
         Direction::HigherIsBetter => b.value.total_cmp(&a.value),
         Direction::LowerIsBetter => a.value.total_cmp(&b.value),

@@ -127,15 +127,8 @@ async fn run(
         Err(message) => return reject(StatusCode::BAD_REQUEST, &message, "BAD_REQUEST"),
     };
     // Waiting for a turn counts against the request's time limit too.
-    let running = async {
-        let _turn = state.gate.acquire().await;
-        graphql::respond(&state.schema, request, transport, bearer(headers)).await
-    };
-    let Ok(outcome) = tokio::time::timeout(state.request_timeout, running).await else {
-        let message = "the request took longer than this server allows and was stopped; ask for less at once";
-        return reject(StatusCode::SERVICE_UNAVAILABLE, message, "TIMEOUT");
-    };
-    match outcome {
+    let deadline = started + state.request_timeout;
+    match graphql::respond(&state.schema, request, transport, bearer(headers), deadline).await {
         Outcome::Executed { response, read_only } => {
             let prefix = Bytes::from(body_prefix(&response, true));
             // Only clean answers to queries are kept: an error may not repeat.
@@ -152,6 +145,11 @@ async fn run(
             let prefix = Bytes::from(body_prefix(&response, false));
             let body = with_extensions(prefix, &extension_members(&response));
             counted(json(status, format, body), &response)
+        }
+        Outcome::TimedOut => {
+            let message =
+                "the request took longer than this server allows and was stopped; ask for less at once";
+            reject(StatusCode::SERVICE_UNAVAILABLE, message, "TIMEOUT")
         }
         Outcome::MutationOverGet => {
             let message = "mutations are not allowed over GET: use POST";
