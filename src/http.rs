@@ -128,7 +128,10 @@ async fn track(State(state): State<AppState>, request: Request, next: Next) -> R
     let started = Instant::now();
     let method = method_label(request.method());
     let route = route_label(request.extensions().get::<MatchedPath>().map(MatchedPath::as_str));
-    let response = if request.uri().to_string().len() > MAX_URI_BYTES {
+    let uri = request.uri();
+    let target_length = uri.authority().map_or(0, |a| a.as_str().len())
+        + uri.path_and_query().map_or(0, |p| p.as_str().len());
+    let response = if target_length > MAX_URI_BYTES {
         let message =
             format!("the request target is longer than {MAX_URI_BYTES} bytes: send the query by POST");
         endpoint::reject(StatusCode::URI_TOO_LONG, &message, "URI_TOO_LONG")

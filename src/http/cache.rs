@@ -10,23 +10,43 @@ use axum::body::Bytes;
 use quick_cache::Weighter;
 use quick_cache::sync::Cache;
 
-/// What makes two requests the same.
+use super::AppState;
+use super::endpoint::Format;
+use crate::graphql::{self, Transport};
+
+/// What makes two requests the same: the bytes they sent (a POST body, a GET query string), how
+/// they sent them and the response type they asked for, within one data version. Raw bytes,
+/// not parsed parameters: a hit costs no parsing at all, and only a request that was answered
+/// (so well-formed) is ever stored, so a malformed request cannot match a stored one.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct CacheKey {
-    pub version: u64,
-    pub graphql_response: bool,
-    pub query: String,
-    pub operation_name: Option<String>,
-    /// The variables as canonical JSON (object keys sorted).
-    pub variables: String,
+    version: u64,
+    graphql_response: bool,
+    get: bool,
+    request: Bytes,
 }
 
 impl CacheKey {
+    /// The key of a request; `None` when the cache is off.
+    pub(super) fn new(
+        state: &AppState,
+        format: Format,
+        transport: Transport,
+        request: Bytes,
+    ) -> Option<Self> {
+        state.cache.enabled().then(|| Self {
+            version: graphql::data_version(&state.schema),
+            graphql_response: format == Format::GraphqlResponse,
+            get: transport == Transport::Get,
+            request,
+        })
+    }
+
     /// A validator for GET responses: the data version and a digest of the request.
     pub fn etag(&self) -> String {
         // DefaultHasher::new() uses fixed keys, so the tag is stable across restarts.
         let mut hasher = DefaultHasher::new();
-        (self.graphql_response, &self.query, &self.operation_name, &self.variables).hash(&mut hasher);
+        (self.graphql_response, self.get, &self.request[..]).hash(&mut hasher);
         format!("W/\"{}-{:016x}\"", self.version, hasher.finish())
     }
 }
@@ -40,7 +60,7 @@ struct BySize;
 
 impl Weighter<CacheKey, Prefix> for BySize {
     fn weight(&self, key: &CacheKey, body: &Prefix) -> u64 {
-        (key.query.len() + key.variables.len() + body.len() + 64) as u64
+        (key.request.len() + body.len() + 64) as u64
     }
 }
 
@@ -54,6 +74,11 @@ impl ResponseCache {
         // quick_cache wants an estimate of the entry count: assume 4 KB per entry.
         let estimate = usize::try_from(bytes / 4_096).unwrap_or(usize::MAX).max(16);
         Self((bytes > 0).then(|| Arc::new(Cache::with_weighter(estimate, bytes, BySize))))
+    }
+
+    /// Whether responses are kept at all.
+    pub fn enabled(&self) -> bool {
+        self.0.is_some()
     }
 
     /// The stored body prefix for `key`, if any.

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Query, State};
+use axum::extract::{Query, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 
@@ -40,6 +40,11 @@ pub(super) async fn post(
             return reject(StatusCode::BAD_REQUEST, "the request body could not be read", "BAD_REQUEST");
         }
     };
+    // The same bytes again within one data version: answered before any parsing.
+    let key = CacheKey::new(&state, format, Transport::Post, body.clone());
+    if let Some(hit) = cached(&state, &headers, format, Transport::Post, key.as_ref()) {
+        return hit;
+    }
     let fields: serde_json::Map<String, serde_json::Value> = match serde_json::from_slice(&body) {
         Ok(serde_json::Value::Object(fields)) => fields,
         Ok(_) => {
@@ -59,12 +64,13 @@ pub(super) async fn post(
         variables: fields.get("variables").cloned(),
         extensions: fields.get("extensions").cloned(),
     };
-    run(&state, &headers, format, params, Transport::Post).await
+    run(&state, &headers, format, params, Transport::Post, key).await
 }
 
 pub(super) async fn get(
     State(state): State<AppState>,
     headers: HeaderMap,
+    RawQuery(raw): RawQuery,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
     // A person who opens the endpoint in a browser wants the playground.
@@ -72,6 +78,10 @@ pub(super) async fn get(
         return Redirect::to("/").into_response();
     }
     let Some(format) = negotiate(&headers) else { return not_acceptable() };
+    let key = CacheKey::new(&state, format, Transport::Get, Bytes::from(raw.unwrap_or_default()));
+    if let Some(hit) = cached(&state, &headers, format, Transport::Get, key.as_ref()) {
+        return hit;
+    }
     let variables = match query.get("variables").map(|v| serde_json::from_str(v)) {
         None => None,
         Some(Ok(value)) => Some(value),
@@ -90,7 +100,21 @@ pub(super) async fn get(
         variables,
         extensions: None,
     };
-    run(&state, &headers, format, params, Transport::Get).await
+    run(&state, &headers, format, params, Transport::Get, key).await
+}
+
+/// The cached answer to a request, if there is one.
+fn cached(
+    state: &AppState,
+    headers: &HeaderMap,
+    format: Format,
+    transport: Transport,
+    key: Option<&CacheKey>,
+) -> Option<Response> {
+    let started = Instant::now();
+    let prefix = state.cache.get(key?)?;
+    let extensions = format!(r#""cached":true,"elapsedMs":{},"sqlStatements":0"#, elapsed_ms(started));
+    Some(answer(format, transport, headers, key, prefix, &extensions))
 }
 
 /// The request parameters as they came over the wire, before their types are checked.
@@ -115,13 +139,9 @@ async fn run(
     format: Format,
     params: WireParams,
     transport: Transport,
+    key: Option<CacheKey>,
 ) -> Response {
     let started = Instant::now();
-    let key = cache_key(state, format, &params);
-    if let Some(prefix) = key.as_ref().and_then(|key| state.cache.get(key)) {
-        let extensions = format!(r#""cached":true,"elapsedMs":{},"sqlStatements":0"#, elapsed_ms(started));
-        return answer(format, transport, headers, key.as_ref(), prefix, &extensions);
-    }
     let request = match into_request(params) {
         Ok(request) => request,
         Err(message) => return reject(StatusCode::BAD_REQUEST, &message, "BAD_REQUEST"),
@@ -158,33 +178,6 @@ async fn run(
             response
         }
     }
-}
-
-/// The cache key of a request whose parameters are well-formed; `None` otherwise.
-fn cache_key(state: &AppState, format: Format, params: &WireParams) -> Option<CacheKey> {
-    use serde_json::Value as J;
-    let Some(J::String(query)) = &params.query else { return None };
-    // A malformed request must get its 400, even when a well-formed twin is cached.
-    if !matches!(params.extensions, None | Some(J::Null) | Some(J::Object(_))) {
-        return None;
-    }
-    let operation_name = match &params.operation_name {
-        None | Some(J::Null) => None,
-        Some(J::String(name)) => Some(name.clone()),
-        Some(_) => return None,
-    };
-    let variables = match &params.variables {
-        None | Some(J::Null) => String::new(),
-        Some(variables @ J::Object(_)) => variables.to_string(),
-        Some(_) => return None,
-    };
-    Some(CacheKey {
-        version: graphql::data_version(&state.schema),
-        graphql_response: format == Format::GraphqlResponse,
-        query: query.clone(),
-        operation_name,
-        variables,
-    })
 }
 
 /// A 200 answer made of a body prefix and extensions; for a cacheable GET, with an `ETag`,
