@@ -285,6 +285,17 @@ pub struct Target {
     pub source_url: String,
 }
 
+/// The part of an observation an evaluation needs: a point of a subject's series. Evaluations
+/// read only these (from an index), and the full rows only when a client asks for them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeriesPoint {
+    /// The observation's id, to fetch the full row.
+    pub id: i64,
+    pub indicator_code: String,
+    pub year: i32,
+    pub value: f64,
+}
+
 /// A recorded value of an indicator for a subject and a year.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Observation {

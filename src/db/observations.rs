@@ -7,7 +7,7 @@ use super::list::{self, Listed, Table, stored};
 use super::{Conn, DbError, Record, reference};
 use crate::domain::query::ListQuery;
 use crate::domain::recording::{self, Known, NewObservation, Problem, Subject};
-use crate::domain::{City, Indicator, Membership, Observation, Origin, Region, SubjectKind};
+use crate::domain::{City, Indicator, Membership, Observation, Origin, Region, SeriesPoint, SubjectKind};
 
 /// Observations with their source address (a view, see schema.sql).
 pub const OBSERVATIONS: Table = Table { name: "observation_rows", base: "observations", key: "id" };
@@ -222,21 +222,25 @@ pub fn delete(conn: &Conn<'_>, ids: &[i64]) -> Result<Deleted, DbError> {
     Ok(Deleted::Done(deleted))
 }
 
-/// Every observation of the given subjects (by subject key) of an indicator that has a
-/// target: the series evaluations are computed from, read in one statement.
-pub fn series(conn: &Conn<'_>, subject_keys: &[String]) -> Result<Vec<(String, Observation)>, DbError> {
+/// The series (id, indicator, year, value) of the given subjects (by subject key) for every
+/// indicator that has a target: what evaluations are computed from, read in one statement from
+/// the `observations_series` index alone.
+pub fn series(conn: &Conn<'_>, subject_keys: &[String]) -> Result<Vec<(String, SeriesPoint)>, DbError> {
     if subject_keys.is_empty() {
         return Ok(Vec::new());
     }
     let marks = vec!["?"; subject_keys.len()].join(", ");
     let sql = format!(
-        "SELECT * FROM observation_rows WHERE subject_key IN ({marks})
-           AND indicator_code IN (SELECT indicator_code FROM targets)
+        "SELECT subject_key, id, indicator_code, year, value FROM observations
+         WHERE subject_key IN ({marks}) AND indicator_code IN (SELECT indicator_code FROM targets)
          ORDER BY subject_key, indicator_code, year"
     );
-    conn.rows(&sql, rusqlite::params_from_iter(subject_keys), |row| {
-        Ok((row.get("subject_key")?, observation(row)?))
-    })
+    conn.rows(&sql, rusqlite::params_from_iter(subject_keys), |row| Ok((row.get(0)?, series_point(row)?)))
+}
+
+/// A series point from columns 1–4 (id, indicator_code, year, value).
+fn series_point(row: &Record<'_, '_>) -> rusqlite::Result<SeriesPoint> {
+    Ok(SeriesPoint { id: row.get(1)?, indicator_code: row.get(2)?, year: row.get(3)?, value: row.get(4)? })
 }
 
 /// Which cities a target's evaluations or a ranking cover.
@@ -276,7 +280,7 @@ pub fn city_series(
     conn: &Conn<'_>,
     scope: &CityScope,
     indicator: &str,
-) -> Result<(Vec<City>, Vec<Observation>), DbError> {
+) -> Result<(Vec<City>, Vec<(String, SeriesPoint)>), DbError> {
     let (condition, params) = scope.condition();
     let cities = conn.rows(
         &format!(
@@ -290,12 +294,12 @@ pub fn city_series(
     params.push(rusqlite::types::Value::Text(indicator.to_string()));
     let observations = conn.rows(
         &format!(
-            "SELECT o.* FROM observation_rows o JOIN cities c ON c.admin_code = o.city_code
-             JOIN provinces p ON p.code = c.province_code
+            "SELECT o.city_code, o.id, o.indicator_code, o.year, o.value FROM observations o
+             JOIN cities c ON c.admin_code = o.city_code JOIN provinces p ON p.code = c.province_code
              WHERE {condition} AND o.indicator_code = ? ORDER BY o.city_code, o.year"
         ),
         rusqlite::params_from_iter(&params),
-        observation,
+        |row| Ok((row.get(0)?, series_point(row)?)),
     )?;
     Ok((cities, observations))
 }

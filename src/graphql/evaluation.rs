@@ -14,7 +14,7 @@ use super::target::TargetNode;
 use super::{ApiError, ApiResult, db_error, loaders};
 use crate::domain::evaluation::{self as eval, Evaluation, TargetSpec};
 use crate::domain::recording::FIRST_YEAR;
-use crate::domain::{City, Observation, Province, Target};
+use crate::domain::{City, Province, SeriesPoint, Target};
 
 /// Complexity weight of an `evaluation` list: one item per target (six in the seed).
 pub const LIST_COST: usize = 6;
@@ -133,8 +133,8 @@ pub struct EvaluationNode {
     pub target: Option<Arc<Target>>,
     /// The subject; `None` for a what-if evaluation.
     pub subject: Option<Evaluated>,
-    /// The subject's stored observations (of any indicator; `observations` picks the used ones).
-    pub stored: Arc<Vec<Observation>>,
+    /// The subject's stored series (of any indicator; `observations` picks the used points).
+    pub stored: Arc<Vec<SeriesPoint>>,
     /// The values the evaluation used (inside its window), oldest first.
     pub series: Vec<YearValue>,
 }
@@ -273,13 +273,18 @@ impl EvaluationNode {
     }
 
     /// The stored observations the evaluation used, with their sources (empty for what-if).
-    async fn observations(&self) -> Vec<ObservationNode> {
-        let Some(target) = &self.target else { return Vec::new() };
+    async fn observations(&self, ctx: &Context<'_>) -> ApiResult<Vec<ObservationNode>> {
+        let Some(target) = &self.target else { return Ok(Vec::new()) };
         let spec = spec(target);
-        let used = self.stored.iter().filter(|o| {
-            o.indicator_code == target.indicator_code && usable(&spec, o.year, self.evaluation_year)
-        });
-        used.map(|o| ObservationNode(Arc::new(o.clone()))).collect()
+        let used: Vec<String> = self
+            .stored
+            .iter()
+            .filter(|o| o.indicator_code == target.indicator_code && usable(&spec, o.year, self.evaluation_year))
+            .map(|o| o.id.to_string())
+            .collect();
+        // Full rows only now that they are asked for, all evaluations' at once.
+        let mut rows = loaders(ctx)?.observation.load_many(used.iter().cloned()).await.map_err(db_error)?;
+        Ok(used.iter().filter_map(|id| rows.remove(id)).map(ObservationNode).collect())
     }
 
     /// The target evaluated; null for a what-if evaluation.
@@ -373,7 +378,7 @@ fn usable(spec: &TargetSpec, year: i32, evaluation_year: i32) -> bool {
 pub fn evaluate_stored(
     target: &Arc<Target>,
     subject: Evaluated,
-    observations: &Arc<Vec<Observation>>,
+    observations: &Arc<Vec<SeriesPoint>>,
     as_of: Option<i32>,
     options: EvaluationOptionsInput,
 ) -> Result<EvaluationNode, ApiError> {
@@ -462,7 +467,7 @@ pub async fn of_subject(
 pub fn evaluate_subject(
     targets: &[Arc<Target>],
     subject: Evaluated,
-    observations: &Arc<Vec<Observation>>,
+    observations: &Arc<Vec<SeriesPoint>>,
     as_of: Option<i32>,
     options: EvaluationOptionsInput,
 ) -> Result<Vec<EvaluationNode>, ApiError> {

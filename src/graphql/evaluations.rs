@@ -17,7 +17,7 @@ use super::paging::{Edge, PageInfo, build, page};
 use super::{ApiError, ApiResult, loaders};
 use crate::db::Listed;
 use crate::db::observations::{CityScope, city_series};
-use crate::domain::{Observation, Target, TargetKind};
+use crate::domain::{SeriesPoint, Target, TargetKind};
 
 /// Which cities' evaluations to list.
 #[derive(InputObject, Clone, Debug, Default)]
@@ -110,9 +110,9 @@ pub async fn list(
     let indicator = target.indicator_code.clone();
     let l = loaders(ctx)?;
     let (cities, observations) = l.read(|c| city_series(c, &scope, &indicator))?;
-    let mut by_city: HashMap<String, Vec<Observation>> = HashMap::new();
-    for o in observations {
-        by_city.entry(o.city_code.clone().unwrap_or_default()).or_default().push(o);
+    let mut by_city: HashMap<String, Vec<SeriesPoint>> = HashMap::new();
+    for (city_code, point) in observations {
+        by_city.entry(city_code).or_default().push(point);
     }
     let mut all = Vec::with_capacity(cities.len());
     for city in cities {

@@ -24,7 +24,8 @@ use super::error::{ApiResult, db_error};
 use crate::db::{Conn, Db, DbError, Listed, ReadSession, StatementCounter, plan, reference};
 use crate::domain::query::ListQuery;
 use crate::domain::{
-    City, CitySource, Indicator, Industry, MembershipCounts, Milestone, Observation, Plan, Province, Target,
+    City, CitySource, Indicator, Industry, MembershipCounts, Milestone, Observation, Plan, Province, SeriesPoint,
+    Target,
 };
 
 /// A list query as a loader key: equal when the request asked for the same list.
@@ -225,8 +226,8 @@ pub struct Loaders {
     pub city_observations: DataLoader<Pages<Observation>>,
     pub province_observations: DataLoader<Pages<Observation>>,
     pub indicator_observations: DataLoader<Pages<Observation>>,
-    /// Observations of indicators with targets, by subject key: evaluation inputs.
-    pub series: DataLoader<Grouped<Observation>>,
+    /// Series of indicators with targets, by subject key: evaluation inputs.
+    pub series: DataLoader<Grouped<SeriesPoint>>,
     plan: OnceCell<Plan>,
     membership_counts: OnceCell<MembershipCounts>,
     targets: OnceCell<Vec<Arc<Target>>>,
