@@ -13,8 +13,16 @@ use crate::http::{self, HttpOptions};
 
 /// Runs the server described by `config` until a shutdown signal.
 pub fn run(config: ServeConfig) -> anyhow::Result<()> {
-    let runtime =
-        tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the runtime")?;
+    // Requests execute on blocking threads, at most `max_concurrent_requests` at once, and never
+    // wait for another blocking thread; a few more serve the data-version watcher, readiness
+    // and shutdown. A fixed cap keeps the pool from growing a thread (and its allocator heap)
+    // whenever a request starts a moment before the last one's thread is free again.
+    let blocking_threads = config.max_concurrent_requests.max(1) + 4;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .max_blocking_threads(blocking_threads)
+        .enable_all()
+        .build()
+        .context("starting the runtime")?;
     runtime.block_on(serve(config))
 }
 

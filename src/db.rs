@@ -128,6 +128,11 @@ impl Record<'_, '_> {
     pub fn get<C: Column, T: rusqlite::types::FromSql>(&self, column: C) -> rusqlite::Result<T> {
         self.row.get(column.position(self.columns)?)
     }
+
+    /// A text column, borrowed from the row (no allocation).
+    pub fn text<C: Column>(&self, column: C) -> rusqlite::Result<&str> {
+        Ok(self.row.get_ref(column.position(self.columns)?)?.as_str()?)
+    }
 }
 
 /// A way to name a column: its name or its position.
@@ -230,26 +235,34 @@ impl Db {
         T: Send + 'static,
         F: FnOnce(&Conn<'_>) -> Result<T, DbError> + Send + 'static,
     {
-        let writer = self.writer.clone();
-        let (result, statements, version) = tokio::task::spawn_blocking(move || {
-            let mut connection = writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            let tx = connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-            let conn = Conn::new(&tx);
-            let result = f(&conn);
-            let statements = conn.statements.get();
-            let mut version = None;
-            if result.is_ok() {
-                tx.execute("UPDATE meta SET value = value + 1 WHERE key = 'data_version'", [])?;
-                version = Some(read_version(&tx)?);
-                tx.commit()?;
-            }
-            Ok::<_, DbError>((result, statements, version))
+        let (db, counter_add) = (self.clone(), StatementCounter::default());
+        let (result, statements) = tokio::task::spawn_blocking(move || {
+            let result = db.write_here(&counter_add, f);
+            (result, counter_add.get())
         })
-        .await??;
-        if let Some(version) = version {
+        .await?;
+        counter.add(statements);
+        result
+    }
+
+    /// [`Db::write`] on the calling thread, which it blocks: for work already on a blocking
+    /// thread (a GraphQL request), so it never waits for another one.
+    pub fn write_here<T>(
+        &self,
+        counter: &StatementCounter,
+        f: impl FnOnce(&Conn<'_>) -> Result<T, DbError>,
+    ) -> Result<T, DbError> {
+        let mut connection = self.writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let tx = connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let conn = Conn::new(&tx);
+        let result = f(&conn);
+        counter.add(conn.statements.get());
+        if result.is_ok() {
+            tx.execute("UPDATE meta SET value = value + 1 WHERE key = 'data_version'", [])?;
+            let version = read_version(&tx)?;
+            tx.commit()?;
             self.version.fetch_max(version, Ordering::AcqRel);
         }
-        counter.add(statements);
         result
     }
 

@@ -291,7 +291,8 @@ pub struct Target {
 pub struct SeriesPoint {
     /// The observation's id, to fetch the full row.
     pub id: i64,
-    pub indicator_code: String,
+    /// Shared by every point of the indicator (a series read holds hundreds of thousands).
+    pub indicator_code: std::sync::Arc<str>,
     pub year: i32,
     pub value: f64,
 }

@@ -179,6 +179,13 @@ pub enum Outcome {
     TimedOut,
 }
 
+impl Outcome {
+    /// An answer without any error.
+    fn is_complete(&self) -> bool {
+        matches!(self, Outcome::Executed { response, .. } if response.errors.is_empty())
+    }
+}
+
 /// Parses, checks and executes one request by `deadline`, classifying the result for HTTP.
 ///
 /// The request waits for a turn, then runs on a blocking-pool thread: its SQL runs there
@@ -205,10 +212,10 @@ pub async fn respond(
         let _turn = turn;
         let run = respond_here(&schema, request, transport, bearer, deadline);
         // The timer stops a request that waits (a write); the read session stops SQL at the
-        // deadline; and whatever ends after its deadline is reported as timed out, not as
-        // the partial answer it may have become.
+        // deadline; and an answer with errors that ends after its deadline is reported as
+        // timed out, not as the partial answer it became. A complete answer is never dropped.
         let outcome = runtime.block_on(tokio::time::timeout_at(deadline.into(), run)).ok();
-        outcome.filter(|_| Instant::now() < deadline)
+        outcome.filter(|outcome| Instant::now() < deadline || outcome.is_complete())
     });
     match work.await {
         Ok(Some(outcome)) => outcome,

@@ -224,8 +224,8 @@ pub fn delete(conn: &Conn<'_>, ids: &[i64]) -> Result<Deleted, DbError> {
 
 /// The series (id, indicator, year, value) of the given subjects (by subject key) for every
 /// indicator that has a target: what evaluations are computed from, read in one statement from
-/// the `observations_series` index alone.
-pub fn series(conn: &Conn<'_>, subject_keys: &[String]) -> Result<Vec<(String, SeriesPoint)>, DbError> {
+/// the `observations_series` index alone. One entry per subject that has any.
+pub fn series(conn: &Conn<'_>, subject_keys: &[String]) -> Result<Vec<(String, Vec<SeriesPoint>)>, DbError> {
     if subject_keys.is_empty() {
         return Ok(Vec::new());
     }
@@ -235,12 +235,40 @@ pub fn series(conn: &Conn<'_>, subject_keys: &[String]) -> Result<Vec<(String, S
          WHERE subject_key IN ({marks}) AND indicator_code IN (SELECT indicator_code FROM targets)
          ORDER BY subject_key, indicator_code, year"
     );
-    conn.rows(&sql, rusqlite::params_from_iter(subject_keys), |row| Ok((row.get(0)?, series_point(row)?)))
+    grouped_series(conn, &sql, rusqlite::params_from_iter(subject_keys))
 }
 
-/// A series point from columns 1–4 (id, indicator_code, year, value).
-fn series_point(row: &Record<'_, '_>) -> rusqlite::Result<SeriesPoint> {
-    Ok(SeriesPoint { id: row.get(1)?, indicator_code: row.get(2)?, year: row.get(3)?, value: row.get(4)? })
+/// Reads rows of (group, id, indicator_code, year, value), ordered by group, into one series per
+/// group. Group keys and indicator codes are allocated once each, not once per row: on large
+/// data a request reads hundreds of thousands of points.
+fn grouped_series(
+    conn: &Conn<'_>,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> Result<Vec<(String, Vec<SeriesPoint>)>, DbError> {
+    let mut groups: Vec<(String, Vec<SeriesPoint>)> = Vec::new();
+    let mut indicators: Vec<std::sync::Arc<str>> = Vec::new();
+    conn.rows(sql, params, |row| {
+        let group = row.text(0)?;
+        if groups.last().is_none_or(|(last, _)| last != group) {
+            groups.push((group.to_string(), Vec::new()));
+        }
+        let code = row.text(2)?;
+        let indicator = match indicators.iter().find(|known| &***known == code) {
+            Some(known) => known.clone(),
+            None => {
+                indicators.push(code.into());
+                indicators[indicators.len() - 1].clone()
+            }
+        };
+        let point =
+            SeriesPoint { id: row.get(1)?, indicator_code: indicator, year: row.get(3)?, value: row.get(4)? };
+        if let Some((_, points)) = groups.last_mut() {
+            points.push(point);
+        }
+        Ok(())
+    })?;
+    Ok(groups)
 }
 
 /// Which cities a target's evaluations or a ranking cover.
@@ -280,7 +308,7 @@ pub fn city_series(
     conn: &Conn<'_>,
     scope: &CityScope,
     indicator: &str,
-) -> Result<(Vec<City>, Vec<(String, SeriesPoint)>), DbError> {
+) -> Result<(Vec<City>, Vec<(String, Vec<SeriesPoint>)>), DbError> {
     let (condition, params) = scope.condition();
     let cities = conn.rows(
         &format!(
@@ -292,14 +320,14 @@ pub fn city_series(
     )?;
     let mut params = params;
     params.push(rusqlite::types::Value::Text(indicator.to_string()));
-    let observations = conn.rows(
+    let observations = grouped_series(
+        conn,
         &format!(
             "SELECT o.city_code, o.id, o.indicator_code, o.year, o.value FROM observations o
              JOIN cities c ON c.admin_code = o.city_code JOIN provinces p ON p.code = c.province_code
              WHERE {condition} AND o.indicator_code = ? ORDER BY o.city_code, o.year"
         ),
         rusqlite::params_from_iter(&params),
-        |row| Ok((row.get(0)?, series_point(row)?)),
     )?;
     Ok((cities, observations))
 }

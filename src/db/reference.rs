@@ -146,9 +146,13 @@ pub fn find_province(conn: &Conn<'_>, text: &str) -> Result<Option<Province>, Db
 /// The city a person means by `text`: its admin code, English or Chinese name.
 pub fn find_city(conn: &Conn<'_>, text: &str) -> Result<Option<City>, DbError> {
     let sql = format!(
-        "SELECT * FROM cities WHERE admin_code = ?1 OR name_en = ?1 COLLATE NOCASE
-           OR name_zh IN (?1, {ZH_SUFFIXES})
-         ORDER BY admin_code = ?1 DESC, membership = 'CONFIRMED' DESC, admin_code LIMIT 1"
+        // Three searches, each on its own index. As one OR, SQLite 3.53 without statistics
+        // scans the table instead (1.6 ms on 18,000 cities against 11 µs).
+        "SELECT * FROM (
+           SELECT *, 0 AS inexact FROM cities WHERE admin_code = ?1
+           UNION ALL SELECT *, 1 FROM cities WHERE name_en = ?1 COLLATE NOCASE
+           UNION ALL SELECT *, 1 FROM cities WHERE name_zh IN (?1, {ZH_SUFFIXES})
+         ) ORDER BY inexact, membership = 'CONFIRMED' DESC, admin_code LIMIT 1"
     );
     Ok(conn.rows(&sql, [text], city)?.into_iter().next())
 }

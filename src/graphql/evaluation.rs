@@ -279,7 +279,9 @@ impl EvaluationNode {
         let used: Vec<String> = self
             .stored
             .iter()
-            .filter(|o| o.indicator_code == target.indicator_code && usable(&spec, o.year, self.evaluation_year))
+            .filter(|o| {
+                *o.indicator_code == *target.indicator_code && usable(&spec, o.year, self.evaluation_year)
+            })
             .map(|o| o.id.to_string())
             .collect();
         // Full rows only now that they are asked for, all evaluations' at once.
@@ -386,7 +388,7 @@ pub fn evaluate_stored(
     let evaluation_year = as_of.unwrap_or(target.target_year);
     let pairs: Vec<(i32, f64)> = observations
         .iter()
-        .filter(|o| o.indicator_code == target.indicator_code)
+        .filter(|o| *o.indicator_code == *target.indicator_code)
         .map(|o| (o.year, o.value))
         .collect();
     let result = eval::evaluate(&spec, &pairs, evaluation_year, &options.domain()).map_err(rule)?;

@@ -110,10 +110,7 @@ pub async fn list(
     let indicator = target.indicator_code.clone();
     let l = loaders(ctx)?;
     let (cities, observations) = l.read(|c| city_series(c, &scope, &indicator))?;
-    let mut by_city: HashMap<String, Vec<SeriesPoint>> = HashMap::new();
-    for (city_code, point) in observations {
-        by_city.entry(city_code).or_default().push(point);
-    }
+    let mut by_city: HashMap<String, Vec<SeriesPoint>> = observations.into_iter().collect();
     let mut all = Vec::with_capacity(cities.len());
     for city in cities {
         let series = Arc::new(by_city.remove(&city.admin_code).unwrap_or_default());

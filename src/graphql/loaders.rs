@@ -24,8 +24,8 @@ use super::error::{ApiResult, db_error};
 use crate::db::{Conn, Db, DbError, Listed, ReadSession, StatementCounter, plan, reference};
 use crate::domain::query::ListQuery;
 use crate::domain::{
-    City, CitySource, Indicator, Industry, MembershipCounts, Milestone, Observation, Plan, Province, SeriesPoint,
-    Target,
+    City, CitySource, Indicator, Industry, MembershipCounts, Milestone, Observation, Plan, Province,
+    SeriesPoint, Target,
 };
 
 /// A list query as a loader key: equal when the request asked for the same list.
@@ -227,7 +227,7 @@ pub struct Loaders {
     pub province_observations: DataLoader<Pages<Observation>>,
     pub indicator_observations: DataLoader<Pages<Observation>>,
     /// Series of indicators with targets, by subject key: evaluation inputs.
-    pub series: DataLoader<Grouped<SeriesPoint>>,
+    pub series: DataLoader<ByKey<Vec<SeriesPoint>>>,
     plan: OnceCell<Plan>,
     membership_counts: OnceCell<MembershipCounts>,
     targets: OnceCell<Vec<Arc<Target>>>,
@@ -264,7 +264,7 @@ impl Loaders {
                     observations::list_observations(c, ObservationParent::Indicator, keys, q)
                 }),
             ),
-            series: loader(f, Grouped { session: s.clone(), fetch: observations::series }),
+            series: loader(f, ByKey { session: s.clone(), fetch: observations::series }),
             plan: OnceCell::new(),
             membership_counts: OnceCell::new(),
             targets: OnceCell::new(),
@@ -279,13 +279,10 @@ impl Loaders {
         self.session.read(f).map_err(db_error)
     }
 
-    /// Runs `f` in one write transaction; later reads of this request see what it wrote.
-    pub async fn write<T, F>(&self, f: F) -> ApiResult<T>
-    where
-        T: Send + 'static,
-        F: FnOnce(&Conn<'_>) -> Result<T, DbError> + Send + 'static,
-    {
-        let written = self.db.write(&self.counter, f).await.map_err(db_error);
+    /// Runs `f` in one write transaction, on this request's thread; later reads of this request
+    /// see what it wrote.
+    pub fn write<T>(&self, f: impl FnOnce(&Conn<'_>) -> Result<T, DbError>) -> ApiResult<T> {
+        let written = self.db.write_here(&self.counter, f).map_err(db_error);
         self.session.end_snapshot();
         written
     }

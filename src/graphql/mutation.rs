@@ -80,7 +80,7 @@ impl MutationRoot {
             .collect::<Result<Vec<_>, _>>()?;
         let last_year = current_year();
         let l = loaders(ctx)?;
-        let recorded = l.write(move |c| observations::record(c, &rows, last_year, false)).await;
+        let recorded = l.write(|c| observations::record(c, &rows, last_year, false));
         match recorded? {
             Recorded::Written(stored) => {
                 Ok(stored.into_iter().map(|o| ObservationNode(Arc::new(o))).collect())
@@ -115,7 +115,7 @@ impl MutationRoot {
             }
         }
         let l = loaders(ctx)?;
-        let deleted = l.write(move |c| observations::delete(c, &keys)).await?;
+        let deleted = l.write(|c| observations::delete(c, &keys))?;
         match deleted {
             Deleted::Done(ids) => Ok(ids.iter().map(|id| super::node::global_id("Observation", &id.to_string())).collect()),
             Deleted::SeedRows(ids) => Err(ApiError::Rule {
