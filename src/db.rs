@@ -129,6 +129,11 @@ impl Record<'_, '_> {
         self.row.get(column.position(self.columns)?)
     }
 
+    /// A column's raw value, borrowed from the row.
+    pub fn value<C: Column>(&self, column: C) -> rusqlite::Result<rusqlite::types::ValueRef<'_>> {
+        self.row.get_ref(column.position(self.columns)?)
+    }
+
     /// A text column, borrowed from the row (no allocation).
     pub fn text<C: Column>(&self, column: C) -> rusqlite::Result<&str> {
         Ok(self.row.get_ref(column.position(self.columns)?)?.as_str()?)
@@ -196,6 +201,7 @@ impl Db {
                 // Room for every statement shape a request can make (rusqlite keeps 16), so
                 // none is prepared twice.
                 c.set_prepared_statement_cache_capacity(256);
+                rusqlite::vtab::array::load_module(c)?;
                 c.execute_batch("PRAGMA busy_timeout = 5000; PRAGMA query_only = ON;")
             });
         let readers = r2d2::Pool::builder()
@@ -411,8 +417,10 @@ fn with_deadline<T>(
     Ok((result, conn.statements.get()))
 }
 
-/// Per-connection policy for the writer: WAL before any DDL, foreign keys, a busy timeout.
+/// Per-connection policy for the writer: WAL before any DDL, foreign keys, a busy timeout, and
+/// `rarray` (lists bind their keys as one array).
 fn configure(connection: &Connection) -> Result<(), DbError> {
+    rusqlite::vtab::array::load_module(connection)?;
     connection.execute_batch(
         "PRAGMA journal_mode = WAL;
          PRAGMA synchronous = NORMAL;

@@ -238,7 +238,7 @@ async fn respond_here(
     let mut request = request.data(Bearer(bearer));
     let document = match prepare(schema, &request.query) {
         Ok(document) => document,
-        Err(response) => return Outcome::RequestError(response),
+        Err((message, code)) => return Outcome::RequestError(request_error(message, code)),
     };
     let mut read_only = true;
     if is_mutation(&document, request.operation_name.as_deref()) {
@@ -267,22 +267,22 @@ async fn respond_here(
 
 /// The parsed document of `source`, checked against the shape limits (and the introspection
 /// switch); parsed once per distinct text while it stays in [`Documents`].
-fn prepare(schema: &AppSchema, source: &str) -> Result<Arc<ExecutableDocument>, async_graphql::Response> {
+fn prepare(schema: &AppSchema, source: &str) -> Result<Arc<ExecutableDocument>, (String, &'static str)> {
     let documents = schema.data::<Documents>();
     if let Some(document) = documents.and_then(|d| d.0.get(source)) {
         return Ok(document);
     }
     let limits = schema.data::<ShapeLimits>().copied().unwrap_or_default();
-    let refuse = |breach: shape::Breach| request_error(breach.message, breach.code);
+    let refuse = |breach: shape::Breach| (breach.message, breach.code);
     shape::check_source(source, &limits).map_err(refuse)?;
     let document = async_graphql::parser::parse_query(source).map_err(|error| {
         let message = format!("the query does not parse: {}", truncate(&error.to_string(), 300));
-        request_error(message, "GRAPHQL_PARSE_FAILED")
+        (message, "GRAPHQL_PARSE_FAILED")
     })?;
     shape::check(&document, &limits).map_err(refuse)?;
     if schema.data::<IntrospectionOff>().is_some() && shape::introspects(&document) {
         let message = "introspection is switched off on this server";
-        return Err(request_error(message, "INTROSPECTION_DISABLED"));
+        return Err((message.to_string(), "INTROSPECTION_DISABLED"));
     }
     let document = Arc::new(document);
     if let Some(documents) = documents {

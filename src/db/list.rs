@@ -1,16 +1,21 @@
-//! One SQL statement for a page of a list, for any number of parents at once.
+//! A page of a list for any number of parents at once, in two statements whatever the number
+//! of parents or rows.
 //!
-//! A window function numbers the matching rows within each parent and counts them, so the
-//! page of every parent (say, the first 10 cities of each of 31 provinces) and each parent's
-//! total come back from a single statement. Row 0 of every parent is always returned, even when
-//! it falls outside the page, because it carries that parent's total.
+//! The first numbers the matching rows narrow (parent and key only, in the list's order, so an
+//! index usually answers it without touching the rows) and counts them per parent; the page of
+//! each parent is picked from that stream as it goes by. The second reads exactly the picked
+//! rows, in full, by key. A window function over all matching rows did the same in one
+//! statement, but materialised and sorted every row first: 138 ms for the first 10 observations
+//! of 620 cities on the x1,000 synthetic database, where this takes a fraction of that.
 
 use std::collections::HashMap;
+use std::rc::Rc;
 
-use rusqlite::types::Value;
+use rusqlite::ToSql;
+use rusqlite::types::{Value, ValueRef};
 
 use super::{Conn, DbError, Record};
-use crate::domain::query::{Filter, ListQuery, Op, Scalar};
+use crate::domain::query::{Filter, ListQuery, Op, Page, Scalar};
 
 /// A table that lists can be read from.
 pub struct Table {
@@ -37,6 +42,67 @@ impl<T> Default for Listed<T> {
     }
 }
 
+/// A primary key value (tables here have integer or text keys).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Key {
+    Int(i64),
+    Text(String),
+}
+
+impl Key {
+    fn read(row: &Record<'_, '_>, column: usize) -> rusqlite::Result<Self> {
+        match row.value(column)? {
+            ValueRef::Integer(i) => Ok(Key::Int(i)),
+            ValueRef::Text(t) => Ok(Key::Text(String::from_utf8_lossy(t).into_owned())),
+            other => Err(rusqlite::Error::InvalidColumnType(column, "key".into(), other.data_type())),
+        }
+    }
+
+    fn value(&self) -> Value {
+        match self {
+            Key::Int(i) => Value::Integer(*i),
+            Key::Text(t) => Value::Text(t.clone()),
+        }
+    }
+}
+
+/// One parent's numbered rows while they stream by: its count so far and the keys it keeps.
+struct Numbering {
+    parent: String,
+    total: u32,
+    /// Forwards (no `last`, no `before`): only the page's keys, known as they pass. Otherwise
+    /// every key, since the page is counted back from the end.
+    kept: Vec<(u32, Key)>,
+}
+
+impl Numbering {
+    fn new(parent: &str) -> Self {
+        Self { parent: parent.to_string(), total: 0, kept: Vec::new() }
+    }
+
+    fn push(&mut self, page: &Page, key: Key) {
+        let rn = self.total;
+        self.total += 1;
+        let forwards = page.last.is_none() && page.before.is_none();
+        if !forwards {
+            self.kept.push((rn, key));
+            return;
+        }
+        let start = page.after.map_or(0, |a| a.saturating_add(1));
+        if rn >= start && page.first.is_none_or(|f| rn < start.saturating_add(f)) {
+            self.kept.push((rn, key));
+        }
+    }
+
+    /// The parent's page: its window over the total, and the keys inside it.
+    fn finish(self, page: &Page) -> (String, u32, Vec<(u32, Key)>) {
+        let window = page.window(self.total);
+        let picked =
+            self.kept.into_iter().filter(|(rn, _)| *rn >= window.start && *rn < window.end).collect();
+        (self.parent, self.total, picked)
+    }
+}
+
 /// Lists rows of `table` matching `query`, one page per parent.
 ///
 /// With `parents = Some((column, keys))` the rows are grouped by `column` and the result has an
@@ -48,19 +114,20 @@ pub fn list<T>(
     query: &ListQuery,
     map: impl Fn(&Record<'_, '_>) -> rusqlite::Result<T>,
 ) -> Result<HashMap<String, Listed<T>>, DbError> {
-    let mut params = Vec::new();
+    let mut params: Vec<Box<dyn ToSql>> = Vec::new();
     let mut conditions = Vec::new();
-    let (parent, partition) = match parents {
+    let (parent, parent_order) = match parents {
         Some((column, keys)) => {
-            let marks = vec!["?"; keys.len()].join(", ");
-            conditions.push(format!("{column} IN ({marks})"));
-            params.extend(keys.iter().map(|k| Value::Text(k.clone())));
-            (column.to_string(), format!("PARTITION BY {column} "))
+            conditions.push(format!("{column} IN rarray(?)"));
+            params.push(Box::new(array(keys.iter().map(|k| Value::Text(k.clone())))));
+            (column, format!("{column}, "))
         }
-        None => ("''".to_string(), String::new()),
+        None => ("''", String::new()),
     };
     if let Some(filter) = &query.filter {
-        conditions.push(filter_sql(filter, &mut params));
+        let mut values = Vec::new();
+        conditions.push(filter_sql(filter, &mut values));
+        params.extend(values.into_iter().map(|v| Box::new(v) as Box<dyn ToSql>));
     }
     let conditions = if conditions.is_empty() { "1".to_string() } else { conditions.join(" AND ") };
     let mut order: Vec<String> = query
@@ -69,67 +136,63 @@ pub fn list<T>(
         .map(|k| format!("{} {}", k.column, if k.descending { "DESC" } else { "ASC" }))
         .collect();
     order.push(format!("{} ASC", table.key));
-    let (start, end) = window_sql(query);
-    // Numbering narrow rows (key and parent) and then reading only the page's rows in full is
-    // about three times faster on wide rows than numbering the rows themselves.
-    let sql = format!(
-        "WITH ranked AS (
-           SELECT {key} AS _key, {parent} AS _parent,
-                  ROW_NUMBER() OVER ({partition}ORDER BY {order}) - 1 AS _rn,
-                  COUNT(*) OVER ({partition}) AS _total
-           FROM {base} WHERE {conditions}
-         ), windowed AS (SELECT *, {start} AS _start, {end} AS _end FROM ranked)
-         SELECT t.*, w._parent, w._rn, w._total, w._start, w._end
-         FROM windowed w JOIN {name} t ON t.{key} = w._key
-         WHERE w._rn = 0 OR (w._rn >= w._start AND w._rn < w._end)",
+    let numbering = format!(
+        "SELECT {parent} AS _parent, {key} AS _key FROM {base} WHERE {conditions}
+         ORDER BY {parent_order}{order}",
         key = table.key,
-        order = order.join(", "),
         base = table.base,
-        name = table.name,
+        order = order.join(", "),
     );
-    // The window bounds come back as columns, so the page is computed once, in SQL.
-    let rows = conn.rows(&sql, rusqlite::params_from_iter(params), |row| {
-        let parent: String = row.get("_parent")?;
-        let rn: u32 = row.get("_rn")?;
-        let total: u32 = row.get("_total")?;
-        let start: u32 = row.get("_start")?;
-        let end: u32 = row.get("_end")?;
-        let item = if rn >= start && rn < end { Some(map(row)?) } else { None };
-        Ok((parent, rn, total, item))
+    let page = &query.page;
+    let mut pages = Vec::new();
+    let mut current: Option<Numbering> = None;
+    conn.rows(&numbering, rusqlite::params_from_iter(params), |row| {
+        let parent = row.text(0)?;
+        if current.as_ref().is_none_or(|c| c.parent != parent) {
+            pages.extend(current.replace(Numbering::new(parent)).map(|done| done.finish(page)));
+        }
+        if let Some(numbering) = current.as_mut() {
+            numbering.push(page, Key::read(row, 1)?);
+        }
+        Ok(())
     })?;
-    let mut out: HashMap<String, Listed<T>> = HashMap::new();
-    for (parent, rn, total, item) in rows {
-        let entry = out.entry(parent).or_default();
-        entry.total = total;
-        if let Some(item) = item {
-            entry.rows.push((rn, item));
+    pages.extend(current.map(|done| done.finish(page)));
+
+    // Where each picked key goes: its parent's page, at its offset.
+    let mut places: HashMap<Key, (usize, u32)> = HashMap::new();
+    let mut keys = Vec::new();
+    for (index, (_, _, picked)) in pages.iter().enumerate() {
+        for (rn, key) in picked {
+            keys.push(key.value());
+            places.insert(key.clone(), (index, *rn));
         }
     }
-    // The join gives no order; a page is short, so sorting it here is cheaper than in SQL.
-    for listed in out.values_mut() {
+    let mut out: Vec<Listed<T>> =
+        pages.iter().map(|(_, total, _)| Listed { total: *total, rows: Vec::new() }).collect();
+    if !keys.is_empty() {
+        let rows = format!(
+            "SELECT {key} AS _key, * FROM {name} WHERE {key} IN rarray(?)",
+            key = table.key,
+            name = table.name
+        );
+        let read = conn.rows(&rows, [array(keys)], |row| Ok((Key::read(row, 0)?, map(row)?)))?;
+        for (key, item) in read {
+            if let Some(&(index, rn)) = places.get(&key) {
+                out[index].rows.push((rn, item));
+            }
+        }
+    }
+    // Rows come back in key order; a page is short, so sorting it here is cheaper than in SQL.
+    for listed in &mut out {
         listed.rows.sort_unstable_by_key(|(rn, _)| *rn);
     }
-    Ok(out)
+    Ok(pages.into_iter().map(|(parent, _, _)| parent).zip(out).collect())
 }
 
-/// The page's `[start, end)` as SQL expressions over `_total`, mirroring `Page::window`.
-fn window_sql(query: &ListQuery) -> (String, String) {
-    let page = query.page;
-    let start = page.after.map_or(0, |a| i64::from(a) + 1);
-    let start = format!("MIN({start}, _total)");
-    let end = match page.before {
-        Some(b) => format!("MAX(MIN({b}, _total), {start})"),
-        None => "_total".to_string(),
-    };
-    let end = match page.first {
-        Some(f) => format!("MIN({end}, {start} + {f})"),
-        None => end,
-    };
-    let start = match page.last {
-        Some(l) => format!("MAX({start}, ({end}) - {l})"),
-        None => start,
-    };
-    (start, end)
+/// Values bound as one parameter and read as a table (`IN rarray(?)`): one statement text
+/// whatever the number of values, and no limit on their number.
+fn array(values: impl IntoIterator<Item = Value>) -> Rc<Vec<Value>> {
+    Rc::new(values.into_iter().collect())
 }
 
 /// Renders a filter tree as a SQL condition, pushing its values onto `params`.

@@ -225,7 +225,7 @@ pub fn delete(conn: &Conn<'_>, ids: &[i64]) -> Result<Deleted, DbError> {
 /// The series (id, indicator, year, value) of the given subjects (by subject key) for every
 /// indicator that has a target: what evaluations are computed from, read in one statement from
 /// the `observations_series` index alone. One entry per subject that has any.
-pub fn series(conn: &Conn<'_>, subject_keys: &[String]) -> Result<Vec<(String, Vec<SeriesPoint>)>, DbError> {
+pub fn series(conn: &Conn<'_>, subject_keys: &[String]) -> Result<SeriesByGroup, DbError> {
     if subject_keys.is_empty() {
         return Ok(Vec::new());
     }
@@ -238,6 +238,9 @@ pub fn series(conn: &Conn<'_>, subject_keys: &[String]) -> Result<Vec<(String, V
     grouped_series(conn, &sql, rusqlite::params_from_iter(subject_keys))
 }
 
+/// Series points grouped by subject (a subject key or a city code), in the order read.
+pub type SeriesByGroup = Vec<(String, Vec<SeriesPoint>)>;
+
 /// Reads rows of (group, id, indicator_code, year, value), ordered by group, into one series per
 /// group. Group keys and indicator codes are allocated once each, not once per row: on large
 /// data a request reads hundreds of thousands of points.
@@ -245,8 +248,8 @@ fn grouped_series(
     conn: &Conn<'_>,
     sql: &str,
     params: impl rusqlite::Params,
-) -> Result<Vec<(String, Vec<SeriesPoint>)>, DbError> {
-    let mut groups: Vec<(String, Vec<SeriesPoint>)> = Vec::new();
+) -> Result<SeriesByGroup, DbError> {
+    let mut groups: SeriesByGroup = Vec::new();
     let mut indicators: Vec<std::sync::Arc<str>> = Vec::new();
     conn.rows(sql, params, |row| {
         let group = row.text(0)?;
@@ -308,7 +311,7 @@ pub fn city_series(
     conn: &Conn<'_>,
     scope: &CityScope,
     indicator: &str,
-) -> Result<(Vec<City>, Vec<(String, Vec<SeriesPoint>)>), DbError> {
+) -> Result<(Vec<City>, SeriesByGroup), DbError> {
     let (condition, params) = scope.condition();
     let cities = conn.rows(
         &format!(
