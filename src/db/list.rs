@@ -191,7 +191,7 @@ pub fn list<T>(
 
 /// Values bound as one parameter and read as a table (`IN rarray(?)`): one statement text
 /// whatever the number of values, and no limit on their number.
-fn array(values: impl IntoIterator<Item = Value>) -> Rc<Vec<Value>> {
+pub(super) fn array(values: impl IntoIterator<Item = Value>) -> Rc<Vec<Value>> {
     Rc::new(values.into_iter().collect())
 }
 
@@ -266,9 +266,9 @@ pub fn by_keys<T>(
     if keys.is_empty() {
         return Ok(Vec::new());
     }
-    let marks = vec!["?"; keys.len()].join(", ");
-    let sql = format!("SELECT {column} AS _key, * FROM {table} WHERE {column} IN ({marks})");
-    conn.rows(&sql, rusqlite::params_from_iter(keys), |row| Ok((row.get("_key")?, map(row)?)))
+    let sql = format!("SELECT {column} AS _key, * FROM {table} WHERE {column} IN rarray(?)");
+    let keys = array(keys.iter().map(|k| Value::Text(k.clone())));
+    conn.rows(&sql, [keys], |row| Ok((row.get("_key")?, map(row)?)))
 }
 
 /// Reads a stored enum column, failing loudly on a spelling this binary does not know.

@@ -229,13 +229,11 @@ pub fn series(conn: &Conn<'_>, subject_keys: &[String]) -> Result<SeriesByGroup,
     if subject_keys.is_empty() {
         return Ok(Vec::new());
     }
-    let marks = vec!["?"; subject_keys.len()].join(", ");
-    let sql = format!(
-        "SELECT subject_key, id, indicator_code, year, value FROM observations
-         WHERE subject_key IN ({marks}) AND indicator_code IN (SELECT indicator_code FROM targets)
-         ORDER BY subject_key, indicator_code, year"
-    );
-    grouped_series(conn, &sql, rusqlite::params_from_iter(subject_keys))
+    let sql = "SELECT subject_key, id, indicator_code, year, value FROM observations
+               WHERE subject_key IN rarray(?) AND indicator_code IN (SELECT indicator_code FROM targets)
+               ORDER BY subject_key, indicator_code, year";
+    let keys = list::array(subject_keys.iter().map(|k| rusqlite::types::Value::Text(k.clone())));
+    grouped_series(conn, sql, [keys])
 }
 
 /// Series points grouped by subject (a subject key or a city code), in the order read.
