@@ -164,8 +164,13 @@ def fmt(x, digits=0):
 
 
 def throughput(tables, db, cache_note):
-    """Each query at 1, 8 and 64 connections, cached and uncached, beside the floor."""
-    rows, floors = [], {}
+    """Each query at 1, 8 and 64 connections, cached and uncached, beside the floor.
+
+    The floor and rustbelt run side by side and are measured in turns (floor, ours, three
+    times over) for every cell, and each reports its median: load from the rest of a shared
+    machine then weighs on both alike instead of on whichever ran during a busy spell."""
+    rows = []
+    turn = max(2, DURATION // 2)
     for cached in (True, False):
         for name, query in QUERIES.items():
             server = rustbelt(db, *([] if cached else ["--cache-mb", "0"]))
@@ -173,21 +178,24 @@ def throughput(tables, db, cache_note):
             response, _ = post(server.base + "/graphql", query)
             if b'"errors"' in response:
                 raise RuntimeError(f"{name}: {response[:300]!r}")
-            if cached:  # the floor serves the same bytes either way: measure it once
-                floor_body = WORK / f"{name}.response"
-                floor_body.write_bytes(response)
-                floor = Server([str(FLOOR), str(floor_body)])
-                for connections in CONNECTIONS:
-                    floors[name, connections] = wrk(floor.base + "/graphql", body, connections)
-                floor.stop()
+            floor_body = WORK / f"{name}.response"
+            floor_body.write_bytes(response)
+            floor = Server([str(FLOOR), str(floor_body)])
             for connections in CONNECTIONS:
-                ours = wrk(server.base + "/graphql", body, connections)
-                base = floors[name, connections]
-                rows.append((name, "cached" if cached else "uncached", connections, ours, base, len(response)))
-                log(f"  {name} {'cached' if cached else 'uncached'} c={connections}: {ours[0]:.0f} rps vs floor {base[0]:.0f}")
+                floors, ours = [], []
+                for _ in range(3):
+                    floors.append(wrk(floor.base + "/graphql", body, connections, duration=turn))
+                    ours.append(wrk(server.base + "/graphql", body, connections, duration=turn))
+                base, mine = median_run(floors), median_run(ours)
+                total = tuple(sum(run[i] for run in ours) for i in (3, 4))
+                mine = mine[:3] + total
+                rows.append((name, "cached" if cached else "uncached", connections, mine, base, len(response)))
+                log(f"  {name} {'cached' if cached else 'uncached'} c={connections}: {mine[0]:.0f} rps vs floor {base[0]:.0f}")
+            floor.stop()
             rows[-1] = rows[-1] + (server.peak_rss_mb(),)
             server.stop()
     lines = [f"### Throughput on {cache_note}", "",
+             f"Each cell: the median of three {turn} s wrk runs, taken in turns with the floor's.", "",
              "| query | cache | conns | req/s | p50 ms | p99 ms | refused | floor req/s | ours ÷ floor | response bytes | peak RSS MB |",
              "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for row in rows:
@@ -196,6 +204,11 @@ def throughput(tables, db, cache_note):
         lines.append(f"| {name} | {cache} | {connections} | {fmt(rps)} | {p50:.2f} | {p99:.2f} | {failed} of {total} |"
                      f" {fmt(floor[0])} | {rps / floor[0]:.2f} | {fmt(size)} | {rss} |")
     tables.append("\n".join(lines))
+
+
+def median_run(runs):
+    """The run with the median throughput (its latencies come with it)."""
+    return sorted(runs, key=lambda run: run[0])[len(runs) // 2]
 
 
 def peer(tables, db):
