@@ -41,10 +41,14 @@ pub struct HttpOptions {
 /// Longest request target (path and query) accepted; longer ones get 414.
 pub const MAX_URI_BYTES: usize = 8_192;
 
-#[derive(Clone)]
-struct AppState {
+/// What the handlers share, behind one `Arc`: each request clones it a few times (middleware,
+/// handler), and one reference count is cheaper, and less fought over by the cores, than one
+/// per field.
+type AppState = Arc<Shared>;
+
+struct Shared {
     schema: AppSchema,
-    metrics: Arc<Metrics>,
+    metrics: Metrics,
     cache: ResponseCache,
     request_timeout: Duration,
 }
@@ -59,12 +63,12 @@ struct Statements(u64);
 
 /// The whole router with its layers.
 pub fn router(schema: AppSchema, options: HttpOptions) -> Router {
-    let state = AppState {
+    let state = Arc::new(Shared {
         schema,
-        metrics: Arc::new(Metrics::default()),
+        metrics: Metrics::default(),
         cache: ResponseCache::new(options.cache_bytes),
         request_timeout: options.request_timeout,
-    };
+    });
     // Reading a slow body is bounded too; execution has its own, tighter limit (503 TIMEOUT).
     let transport_timeout = options.request_timeout + Duration::from_secs(1);
     let layers = ServiceBuilder::new()
