@@ -136,7 +136,7 @@ impl Record<'_, '_> {
 
     /// A text column, borrowed from the row (no allocation).
     pub fn text<C: Column>(&self, column: C) -> rusqlite::Result<&str> {
-        Ok(self.row.get_ref(column.position(self.columns)?)?.as_str()?)
+        Ok(self.value(column)?.as_str()?)
     }
 }
 
@@ -241,10 +241,11 @@ impl Db {
         T: Send + 'static,
         F: FnOnce(&Conn<'_>) -> Result<T, DbError> + Send + 'static,
     {
-        let (db, counter_add) = (self.clone(), StatementCounter::default());
+        let db = self.clone();
         let (result, statements) = tokio::task::spawn_blocking(move || {
-            let result = db.write_here(&counter_add, f);
-            (result, counter_add.get())
+            let counted = StatementCounter::default();
+            let result = db.write_here(&counted, f);
+            (result, counted.get())
         })
         .await?;
         counter.add(statements);

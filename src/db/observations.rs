@@ -69,15 +69,13 @@ pub fn list_observations(
 pub fn observations_by_id(conn: &Conn<'_>, ids: &[String]) -> Result<Vec<(String, Observation)>, DbError> {
     // Bound as integers, so the lookup uses the primary key (comparing `CAST(id AS TEXT)`
     // scanned the whole table); a key that is not a number matches nothing.
-    let ids: Vec<i64> = ids.iter().filter_map(|id| id.parse().ok()).collect();
+    let ids: Vec<rusqlite::types::Value> =
+        ids.iter().filter_map(|id| id.parse().ok()).map(rusqlite::types::Value::Integer).collect();
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let marks = vec!["?"; ids.len()].join(", ");
-    let sql = format!("SELECT * FROM {} WHERE id IN ({marks})", OBSERVATIONS.name);
-    conn.rows(&sql, rusqlite::params_from_iter(ids), |row| {
-        Ok((row.get::<_, i64>("id")?.to_string(), observation(row)?))
-    })
+    let sql = format!("SELECT * FROM {} WHERE id IN rarray(?)", OBSERVATIONS.name);
+    conn.rows(&sql, [list::array(ids)], |row| Ok((row.get::<_, i64>("id")?.to_string(), observation(row)?)))
 }
 
 /// The outcome of recording a batch of observations.
@@ -258,8 +256,9 @@ fn grouped_series(
         let indicator = match indicators.iter().find(|known| &***known == code) {
             Some(known) => known.clone(),
             None => {
-                indicators.push(code.into());
-                indicators[indicators.len() - 1].clone()
+                let new: std::sync::Arc<str> = code.into();
+                indicators.push(new.clone());
+                new
             }
         };
         let point =
