@@ -74,8 +74,8 @@ pub async fn build(config: &ServeConfig) -> anyhow::Result<(axum::Router, Db)> {
         max_complexity: config.max_complexity,
         pages: PageLimits { default_size: config.default_page_size, max_size: config.max_page_size },
         introspection: config.introspection,
-        // On two cores more would only share the CPU and multiply memory; cached answers
-        // never wait for a turn.
+        // Each executing request holds a thread, a reader and its memory; cached answers never
+        // wait for a turn.
         max_concurrent: config.max_concurrent_requests,
     };
     watch_data_version(db.clone());
