@@ -7,7 +7,7 @@ use super::list::{self, Listed, Table, stored};
 use super::{Conn, DbError, Record, reference};
 use crate::domain::query::ListQuery;
 use crate::domain::recording::{self, Known, NewObservation, Problem, Subject};
-use crate::domain::{City, Indicator, Membership, Observation, Origin, Region, SeriesPoint, SubjectKind};
+use crate::domain::{Indicator, Membership, Observation, Origin, Region, SeriesPoint, SubjectKind};
 
 /// Observations with their source address (a view, see schema.sql).
 pub const OBSERVATIONS: Table = Table { name: "observation_rows", base: "observations", key: "id" };
@@ -302,34 +302,56 @@ impl CityScope {
     }
 }
 
-/// The cities in `scope` (in admin-code order) and all their observations of `indicator`:
-/// two statements, whatever the number of cities.
-pub fn city_series(
+/// One city of a scope with its points of one indicator, oldest first (empty when it has none).
+pub struct CityPoints<'a> {
+    pub admin_code: &'a str,
+    pub name_en: &'a str,
+    /// (year, value) pairs.
+    pub points: &'a [(i32, f64)],
+}
+
+/// Hands `each` every city in `scope`, in admin-code order, with its points of `indicator`, as
+/// they are read: one statement, and one city's points held at a time however many cities
+/// the scope has (a target's evaluations judge every city before sorting and paging).
+pub fn each_city_series(
     conn: &Conn<'_>,
     scope: &CityScope,
     indicator: &str,
-) -> Result<(Vec<City>, SeriesByGroup), DbError> {
-    let (condition, params) = scope.condition();
-    let cities = conn.rows(
-        &format!(
-            "SELECT c.* FROM cities c JOIN provinces p ON p.code = c.province_code
-             WHERE {condition} ORDER BY c.admin_code"
-        ),
-        rusqlite::params_from_iter(&params),
-        reference::city,
-    )?;
-    let mut params = params;
-    params.push(rusqlite::types::Value::Text(indicator.to_string()));
-    let observations = grouped_series(
-        conn,
-        &format!(
-            "SELECT o.city_code, o.id, o.indicator_code, o.year, o.value FROM observations o
-             JOIN cities c ON c.admin_code = o.city_code JOIN provinces p ON p.code = c.province_code
-             WHERE {condition} AND o.indicator_code = ? ORDER BY o.city_code, o.year"
-        ),
-        rusqlite::params_from_iter(&params),
-    )?;
-    Ok((cities, observations))
+    mut each: impl FnMut(CityPoints<'_>),
+) -> Result<(), DbError> {
+    let (condition, condition_params) = scope.condition();
+    let mut params = vec![rusqlite::types::Value::Text(indicator.to_string())];
+    params.extend(condition_params);
+    // Joined through `subject_key` so each city's points come from the covering
+    // `observations_series` index; joined on `city_code`, SQLite read every observation of the
+    // indicator from the table (0.9 s against 0.1 s on 18,000 cities). LEFT: a city without
+    // observations is still judged (INSUFFICIENT_DATA).
+    let sql = format!(
+        "SELECT c.admin_code, c.name_en, o.year, o.value FROM cities c
+         JOIN provinces p ON p.code = c.province_code
+         LEFT JOIN observations o ON o.subject_key = 'CITY:' || c.admin_code AND o.indicator_code = ?
+         WHERE {condition} ORDER BY c.admin_code, o.year"
+    );
+    let (mut code, mut name, mut points) = (String::new(), String::new(), Vec::new());
+    conn.rows(&sql, rusqlite::params_from_iter(&params), |row| {
+        let next = row.text(0)?;
+        if next != code {
+            if !code.is_empty() {
+                each(CityPoints { admin_code: &code, name_en: &name, points: &points });
+            }
+            (code, name) = (next.to_string(), row.text(1)?.to_string());
+            points.clear();
+        }
+        let (year, value): (Option<i32>, Option<f64>) = (row.get(2)?, row.get(3)?);
+        if let (Some(year), Some(value)) = (year, value) {
+            points.push((year, value));
+        }
+        Ok(())
+    })?;
+    if !code.is_empty() {
+        each(CityPoints { admin_code: &code, name_en: &name, points: &points });
+    }
+    Ok(())
 }
 
 /// Observations of `indicator` in `year` for the cities in `scope`: what a ranking ranks.

@@ -391,7 +391,7 @@ pub fn evaluate_stored(
         .filter(|o| *o.indicator_code == *target.indicator_code)
         .map(|o| (o.year, o.value))
         .collect();
-    let result = eval::evaluate(&spec, &pairs, evaluation_year, &options.domain()).map_err(rule)?;
+    let result = judge(target, &pairs, as_of, options)?;
     let series = pairs
         .iter()
         .filter(|(year, _)| usable(&spec, *year, evaluation_year))
@@ -405,6 +405,18 @@ pub fn evaluate_stored(
         stored: observations.clone(),
         series,
     })
+}
+
+/// The verdict alone: a stored target judged from (year, value) points of its own indicator,
+/// oldest first. `as_of` defaults to the target year.
+pub fn judge(
+    target: &Target,
+    points: &[(i32, f64)],
+    as_of: Option<i32>,
+    options: EvaluationOptionsInput,
+) -> Result<Evaluation, ApiError> {
+    let evaluation_year = as_of.unwrap_or(target.target_year);
+    eval::evaluate(&spec(target), points, evaluation_year, &options.domain()).map_err(rule)
 }
 
 /// A what-if evaluation of a target stated in the request (stores nothing).

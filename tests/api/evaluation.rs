@@ -174,3 +174,34 @@ async fn cities_rank_by_value_best_first() {
         .await;
     assert_eq!(anhui["indicator"]["ranking"]["nodes"], json!([{ "rank": 1, "percentile": 100.0 }]));
 }
+
+/// The list is judged, sorted and paged before its page is built: page after page, the nodes
+/// come in the order asked for (by their own gap, missing gaps last) and together hold every
+/// city in scope exactly once.
+#[tokio::test]
+async fn target_evaluations_page_in_order_of_the_values_shown() {
+    let server = Server::start();
+    let query = "query($after: String) { target(code: \"services_share_2017\") {
+        evaluations(first: 7, after: $after, orderBy: [{ field: GAP, direction: DESC }],
+                    filter: { membership: [CONFIRMED, CANDIDATE] }) {
+          totalCount pageInfo { hasNextPage endCursor } nodes { city { adminCode } status gap } } } }";
+    let (mut after, mut nodes) = (Value::Null, Vec::new());
+    loop {
+        let data = server.data(query, json!({ "after": after })).await;
+        let page = &data["target"]["evaluations"];
+        nodes.extend(page["nodes"].as_array().unwrap().iter().cloned());
+        if page["pageInfo"]["hasNextPage"] != true {
+            break;
+        }
+        after = page["pageInfo"]["endCursor"].clone();
+    }
+    let mut codes: Vec<&str> = nodes.iter().map(|n| n["city"]["adminCode"].as_str().unwrap()).collect();
+    assert_eq!(codes.len(), 55);
+    codes.sort();
+    codes.dedup();
+    assert_eq!(codes.len(), 55, "every city once");
+    let gaps: Vec<Option<f64>> = nodes.iter().map(|n| n["gap"].as_f64()).collect();
+    let known = gaps.iter().take_while(|g| g.is_some()).count();
+    assert!(known > 0 && gaps[known..].iter().all(Option::is_none), "missing gaps last: {gaps:?}");
+    assert!(gaps[..known].windows(2).all(|w| w[0] >= w[1]), "descending: {gaps:?}");
+}
