@@ -57,6 +57,7 @@ pub async fn build(config: &ServeConfig) -> anyhow::Result<(axum::Router, Db)> {
             .max(u32::try_from(config.max_concurrent_requests).unwrap_or(u32::MAX).saturating_add(1)),
         reader_wait: Duration::from_secs(2),
         statement_timeout: Duration::from_millis(config.statement_timeout_ms),
+        heavy_rows: config.heavy_rows,
     };
     let db = tokio::task::spawn_blocking(move || Db::open(&options))
         .await

@@ -18,7 +18,7 @@ use std::cell::Cell;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use r2d2::PooledConnection;
@@ -56,6 +56,10 @@ pub struct DbOptions {
     pub reader_wait: Duration,
     /// Longest time one read closure may run before SQLite interrupts it.
     pub statement_timeout: Duration,
+    /// Rows a request may read before it becomes heavy: a heavy request reads on only while
+    /// no other heavy request does, so the memory of large answers is held once, not once per
+    /// concurrent request.
+    pub heavy_rows: u64,
 }
 
 impl Default for DbOptions {
@@ -65,19 +69,22 @@ impl Default for DbOptions {
             readers: 4,
             reader_wait: Duration::from_secs(2),
             statement_timeout: Duration::from_millis(500),
+            heavy_rows: 10_000,
         }
     }
 }
 
-/// A connection handed to one closure; it counts the statements the closure runs.
+/// A connection handed to one closure; it counts the statements the closure runs and the rows
+/// they return.
 pub struct Conn<'a> {
     inner: &'a Connection,
     statements: Cell<u64>,
+    rows_read: Cell<u64>,
 }
 
 impl<'a> Conn<'a> {
     fn new(inner: &'a Connection) -> Self {
-        Self { inner, statements: Cell::new(0) }
+        Self { inner, statements: Cell::new(0), rows_read: Cell::new(0) }
     }
 
     /// Runs one query and maps every row.
@@ -90,7 +97,10 @@ impl<'a> Conn<'a> {
         self.statements.set(self.statements.get() + 1);
         let mut statement = self.inner.prepare_cached(sql)?;
         let columns = Columns::of(&statement);
-        let rows = statement.query_map(params, |row| map(&Record { row, columns: &columns }))?;
+        let rows = statement.query_map(params, |row| {
+            self.rows_read.set(self.rows_read.get() + 1);
+            map(&Record { row, columns: &columns })
+        })?;
         Ok(rows.collect::<rusqlite::Result<Vec<T>>>()?)
     }
 
@@ -184,6 +194,9 @@ pub struct Db {
     /// The data version (`meta.data_version`) as last seen: bumped by every write of this
     /// process at once, and by [`Db::refresh_version`] for writes of other processes.
     version: Arc<AtomicU64>,
+    /// Taken by a read session once it has read more than `heavy_rows` rows.
+    heavy: Arc<HeavyGate>,
+    heavy_rows: u64,
 }
 
 impl Db {
@@ -213,6 +226,8 @@ impl Db {
             readers,
             statement_timeout: options.statement_timeout,
             version: Arc::new(AtomicU64::new(version)),
+            heavy: Arc::default(),
+            heavy_rows: options.heavy_rows,
         })
     }
 
@@ -224,12 +239,12 @@ impl Db {
     {
         let pool = self.readers.clone();
         let limit = self.statement_timeout;
-        let (result, statements) = tokio::task::spawn_blocking(move || {
+        let (result, counts) = tokio::task::spawn_blocking(move || {
             let connection = pool.get()?;
             with_deadline(&connection, Instant::now() + limit, f)
         })
         .await??;
-        counter.add(statements);
+        counter.add(counts.statements);
         result
     }
 
@@ -333,25 +348,36 @@ impl Db {
 ///
 /// Its calls block: it is meant for a request that runs on a blocking-pool thread (as
 /// `graphql::respond` runs every request). The reader is taken at the first read and given
-/// back, its transaction ended, when the session is dropped.
+/// back, its transaction ended, when the session is dropped. A session that has read more
+/// than [`DbOptions::heavy_rows`] rows reads on only while it holds the one heavy pass.
 pub struct ReadSession {
     db: Db,
     counter: Arc<StatementCounter>,
     /// The request's own deadline: no statement runs past it.
     deadline: Instant,
-    connection: Mutex<Option<PooledConnection<SqliteConnectionManager>>>,
+    state: Mutex<SessionState>,
+}
+
+#[derive(Default)]
+struct SessionState {
+    connection: Option<PooledConnection<SqliteConnectionManager>>,
+    rows: u64,
+    heavy: Option<HeavyPass>,
 }
 
 impl ReadSession {
     /// A session whose statements are added to `counter` and stop at `deadline`.
     pub fn new(db: Db, counter: Arc<StatementCounter>, deadline: Instant) -> Self {
-        Self { db, counter, deadline, connection: Mutex::new(None) }
+        Self { db, counter, deadline, state: Mutex::default() }
     }
 
     /// Runs `f` on the session's reader, inside its snapshot, within the statement time limit.
     pub fn read<T>(&self, f: impl FnOnce(&Conn<'_>) -> Result<T, DbError>) -> Result<T, DbError> {
-        let mut slot = self.connection.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let connection = match slot.take() {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        if state.rows > self.db.heavy_rows && state.heavy.is_none() {
+            state.heavy = Some(self.db.heavy.enter(self.deadline)?);
+        }
+        let connection = match state.connection.take() {
             Some(connection) => connection,
             None => {
                 let connection = self.db.readers.get()?;
@@ -367,16 +393,17 @@ impl ReadSession {
         };
         let deadline = (Instant::now() + self.db.statement_timeout).min(self.deadline);
         let outcome = with_deadline(&connection, deadline, f);
-        *slot = Some(connection);
-        let (result, statements) = outcome?;
-        self.counter.add(statements);
+        state.connection = Some(connection);
+        let (result, counts) = outcome?;
+        self.counter.add(counts.statements);
+        state.rows += counts.rows;
         result
     }
 
     /// Ends the snapshot and gives the reader back: the next read sees every write committed
     /// before it (a mutation's answer is read after its write).
     pub fn end_snapshot(&self) {
-        let taken = self.connection.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take();
+        let taken = self.state.lock().unwrap_or_else(PoisonError::into_inner).connection.take();
         if let Some(connection) = taken
             && !connection.is_autocommit()
             && connection.prepare_cached("COMMIT").and_then(|mut commit| commit.execute([])).is_err()
@@ -392,6 +419,36 @@ impl Drop for ReadSession {
     }
 }
 
+/// One pass at a time for heavy read sessions. A holder never waits for another session, so
+/// waiting for the pass cannot deadlock; a waiter gives up at its deadline.
+#[derive(Default)]
+struct HeavyGate {
+    taken: Mutex<bool>,
+    freed: Condvar,
+}
+
+/// The heavy pass, given back when dropped (with its session, at the request's end).
+struct HeavyPass(Arc<HeavyGate>);
+
+impl HeavyGate {
+    fn enter(self: &Arc<Self>, deadline: Instant) -> Result<HeavyPass, DbError> {
+        let mut taken = self.taken.lock().unwrap_or_else(PoisonError::into_inner);
+        while *taken {
+            let left = deadline.checked_duration_since(Instant::now()).ok_or(DbError::Timeout)?;
+            taken = self.freed.wait_timeout(taken, left).unwrap_or_else(PoisonError::into_inner).0;
+        }
+        *taken = true;
+        Ok(HeavyPass(self.clone()))
+    }
+}
+
+impl Drop for HeavyPass {
+    fn drop(&mut self) {
+        *self.0.taken.lock().unwrap_or_else(PoisonError::into_inner) = false;
+        self.0.freed.notify_one();
+    }
+}
+
 /// The stored data version.
 fn read_version(connection: &Connection) -> Result<u64, DbError> {
     let version: i64 =
@@ -404,7 +461,7 @@ fn with_deadline<T>(
     connection: &Connection,
     deadline: Instant,
     f: impl FnOnce(&Conn<'_>) -> Result<T, DbError>,
-) -> Result<(Result<T, DbError>, u64), DbError> {
+) -> Result<(Result<T, DbError>, Counts), DbError> {
     // Checked every 1,000 virtual-machine steps: cheap, and fine-grained enough for a limit in ms.
     connection.progress_handler(1_000, Some(move || Instant::now() > deadline))?;
     let conn = Conn::new(connection);
@@ -417,7 +474,13 @@ fn with_deadline<T>(
         other => other,
     });
     connection.progress_handler(0, None::<fn() -> bool>)?;
-    Ok((result, conn.statements.get()))
+    Ok((result, Counts { statements: conn.statements.get(), rows: conn.rows_read.get() }))
+}
+
+/// What one closure ran: statements, and the rows they returned.
+struct Counts {
+    statements: u64,
+    rows: u64,
 }
 
 /// Per-connection policy for the writer: WAL before any DDL, foreign keys, a busy timeout, and
@@ -450,4 +513,53 @@ fn target(path: &std::path::Path) -> (String, OpenFlags) {
 fn reader_flags(writer: OpenFlags) -> OpenFlags {
     (writer - OpenFlags::SQLITE_OPEN_READ_WRITE - OpenFlags::SQLITE_OPEN_CREATE)
         | OpenFlags::SQLITE_OPEN_READ_ONLY
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn db(heavy_rows: u64) -> (tempfile::TempDir, Db) {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let options = DbOptions { path: dir.path().join("heavy.db"), heavy_rows, ..DbOptions::default() };
+        (dir, Db::open(&options).expect("database"))
+    }
+
+    fn session(db: &Db, deadline: Duration) -> ReadSession {
+        ReadSession::new(db.clone(), Arc::default(), Instant::now() + deadline)
+    }
+
+    /// Reads the 31 provinces: 31 rows.
+    fn provinces(session: &ReadSession) -> Result<usize, DbError> {
+        session.read(|c| c.rows("SELECT code FROM provinces", [], |_| Ok(()))).map(|rows| rows.len())
+    }
+
+    #[test]
+    fn a_heavy_session_reads_on_only_while_no_other_does() {
+        let (_dir, db) = db(30);
+        let (first, second) =
+            (session(&db, Duration::from_secs(10)), session(&db, Duration::from_millis(200)));
+        // Both read 31 rows (over 30) while light; the first to read again takes the pass.
+        assert_eq!(provinces(&first).unwrap(), 31);
+        assert_eq!(provinces(&second).unwrap(), 31);
+        assert_eq!(provinces(&first).unwrap(), 31);
+        // The second must wait for the pass, and gives up at its deadline.
+        assert!(matches!(provinces(&second), Err(DbError::Timeout)));
+        // Once the first has ended, the pass is free again.
+        drop(first);
+        let third = session(&db, Duration::from_secs(10));
+        assert_eq!(provinces(&third).unwrap(), 31);
+        assert_eq!(provinces(&third).unwrap(), 31, "the pass was given back");
+    }
+
+    #[test]
+    fn light_sessions_never_wait() {
+        let (_dir, db) = db(1_000);
+        let sessions: Vec<ReadSession> = (0..3).map(|_| session(&db, Duration::from_millis(200))).collect();
+        for _ in 0..3 {
+            for session in &sessions {
+                assert_eq!(provinces(session).unwrap(), 31);
+            }
+        }
+    }
 }
