@@ -74,7 +74,7 @@ pub fn observations_by_id(conn: &Conn<'_>, ids: &[String]) -> Result<Vec<(String
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let sql = format!("SELECT * FROM {} WHERE id IN rarray(?)", OBSERVATIONS.name);
+    let sql = list::keyed_rows(OBSERVATIONS.name, "id");
     conn.rows(&sql, [list::array(ids)], |row| Ok((row.get::<_, i64>("id")?.to_string(), observation(row)?)))
 }
 

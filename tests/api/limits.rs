@@ -84,7 +84,8 @@ async fn execution_time_is_limited() {
 
 #[tokio::test]
 async fn each_sql_statement_is_limited() {
-    // With a zero statement limit, SQLite interrupts the first statement of any read.
+    // With a zero statement limit no read has time to start (and one that ran would be
+    // interrupted by SQLite's progress handler).
     let server = Server::start_with(&["--statement-timeout-ms", "0"]);
     let (status, body) = server
         .post("{ cities(membership: [CONFIRMED, CANDIDATE]) { totalCount nodes { nameEn } } }", json!({}))
