@@ -234,6 +234,22 @@ pub fn series(conn: &Conn<'_>, subject_keys: &[String]) -> Result<SeriesByGroup,
     grouped_series(conn, sql, [keys])
 }
 
+/// The series of one indicator for the given subjects (by subject key), as [`series`] reads
+/// them for every indicator with a target.
+pub fn indicator_series(
+    conn: &Conn<'_>,
+    subject_keys: &[String],
+    indicator: &str,
+) -> Result<SeriesByGroup, DbError> {
+    if subject_keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = "SELECT subject_key, id, indicator_code, year, value FROM observations
+               WHERE subject_key IN rarray(?) AND indicator_code = ? ORDER BY subject_key, year";
+    let keys = list::array(subject_keys.iter().map(|k| rusqlite::types::Value::Text(k.clone())));
+    grouped_series(conn, sql, rusqlite::params![keys, indicator])
+}
+
 /// Series points grouped by subject (a subject key or a city code), in the order read.
 pub type SeriesByGroup = Vec<(String, Vec<SeriesPoint>)>;
 

@@ -2,6 +2,7 @@
 //! paged in memory (an evaluation is computed, not stored), with status counts for dashboards.
 
 use std::cmp::Ordering;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_graphql::{Context, Enum, InputObject, SimpleObject};
@@ -14,9 +15,9 @@ use super::evaluation::{
 use super::filter::SortDirection;
 use super::paging::{Edge, PageInfo, build, page};
 use super::{ApiError, ApiResult, db_error, loaders};
-use crate::db::observations::{CityScope, each_city_series};
+use crate::db::observations::{CityScope, each_city_series, indicator_series};
 use crate::domain::evaluation::Evaluation;
-use crate::domain::{Target, TargetKind};
+use crate::domain::{SeriesPoint, Target, TargetKind};
 
 /// Which cities' evaluations to list.
 #[derive(InputObject, Clone, Debug, Default)]
@@ -107,8 +108,9 @@ pub async fn list(
         memberships: memberships.into_iter().map(Into::into).collect(),
     };
     // Every city in scope is judged to count statuses, filter and sort, but only the verdict
-    // is kept; the page's evaluations are then built whole from the request's loaders (the
-    // same path as `City.evaluation`), so memory follows the page, not the number of cities.
+    // is kept; the page's evaluations are then built whole (the same `evaluate_stored` as
+    // `City.evaluation`) from its cities and their series of the target's indicator, so
+    // memory follows the page, not the number of cities.
     let l = loaders(ctx)?;
     let mut verdicts = Vec::new();
     let mut failed = None;
@@ -136,13 +138,14 @@ pub async fn list(
         .take((window.end - window.start) as usize)
         .map(|(i, v)| (i as u32, v.code))
         .collect();
-    let codes = picked.iter().map(|(_, code)| code.clone());
-    let cities = l.city.load_many(codes.clone()).await.map_err(db_error)?;
-    let series = l.series.load_many(codes.map(|code| format!("CITY:{code}"))).await.map_err(db_error)?;
+    let cities = l.city.load_many(picked.iter().map(|(_, code)| code.clone())).await.map_err(db_error)?;
+    let keys: Vec<String> = picked.iter().map(|(_, code)| format!("CITY:{code}")).collect();
+    let mut series: HashMap<String, Vec<SeriesPoint>> =
+        l.read(|c| indicator_series(c, &keys, &target.indicator_code))?.into_iter().collect();
     let mut rows = Vec::with_capacity(picked.len());
-    for (index, code) in picked {
+    for ((index, code), key) in picked.into_iter().zip(&keys) {
         let Some(city) = cities.get(&code) else { continue };
-        let points = series.get(&format!("CITY:{code}")).cloned().unwrap_or_default();
+        let points = Arc::new(series.remove(key).unwrap_or_default());
         let subject = Evaluated::City(city.clone());
         rows.push((index, evaluate_stored(target, subject, &points, as_of, options)?));
     }
