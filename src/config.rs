@@ -97,7 +97,7 @@ pub struct ServeConfig {
 
     /// Rows a request may read before it counts as heavy: heavy requests go on one at a time,
     /// so the memory of large answers is held once, not once per concurrent request.
-    #[arg(long, env = "RUSTBELT_HEAVY_ROWS", default_value_t = 10_000)]
+    #[arg(long, env = "RUSTBELT_HEAVY_ROWS", default_value_t = 2_000)]
     pub heavy_rows: u64,
 
     /// Longest time (ms) one GraphQL request may run, waiting included; slower ones get 503

@@ -69,7 +69,7 @@ impl Default for DbOptions {
             readers: 4,
             reader_wait: Duration::from_secs(2),
             statement_timeout: Duration::from_millis(500),
-            heavy_rows: 10_000,
+            heavy_rows: 2_000,
         }
     }
 }
@@ -80,11 +80,20 @@ pub struct Conn<'a> {
     inner: &'a Connection,
     statements: Cell<u64>,
     rows_read: Cell<u64>,
+    budget: Option<Budget<'a>>,
+}
+
+/// Rows a closure may read before `admit` must let it go on (a read session takes the heavy
+/// pass there; `false`: its time ran out waiting).
+#[derive(Clone, Copy)]
+struct Budget<'a> {
+    rows: u64,
+    admit: &'a dyn Fn() -> bool,
 }
 
 impl<'a> Conn<'a> {
-    fn new(inner: &'a Connection) -> Self {
-        Self { inner, statements: Cell::new(0), rows_read: Cell::new(0) }
+    fn new(inner: &'a Connection, budget: Option<Budget<'a>>) -> Self {
+        Self { inner, statements: Cell::new(0), rows_read: Cell::new(0), budget }
     }
 
     /// Runs one query and maps every row.
@@ -98,7 +107,18 @@ impl<'a> Conn<'a> {
         let mut statement = self.inner.prepare_cached(sql)?;
         let columns = Columns::of(&statement);
         let rows = statement.query_map(params, |row| {
-            self.rows_read.set(self.rows_read.get() + 1);
+            let read = self.rows_read.get() + 1;
+            self.rows_read.set(read);
+            if let Some(budget) = self.budget
+                && read == budget.rows
+                && !(budget.admit)()
+            {
+                // Reported as an interruption, which the deadline handling maps to Timeout.
+                return Err(rusqlite::Error::SqliteFailure(
+                    rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_INTERRUPT),
+                    None,
+                ));
+            }
             map(&Record { row, columns: &columns })
         })?;
         Ok(rows.collect::<rusqlite::Result<Vec<T>>>()?)
@@ -244,7 +264,7 @@ impl Db {
         let limit = self.statement_timeout;
         let (result, counts) = tokio::task::spawn_blocking(move || {
             let connection = pool.get()?;
-            with_deadline(&connection, Instant::now() + limit, f)
+            with_deadline(&connection, Instant::now() + limit, None, f)
         })
         .await??;
         counter.add(counts.statements);
@@ -279,7 +299,7 @@ impl Db {
     ) -> Result<T, DbError> {
         let mut connection = self.writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let tx = connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let conn = Conn::new(&tx);
+        let conn = Conn::new(&tx, None);
         let result = f(&conn);
         counter.add(conn.statements.get());
         if result.is_ok() {
@@ -377,9 +397,6 @@ impl ReadSession {
     /// Runs `f` on the session's reader, inside its snapshot, within the statement time limit.
     pub fn read<T>(&self, f: impl FnOnce(&Conn<'_>) -> Result<T, DbError>) -> Result<T, DbError> {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        if state.rows > self.db.heavy_rows && state.heavy.is_none() {
-            state.heavy = Some(self.db.heavy.enter(self.deadline)?);
-        }
         let connection = match state.connection.take() {
             Some(connection) => connection,
             None => {
@@ -395,7 +412,24 @@ impl ReadSession {
             }
         };
         let deadline = (Instant::now() + self.db.statement_timeout).min(self.deadline);
-        let outcome = with_deadline(&connection, deadline, f);
+        // The row past the session's share waits, mid-statement, for the heavy pass.
+        let pass = std::cell::RefCell::new(state.heavy.take());
+        let admit = || {
+            let mut pass = pass.borrow_mut();
+            if pass.is_none() {
+                *pass = self.db.heavy.enter(self.deadline).ok();
+            }
+            pass.is_some()
+        };
+        let budget = match &*pass.borrow() {
+            Some(_) => None,
+            None => Some(Budget {
+                rows: (self.db.heavy_rows + 1).saturating_sub(state.rows).max(1),
+                admit: &admit,
+            }),
+        };
+        let outcome = with_deadline(&connection, deadline, budget, f);
+        state.heavy = pass.take();
         state.connection = Some(connection);
         let (result, counts) = outcome?;
         self.counter.add(counts.statements);
@@ -419,6 +453,9 @@ impl ReadSession {
 impl Drop for ReadSession {
     fn drop(&mut self) {
         self.end_snapshot();
+        // For tuning --heavy-rows: how many rows requests read.
+        let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        tracing::debug!(rows = state.rows, heavy = state.heavy.is_some(), "read session ended");
     }
 }
 
@@ -460,10 +497,11 @@ fn read_version(connection: &Connection) -> Result<u64, DbError> {
 }
 
 /// Runs `f` with a progress handler that interrupts any statement once `deadline` has passed.
-fn with_deadline<T>(
-    connection: &Connection,
+fn with_deadline<'a, T>(
+    connection: &'a Connection,
     deadline: Instant,
-    f: impl FnOnce(&Conn<'_>) -> Result<T, DbError>,
+    budget: Option<Budget<'a>>,
+    f: impl FnOnce(&Conn<'a>) -> Result<T, DbError>,
 ) -> Result<(Result<T, DbError>, Counts), DbError> {
     // Nothing starts with no time left; a statement that runs is checked every 1,000
     // virtual-machine steps: cheap, and fine-grained enough for a limit in ms.
@@ -471,7 +509,7 @@ fn with_deadline<T>(
         return Ok((Err(DbError::Timeout), Counts { statements: 0, rows: 0 }));
     }
     connection.progress_handler(1_000, Some(move || Instant::now() > deadline))?;
-    let conn = Conn::new(connection);
+    let conn = Conn::new(connection, budget);
     let result = f(&conn).map_err(|e| match e {
         DbError::Sqlite(rusqlite::Error::SqliteFailure(code, _))
             if code.code == rusqlite::ErrorCode::OperationInterrupted =>
@@ -541,22 +579,31 @@ mod tests {
         session.read(|c| c.rows("SELECT code FROM provinces", [], |_| Ok(()))).map(|rows| rows.len())
     }
 
+    /// Reads the 31 provinces twice over in one statement: 62 rows.
+    fn provinces_twice(session: &ReadSession) -> Result<usize, DbError> {
+        let sql = "SELECT code FROM provinces UNION ALL SELECT code FROM provinces";
+        session.read(|c| c.rows(sql, [], |_| Ok(()))).map(|rows| rows.len())
+    }
+
     #[test]
     fn a_heavy_session_reads_on_only_while_no_other_does() {
-        let (_dir, db) = db(30);
+        // Each session may read 31 rows without the heavy pass.
+        let (_dir, db) = db(31);
         let (first, second) =
             (session(&db, Duration::from_secs(10)), session(&db, Duration::from_millis(200)));
-        // Both read 31 rows (over 30) while light; the first to read again takes the pass.
         assert_eq!(provinces(&first).unwrap(), 31);
         assert_eq!(provinces(&second).unwrap(), 31);
+        // Past its share, the first takes the pass.
         assert_eq!(provinces(&first).unwrap(), 31);
-        // The second must wait for the pass, and gives up at its deadline.
+        // The second must wait for it, and gives up at its deadline.
         assert!(matches!(provinces(&second), Err(DbError::Timeout)));
+        // A statement that crosses a session's share waits at that row, mid-statement.
+        let third = session(&db, Duration::from_millis(200));
+        assert!(matches!(provinces_twice(&third), Err(DbError::Timeout)));
         // Once the first has ended, the pass is free again.
         drop(first);
-        let third = session(&db, Duration::from_secs(10));
-        assert_eq!(provinces(&third).unwrap(), 31);
-        assert_eq!(provinces(&third).unwrap(), 31, "the pass was given back");
+        let fourth = session(&db, Duration::from_secs(10));
+        assert_eq!(provinces_twice(&fourth).unwrap(), 62, "the pass was given back");
     }
 
     #[test]
