@@ -264,7 +264,7 @@ impl Db {
         let limit = self.statement_timeout;
         let (result, counts) = tokio::task::spawn_blocking(move || {
             let connection = pool.get()?;
-            with_deadline(&connection, Instant::now() + limit, None, f)
+            with_deadline(&connection, StatementDeadline::new(Instant::now() + limit), None, f)
         })
         .await??;
         counter.add(counts.statements);
@@ -411,13 +411,17 @@ impl ReadSession {
                 connection
             }
         };
-        let deadline = (Instant::now() + self.db.statement_timeout).min(self.deadline);
-        // The row past the session's share waits, mid-statement, for the heavy pass.
+        let deadline =
+            StatementDeadline::new((Instant::now() + self.db.statement_timeout).min(self.deadline));
+        // The row past the session's share waits, mid-statement, for the heavy pass; the wait
+        // counts against the request's deadline, not the statement's.
         let pass = std::cell::RefCell::new(state.heavy.take());
         let admit = || {
             let mut pass = pass.borrow_mut();
             if pass.is_none() {
+                let waiting = Instant::now();
                 *pass = self.db.heavy.enter(self.deadline).ok();
+                deadline.set((deadline.get() + waiting.elapsed()).min(self.deadline));
             }
             pass.is_some()
         };
@@ -428,7 +432,7 @@ impl ReadSession {
                 admit: &admit,
             }),
         };
-        let outcome = with_deadline(&connection, deadline, budget, f);
+        let outcome = with_deadline(&connection, deadline.clone(), budget, f);
         state.heavy = pass.take();
         state.connection = Some(connection);
         let (result, counts) = outcome?;
@@ -496,19 +500,50 @@ fn read_version(connection: &Connection) -> Result<u64, DbError> {
     Ok(u64::try_from(version).unwrap_or(0))
 }
 
+/// When a read's statements must stop. Shared with SQLite's progress handler, so that time
+/// spent waiting for the heavy pass can move it later: waiting is not running, and only the
+/// request's own deadline bounds the wait.
+#[derive(Clone)]
+struct StatementDeadline {
+    base: Instant,
+    after_base: Arc<AtomicU64>,
+}
+
+impl StatementDeadline {
+    fn new(at: Instant) -> Self {
+        let base = Instant::now();
+        let this = Self { base, after_base: Arc::default() };
+        this.set(at);
+        this
+    }
+
+    fn get(&self) -> Instant {
+        self.base + Duration::from_nanos(self.after_base.load(Ordering::Relaxed))
+    }
+
+    fn set(&self, at: Instant) {
+        let nanos = u64::try_from(at.saturating_duration_since(self.base).as_nanos()).unwrap_or(u64::MAX);
+        self.after_base.store(nanos, Ordering::Relaxed);
+    }
+
+    fn passed(&self) -> bool {
+        Instant::now() >= self.get()
+    }
+}
+
 /// Runs `f` with a progress handler that interrupts any statement once `deadline` has passed.
 fn with_deadline<'a, T>(
     connection: &'a Connection,
-    deadline: Instant,
+    deadline: StatementDeadline,
     budget: Option<Budget<'a>>,
     f: impl FnOnce(&Conn<'a>) -> Result<T, DbError>,
 ) -> Result<(Result<T, DbError>, Counts), DbError> {
     // Nothing starts with no time left; a statement that runs is checked every 1,000
     // virtual-machine steps: cheap, and fine-grained enough for a limit in ms.
-    if Instant::now() >= deadline {
+    if deadline.passed() {
         return Ok((Err(DbError::Timeout), Counts { statements: 0, rows: 0 }));
     }
-    connection.progress_handler(1_000, Some(move || Instant::now() > deadline))?;
+    connection.progress_handler(1_000, Some(move || deadline.passed()))?;
     let conn = Conn::new(connection, budget);
     let result = f(&conn).map_err(|e| match e {
         DbError::Sqlite(rusqlite::Error::SqliteFailure(code, _))
@@ -604,6 +639,34 @@ mod tests {
         drop(first);
         let fourth = session(&db, Duration::from_secs(10));
         assert_eq!(provinces_twice(&fourth).unwrap(), 62, "the pass was given back");
+    }
+
+    #[test]
+    fn waiting_for_the_pass_does_not_use_up_a_statements_time() {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let options = DbOptions {
+            path: dir.path().join("wait.db"),
+            heavy_rows: 31,
+            statement_timeout: Duration::from_millis(100),
+            ..DbOptions::default()
+        };
+        let db = Db::open(&options).expect("database");
+        let holder = session(&db, Duration::from_secs(10));
+        provinces(&holder).unwrap();
+        provinces(&holder).unwrap();
+        let waiter = session(&db, Duration::from_secs(10));
+        // 20,000 rows: the waiter stops at row 32 for the pass, for longer than the statement
+        // limit, then runs on far enough for SQLite's progress check to look again.
+        let numbers =
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000) SELECT i FROM n";
+        let read = std::thread::scope(|scope| {
+            let waiting =
+                scope.spawn(|| waiter.read(|c| c.rows(numbers, [], |_| Ok(()))).map(|rows| rows.len()));
+            std::thread::sleep(Duration::from_millis(300));
+            drop(holder);
+            waiting.join().expect("the waiting thread")
+        });
+        assert_eq!(read.unwrap(), 20_000);
     }
 
     #[test]
