@@ -5,6 +5,10 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use rustbelt::domain::evaluation::{Direction, EvaluationOptions, TargetKind, TargetSpec, evaluate};
 use serde_json::Value;
 
+/// The allocator the server runs with (`src/main.rs`), so these figures are the binary's.
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 /// One worked example as evaluator input: the target, the observations, the evaluation year.
 type Case = (TargetSpec, Vec<(i32, f64)>, i32);
 

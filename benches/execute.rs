@@ -8,6 +8,10 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use rustbelt::db::{Db, DbOptions};
 use rustbelt::graphql::{self, Limits, Outcome, Transport};
 
+/// The allocator the server runs with (`src/main.rs`), so these figures are the binary's.
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 const QUERIES: [(&str, &str); 3] = [
     ("lookup", r#"{ city(code: "Bengbu") { adminCode nameEn nameZh membership province { nameEn } } }"#),
     (
