@@ -428,7 +428,7 @@ impl ReadSession {
         let budget = match &*pass.borrow() {
             Some(_) => None,
             None => Some(Budget {
-                rows: (self.db.heavy_rows + 1).saturating_sub(state.rows).max(1),
+                rows: self.db.heavy_rows.saturating_add(1).saturating_sub(state.rows).max(1),
                 admit: &admit,
             }),
         };

@@ -304,15 +304,14 @@ mod tests {
         let db = crate::db::Db::open(&options).expect("database");
         let session =
             crate::db::ReadSession::new(db, Default::default(), Instant::now() + Duration::from_secs(10));
-        let city_sources = "(SELECT cs.city_code, cs.note, s.id, s.url, s.description
-          FROM city_sources cs JOIN sources s ON s.id = cs.source_id)";
+        use crate::db::{observations, reference};
         let reads = [
-            (super::super::reference::PROVINCES.name, "code"),
-            (super::super::reference::CITIES.name, "admin_code"),
-            (super::super::reference::INDICATORS.name, "code"),
-            (super::super::reference::TARGETS.name, "code"),
-            (super::super::observations::OBSERVATIONS.name, "id"),
-            (city_sources, "city_code"),
+            (reference::PROVINCES.name, "code"),
+            (reference::CITIES.name, "admin_code"),
+            (reference::INDICATORS.name, "code"),
+            (reference::TARGETS.name, "code"),
+            (observations::OBSERVATIONS.name, "id"),
+            (reference::CITY_SOURCES, "city_code"),
         ];
         for (table, column) in reads {
             let sql = format!("EXPLAIN QUERY PLAN {}", keyed_rows(table, column));

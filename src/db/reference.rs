@@ -157,26 +157,19 @@ pub fn find_city(conn: &Conn<'_>, text: &str) -> Result<Option<City>, DbError> {
     Ok(conn.rows(&sql, [text], city)?.into_iter().next())
 }
 
+/// Each city's cited sources, read by `city_code`.
+pub(super) const CITY_SOURCES: &str = "(SELECT cs.city_code, cs.note, s.id, s.url, s.description
+          FROM city_sources cs JOIN sources s ON s.id = cs.source_id)";
+
 /// The sources cited for each city in `codes`.
 pub fn city_sources(conn: &Conn<'_>, codes: &[String]) -> Result<Vec<(String, CitySource)>, DbError> {
-    by_keys(
-        conn,
-        "(SELECT cs.city_code, cs.note, s.id, s.url, s.description
-          FROM city_sources cs JOIN sources s ON s.id = cs.source_id)",
-        "city_code",
-        codes,
-        |row| {
-            Ok(CitySource {
-                city_code: row.get("city_code")?,
-                note: row.get("note")?,
-                source: Source {
-                    id: row.get("id")?,
-                    url: row.get("url")?,
-                    description: row.get("description")?,
-                },
-            })
-        },
-    )
+    by_keys(conn, CITY_SOURCES, "city_code", codes, |row| {
+        Ok(CitySource {
+            city_code: row.get("city_code")?,
+            note: row.get("note")?,
+            source: Source { id: row.get("id")?, url: row.get("url")?, description: row.get("description")? },
+        })
+    })
 }
 
 /// Every target, in code order (six in the seed).

@@ -159,8 +159,8 @@ pub async fn list(
     })
 }
 
-/// What the list is counted, filtered, sorted and paged by, kept for every city in scope (a
-/// fifth of a whole evaluation's size: 18,000 cities are 2 MB, not 9).
+/// What the list is counted, filtered, sorted and paged by, kept for every city in scope: a
+/// few numbers per city instead of a whole evaluation and its series.
 struct Verdict {
     code: String,
     name: String,
