@@ -115,7 +115,7 @@ async fn nested_round_trip_province_cities_province() {
 }
 
 #[tokio::test]
-async fn nested_levels_cost_one_statement_each_whatever_the_fan_out() {
+async fn nested_levels_cost_a_fixed_number_of_statements_whatever_the_fan_out() {
     let server = Server::start();
     // Page sizes cover every row of the seed (at most 9 entries per province, 4 observations
     // per city) while keeping the query under the default complexity limit.
