@@ -8,13 +8,13 @@ use anyhow::Context;
 
 use crate::config::ServeConfig;
 use crate::db::{Db, DbOptions};
-use crate::graphql::{self, Limits, PageLimits, ShapeLimits};
+use crate::graphql::{self, InlineLimits, Limits, PageLimits, ShapeLimits};
 use crate::http::{self, HttpOptions};
 
 /// Runs the server described by `config` until a shutdown signal.
 pub fn run(config: ServeConfig) -> anyhow::Result<()> {
-    // Requests execute on blocking threads, at most `max_concurrent_requests` at once, and never
-    // wait for another blocking thread; a few more serve the data-version watcher, readiness
+    // Requests execute at most `max_concurrent_requests` at once, on blocking threads unless
+    // light enough to run inline, and never wait for another blocking thread; a few more serve the data-version watcher, readiness
     // and shutdown. A fixed cap keeps the pool from growing a thread (and its allocator heap)
     // whenever a request starts a moment before the last one's thread is free again.
     let blocking_threads = config.max_concurrent_requests.max(1) + 4;
@@ -78,6 +78,7 @@ pub async fn build(config: &ServeConfig) -> anyhow::Result<(axum::Router, Db)> {
         // Each executing request holds a thread, a reader and its memory; cached answers never
         // wait for a turn.
         max_concurrent: config.max_concurrent_requests,
+        inline: InlineLimits { time: Duration::from_micros(config.inline_us), rows: config.inline_rows },
     };
     watch_data_version(db.clone());
     let schema = graphql::build_schema(db.clone(), limits, config.write_token.clone());

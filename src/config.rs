@@ -95,6 +95,16 @@ pub struct ServeConfig {
     #[arg(long, env = "RUSTBELT_MAX_CONCURRENT_REQUESTS", default_value_t = 4)]
     pub max_concurrent_requests: usize,
 
+    /// Time (µs) a query run inline on an async worker may take before it is stopped and run
+    /// again on the blocking pool; 0: every request runs on the blocking pool.
+    #[arg(long, env = "RUSTBELT_INLINE_US", default_value_t = 1_000)]
+    pub inline_us: u64,
+
+    /// Rows a query run inline on an async worker may read before it is stopped and run again
+    /// on the blocking pool; 0: every request runs on the blocking pool.
+    #[arg(long, env = "RUSTBELT_INLINE_ROWS", default_value_t = 500)]
+    pub inline_rows: u64,
+
     /// Rows a request may read before it counts as heavy: heavy requests go on one at a time,
     /// so the memory of large answers is held once, not once per concurrent request.
     #[arg(long, env = "RUSTBELT_HEAVY_ROWS", default_value_t = 2_000)]

@@ -1,7 +1,8 @@
 //! All SQL lives under this module. [`Db`] owns one writer connection and a pool of read-only
 //! readers. A GraphQL request reads through one [`ReadSession`] (one reader, one snapshot) on
-//! the blocking-pool thread it runs on; every other call runs on tokio's blocking pool, so
-//! SQLite never stalls the async workers.
+//! the thread it runs on: a blocking-pool thread, or its async worker within an
+//! [`InlineBudget`] that keeps it short and never lets it wait. Every other call runs on
+//! tokio's blocking pool, so SQLite never stalls the async workers for long.
 //!
 //! Each closure gets a [`Conn`], which counts the statements it runs: the GraphQL layer reports
 //! that count per request, which is how N+1 regressions become visible (and testable).
@@ -39,6 +40,8 @@ pub enum DbError {
     Join(#[from] tokio::task::JoinError),
     #[error("a statement ran longer than its time limit")]
     Timeout,
+    #[error("the request outgrew its inline budget")]
+    Overran,
     #[error("seed data is invalid: {0}")]
     Seed(String),
     #[error("stored data is invalid: {0}")]
@@ -84,7 +87,7 @@ pub struct Conn<'a> {
 }
 
 /// Rows a closure may read before `admit` must let it go on (a read session takes the heavy
-/// pass there; `false`: its time ran out waiting).
+/// pass there; `false`: its time ran out waiting, or it runs inline and may not go on).
 #[derive(Clone, Copy)]
 struct Budget<'a> {
     rows: u64,
@@ -369,16 +372,28 @@ impl Db {
 /// so every level of a nested query sees the same snapshot of the data, and no statement pays
 /// for a hand-off to another thread.
 ///
-/// Its calls block: it is meant for a request that runs on a blocking-pool thread (as
-/// `graphql::respond` runs every request). The reader is taken at the first read and given
-/// back, its transaction ended, when the session is dropped. A session that has read more
-/// than [`DbOptions::heavy_rows`] rows reads on only while it holds the one heavy pass.
+/// Its calls block: it is meant for a request that runs on a blocking-pool thread, or inline
+/// on an async worker within an [`InlineBudget`] (see `graphql::respond`). The reader is taken
+/// at the first read and given back, its transaction ended, when the session is dropped. A
+/// session that has read more than [`DbOptions::heavy_rows`] rows reads on only while it
+/// holds the one heavy pass.
 pub struct ReadSession {
     db: Db,
     counter: Arc<StatementCounter>,
     /// The request's own deadline: no statement runs past it.
     deadline: Instant,
+    inline: Option<InlineBudget>,
     state: Mutex<SessionState>,
+}
+
+/// What a session on an async worker may do: it must never wait (for the heavy pass or
+/// anything else) nor hold the worker long, so it stops with [`DbError::Overran`] at its first
+/// statement past `until` or its row past `rows`, and the request is run again off the
+/// workers.
+#[derive(Debug, Clone, Copy)]
+pub struct InlineBudget {
+    pub until: Instant,
+    pub rows: u64,
 }
 
 #[derive(Default)]
@@ -386,17 +401,41 @@ struct SessionState {
     connection: Option<PooledConnection<SqliteConnectionManager>>,
     rows: u64,
     heavy: Option<HeavyPass>,
+    overran: bool,
 }
 
 impl ReadSession {
     /// A session whose statements are added to `counter` and stop at `deadline`.
     pub fn new(db: Db, counter: Arc<StatementCounter>, deadline: Instant) -> Self {
-        Self { db, counter, deadline, state: Mutex::default() }
+        Self { db, counter, deadline, inline: None, state: Mutex::default() }
+    }
+
+    /// The same session, for a request run inline on an async worker within `budget`.
+    pub fn inline(mut self, budget: InlineBudget) -> Self {
+        self.inline = Some(budget);
+        self
+    }
+
+    /// Rows the session's statements have returned so far.
+    pub fn rows(&self) -> u64 {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner).rows
+    }
+
+    /// Whether the session stopped at the end of its inline budget (its request's answer is
+    /// incomplete and must not be used).
+    pub fn overran(&self) -> bool {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner).overran
     }
 
     /// Runs `f` on the session's reader, inside its snapshot, within the statement time limit.
     pub fn read<T>(&self, f: impl FnOnce(&Conn<'_>) -> Result<T, DbError>) -> Result<T, DbError> {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(inline) = self.inline
+            && (state.overran || Instant::now() >= inline.until)
+        {
+            state.overran = true;
+            return Err(DbError::Overran);
+        }
         let connection = match state.connection.take() {
             Some(connection) => connection,
             None => {
@@ -411,12 +450,20 @@ impl ReadSession {
                 connection
             }
         };
-        let deadline =
-            StatementDeadline::new((Instant::now() + self.db.statement_timeout).min(self.deadline));
+        let mut ends = (Instant::now() + self.db.statement_timeout).min(self.deadline);
+        if let Some(inline) = self.inline {
+            ends = ends.min(inline.until);
+        }
+        let deadline = StatementDeadline::new(ends);
         // The row past the session's share waits, mid-statement, for the heavy pass; the wait
-        // counts against the request's deadline, not the statement's.
+        // counts against the request's deadline, not the statement's. Inline, it stops there.
         let pass = std::cell::RefCell::new(state.heavy.take());
+        let stopped = Cell::new(false);
         let admit = || {
+            if self.inline.is_some() {
+                stopped.set(true);
+                return false;
+            }
             let mut pass = pass.borrow_mut();
             if pass.is_none() {
                 let waiting = Instant::now();
@@ -425,10 +472,11 @@ impl ReadSession {
             }
             pass.is_some()
         };
+        let share = self.inline.map_or(self.db.heavy_rows, |inline| inline.rows.min(self.db.heavy_rows));
         let budget = match &*pass.borrow() {
             Some(_) => None,
             None => Some(Budget {
-                rows: self.db.heavy_rows.saturating_add(1).saturating_sub(state.rows).max(1),
+                rows: share.saturating_add(1).saturating_sub(state.rows).max(1),
                 admit: &admit,
             }),
         };
@@ -438,6 +486,15 @@ impl ReadSession {
         let (result, counts) = outcome?;
         self.counter.add(counts.statements);
         state.rows += counts.rows;
+        // Interrupted at the inline budget's end (not the request's): overran, not timed out.
+        let out_of_time = |inline: InlineBudget| {
+            let now = Instant::now();
+            matches!(&result, Err(DbError::Timeout)) && now >= inline.until && now < self.deadline
+        };
+        if self.inline.is_some_and(|inline| stopped.get() || out_of_time(inline)) {
+            state.overran = true;
+            return Err(DbError::Overran);
+        }
         result
     }
 
@@ -685,6 +742,53 @@ mod tests {
         );
         let late = session.read(|c| c.rows("SELECT 1", [], |_| Ok(())));
         assert!(matches!(late, Err(DbError::Timeout)), "nothing starts after the deadline: {late:?}");
+    }
+
+    fn inline(db: &Db, rows: u64, time: Duration) -> ReadSession {
+        session(db, Duration::from_secs(10)).inline(InlineBudget { until: Instant::now() + time, rows })
+    }
+
+    #[test]
+    fn an_inline_session_stops_past_its_rows() {
+        let (_dir, db) = db(1_000);
+        let session = inline(&db, 31, Duration::from_secs(10));
+        assert_eq!(provinces(&session).unwrap(), 31, "within its rows");
+        assert!(!session.overran());
+        assert!(matches!(provinces(&session), Err(DbError::Overran)), "the 32nd row stops it");
+        assert!(session.overran());
+        assert!(matches!(session.read(|c| c.rows("SELECT 1", [], |_| Ok(()))), Err(DbError::Overran)));
+    }
+
+    #[test]
+    fn an_inline_session_stops_at_the_end_of_its_time() {
+        let (_dir, db) = db(1_000);
+        let session = inline(&db, u64::MAX, Duration::from_millis(20));
+        let endless =
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT count(*) FROM n";
+        let started = Instant::now();
+        let result = session.read(|c| c.rows(endless, [], |_| Ok(())));
+        assert!(matches!(result, Err(DbError::Overran)), "overran, not timed out: {result:?}");
+        assert!(started.elapsed() < Duration::from_secs(2), "stopped near its end: {:?}", started.elapsed());
+        // The request's own deadline, when it comes first, is a timeout as ever.
+        let late = session_with_deadline_first(&db);
+        assert!(matches!(late.read(|c| c.rows(endless, [], |_| Ok(()))), Err(DbError::Timeout)));
+    }
+
+    fn session_with_deadline_first(db: &Db) -> ReadSession {
+        let budget = InlineBudget { until: Instant::now() + Duration::from_secs(10), rows: u64::MAX };
+        session(db, Duration::from_millis(20)).inline(budget)
+    }
+
+    #[test]
+    fn an_inline_session_never_waits_for_the_heavy_pass() {
+        let (_dir, db) = db(31);
+        let holder = session(&db, Duration::from_secs(10));
+        provinces(&holder).unwrap();
+        provinces(&holder).unwrap(); // past its share: it holds the pass
+        let session = inline(&db, 1_000, Duration::from_secs(10));
+        let started = Instant::now();
+        assert!(matches!(provinces_twice(&session), Err(DbError::Overran)), "stops at its heavy share");
+        assert!(started.elapsed() < Duration::from_secs(1), "without waiting: {:?}", started.elapsed());
     }
 
     #[test]

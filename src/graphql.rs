@@ -2,9 +2,9 @@
 //! relation goes through a per-request DataLoader, and every error carries a stable code.
 //!
 //! [`respond`] is the one way in: it waits for a turn (a bounded number of requests execute at
-//! once), runs the request on a blocking-pool thread with its own loaders and read session,
-//! stops it at its deadline, and reports the SQL statements it ran and its elapsed time in
-//! `extensions`.
+//! once), runs the request with its own loaders and read session (inline on its async worker
+//! when it is known to be light, else on a blocking-pool thread), stops it at its deadline,
+//! and reports the SQL statements it ran and its elapsed time in `extensions`.
 
 mod city;
 mod enums;
@@ -26,8 +26,10 @@ mod ranking;
 mod shape;
 mod target;
 
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
-use std::time::Instant;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use async_graphql::parser::types::ExecutableDocument;
 use async_graphql::{EmptySubscription, SDLExportOptions, Schema, Value};
@@ -39,7 +41,9 @@ pub use mutation::{Bearer, MutationRoot, WriteToken};
 pub use paging::PageLimits;
 pub use query::QueryRoot;
 
-use crate::db::Db;
+use futures_util::FutureExt;
+
+use crate::db::{Db, InlineBudget};
 use loaders::{Batches, Loaders, WithBatches};
 pub use shape::ShapeLimits;
 
@@ -59,6 +63,30 @@ pub struct Limits {
     pub introspection: bool,
     /// Most requests executing at once; the others wait for a turn within their deadline.
     pub max_concurrent: usize,
+    /// What a query run inline on an async worker may take (see [`respond`]).
+    pub inline: InlineLimits,
+}
+
+/// How long, and how many rows, a query run inline on an async worker may take before it is
+/// stopped and run again on the blocking pool. The default (1 ms) is short enough that the
+/// worker's other connections (cached answers among them) barely notice, and ample for a
+/// lookup (~50 µs). Zero in either turns inline runs off.
+#[derive(Debug, Clone, Copy)]
+pub struct InlineLimits {
+    pub time: Duration,
+    pub rows: u64,
+}
+
+impl Default for InlineLimits {
+    fn default() -> Self {
+        Self { time: Duration::from_millis(1), rows: 500 }
+    }
+}
+
+impl InlineLimits {
+    fn allow_inline(self) -> bool {
+        !self.time.is_zero() && self.rows > 0
+    }
 }
 
 impl Default for Limits {
@@ -69,6 +97,7 @@ impl Default for Limits {
             pages: PageLimits::default(),
             introspection: true,
             max_concurrent: 4,
+            inline: InlineLimits::default(),
         }
     }
 }
@@ -83,6 +112,7 @@ pub fn build_schema(db: Db, limits: Limits, write_token: Option<String>) -> AppS
         .data(WriteToken(write_token.filter(|t| !t.is_empty())))
         .data(limits.pages)
         .data(Turns(Arc::new(Semaphore::new(limits.max_concurrent.max(1)))))
+        .data(limits.inline)
         .data(Documents::new())
         .limit_complexity(limits.max_complexity);
     if !limits.introspection {
@@ -102,24 +132,43 @@ pub fn sdl() -> &'static str {
 }
 
 /// Executes one request with fresh loaders, adding `extensions.sqlStatements` (statements the
-/// request ran) and `extensions.elapsedMs` to the response.
+/// request ran) and `extensions.elapsedMs` to the response; says what the run cost.
 async fn execute(
     schema: &AppSchema,
     request: async_graphql::Request,
     deadline: Instant,
-) -> async_graphql::Response {
+    inline: Option<InlineBudget>,
+) -> (async_graphql::Response, Effort) {
     let started = Instant::now();
     let Some(db) = schema.data::<Db>().cloned() else {
-        return schema.execute(request).await;
+        let response = schema.execute(request).await;
+        return (response, Effort { rows: 0, elapsed: started.elapsed(), overran: false });
     };
     let batches = Arc::new(Batches::default());
-    let loaders = Loaders::new(db, batches.clone(), deadline);
-    let counter = loaders.counter.clone();
+    let loaders = Loaders::new(db, batches.clone(), deadline, inline);
+    let (counter, session) = (loaders.counter.clone(), loaders.session.clone());
     let mut response = WithBatches::new(schema.execute(request.data(loaders)), batches).await;
-    let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let elapsed = started.elapsed();
+    let elapsed_ms = (elapsed.as_secs_f64() * 1_000_000.0).round() / 1000.0;
     response.extensions.insert("sqlStatements".into(), Value::from(counter.get()));
-    response.extensions.insert("elapsedMs".into(), Value::from((elapsed_ms * 1000.0).round() / 1000.0));
-    response
+    response.extensions.insert("elapsedMs".into(), Value::from(elapsed_ms));
+    (response, Effort { rows: session.rows(), elapsed, overran: session.overran() })
+}
+
+/// What one run of a request cost.
+struct Effort {
+    rows: u64,
+    elapsed: Duration,
+    /// Stopped at the end of its inline budget: the answer is incomplete.
+    overran: bool,
+}
+
+impl Effort {
+    /// Whether the next run of the same document may go inline: within half the budget, so
+    /// that a document near its end does not go back and forth.
+    fn is_light(&self, limits: InlineLimits) -> bool {
+        !self.overran && self.rows <= limits.rows / 2 && self.elapsed <= limits.time / 2
+    }
 }
 
 /// The request's loaders; an error (never a panic) if the request was not prepared by
@@ -133,13 +182,19 @@ struct Turns(Arc<Semaphore>);
 
 /// Parsed documents by their text, each checked against the shape limits: a dashboard that
 /// sends the same document every few seconds has it parsed once. Bounded in bytes.
-struct Documents(Cache<String, Arc<ExecutableDocument>, DocumentWeight>);
+struct Documents(Cache<String, Arc<Prepared>, DocumentWeight>);
+
+/// A parsed document, and whether its last run was light enough for the next to run inline.
+struct Prepared {
+    document: ExecutableDocument,
+    light: AtomicBool,
+}
 
 #[derive(Clone)]
 struct DocumentWeight;
 
-impl quick_cache::Weighter<String, Arc<ExecutableDocument>> for DocumentWeight {
-    fn weight(&self, text: &String, _: &Arc<ExecutableDocument>) -> u64 {
+impl quick_cache::Weighter<String, Arc<Prepared>> for DocumentWeight {
+    fn weight(&self, text: &String, _: &Arc<Prepared>) -> u64 {
         // An estimate, not a measurement: a parsed document holds every name, position and
         // argument of its text in separate allocations, several times the text's size.
         (text.len() as u64 * 6).max(1)
@@ -166,11 +221,33 @@ pub enum Transport {
     Post,
 }
 
+/// Where a request's execution ran (see [`respond`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ran {
+    /// On its async worker, within the inline budget.
+    Inline,
+    /// On a blocking-pool thread.
+    Blocking,
+    /// Inline first; having outgrown the budget, again on a blocking-pool thread.
+    Rerun,
+}
+
+impl Ran {
+    /// A label for metrics.
+    pub fn label(self) -> &'static str {
+        match self {
+            Ran::Inline => "inline",
+            Ran::Blocking => "blocking",
+            Ran::Rerun => "rerun",
+        }
+    }
+}
+
 /// What became of a request, for the HTTP layer to turn into a status.
 pub enum Outcome {
     /// The operation ran (perhaps with field errors): `data` is present. `read_only` is true
     /// for queries, whose responses may be cached until the data changes.
-    Executed { response: async_graphql::Response, read_only: bool },
+    Executed { response: async_graphql::Response, read_only: bool, ran: Ran },
     /// The document did not parse or validate, or its variables were wrong: nothing ran and
     /// the response has no `data`.
     RequestError(async_graphql::Response),
@@ -189,11 +266,14 @@ impl Outcome {
 
 /// Parses, checks and executes one request by `deadline`, classifying the result for HTTP.
 ///
-/// The request waits for a turn, then runs on a blocking-pool thread: its SQL runs there
+/// The request waits for a turn (at most `max_concurrent` execute at once). A query whose
+/// document ran light last time runs inline on its async worker, within an inline budget
+/// ([`InlineLimits`]): handing it to another thread and back cost more than running it (18 %
+/// of a lookup's CPU, perf). Any other request, or one that outgrows its budget (it is
+/// stopped and its answer thrown away), runs on a blocking-pool thread: its SQL runs there
 /// directly, in one read session (one snapshot, no hand-off per statement), and the async
 /// workers stay free for I/O and cached answers. The turn is held until the work has really
-/// ended, even when the caller has stopped waiting, so at most `max_concurrent` requests
-/// ever execute at once.
+/// ended, even when the caller has stopped waiting.
 pub async fn respond(
     schema: &AppSchema,
     request: async_graphql::Request,
@@ -208,53 +288,104 @@ pub async fn respond(
         Ok(Ok(turn)) => turn,
         _ => return Outcome::TimedOut,
     };
+    let mut ran = Ran::Blocking;
+    if runs_inline(schema, &request) {
+        let attempt =
+            respond_here(schema, copy_of(&request), transport, bearer.clone(), deadline, Ran::Inline);
+        match tokio::time::timeout_at(deadline.into(), AssertUnwindSafe(attempt).catch_unwind()).await {
+            Ok(Ok(Some(outcome))) => return in_time(outcome, deadline).unwrap_or(Outcome::TimedOut),
+            Ok(Ok(None)) => ran = Ran::Rerun, // overran its budget: again, below
+            Ok(Err(_)) => return failed("a request's inline execution panicked"),
+            Err(_) => return Outcome::TimedOut,
+        }
+    }
     let (schema, runtime) = (schema.clone(), tokio::runtime::Handle::current());
     let work = tokio::task::spawn_blocking(move || {
         let _turn = turn;
-        let run = respond_here(&schema, request, transport, bearer, deadline);
+        let run = respond_here(&schema, request, transport, bearer, deadline, ran);
         // The timer stops a request that waits (a write); the read session stops SQL at the
         // deadline; and an answer with errors that ends after its deadline is reported as
         // timed out, not as the partial answer it became. A complete answer is never dropped.
-        let outcome = runtime.block_on(tokio::time::timeout_at(deadline.into(), run)).ok();
-        outcome.filter(|outcome| Instant::now() < deadline || outcome.is_complete())
+        let outcome = runtime.block_on(tokio::time::timeout_at(deadline.into(), run)).ok().flatten();
+        outcome.and_then(|outcome| in_time(outcome, deadline))
     });
     match work.await {
         Ok(Some(outcome)) => outcome,
         Ok(None) => Outcome::TimedOut,
-        Err(failed) => {
-            tracing::error!(error = %failed, "a request's execution failed");
-            Outcome::RequestError(request_error("internal error", "INTERNAL"))
-        }
+        Err(error) => failed(&format!("a request's execution failed: {error}")),
     }
 }
 
-/// [`respond`]'s work, on the thread that runs the request.
+/// The outcome, unless it is a partial answer that ended after its deadline.
+fn in_time(outcome: Outcome, deadline: Instant) -> Option<Outcome> {
+    Some(outcome).filter(|outcome| Instant::now() < deadline || outcome.is_complete())
+}
+
+fn failed(what: &str) -> Outcome {
+    tracing::error!("{what}");
+    Outcome::RequestError(request_error("internal error", "INTERNAL"))
+}
+
+/// Whether a request runs inline: a query whose document is known and ran light last time (a
+/// document's first run, and every mutation, go to the blocking pool).
+fn runs_inline(schema: &AppSchema, request: &async_graphql::Request) -> bool {
+    if !schema.data::<InlineLimits>().is_some_and(|limits| limits.allow_inline()) {
+        return false;
+    }
+    let known = schema.data::<Documents>().and_then(|documents| documents.0.get(&request.query));
+    known.is_some_and(|prepared| {
+        prepared.light.load(Ordering::Relaxed)
+            && !is_mutation(&prepared.document, request.operation_name.as_deref())
+    })
+}
+
+/// A copy of what the endpoint puts in a request (query, operation, variables), for running it
+/// again if its inline run overruns.
+fn copy_of(request: &async_graphql::Request) -> async_graphql::Request {
+    let mut copy = async_graphql::Request::new(request.query.clone()).variables(request.variables.clone());
+    copy.operation_name = request.operation_name.clone();
+    copy
+}
+
+/// [`respond`]'s work, on the thread that runs the request; `None` when an inline run
+/// overran its budget (or, on a blocking thread, never).
 async fn respond_here(
     schema: &AppSchema,
     request: async_graphql::Request,
     transport: Transport,
     bearer: Option<String>,
     deadline: Instant,
-) -> Outcome {
+    ran: Ran,
+) -> Option<Outcome> {
+    let limits = schema.data::<InlineLimits>().copied().unwrap_or_default();
+    let budget =
+        (ran == Ran::Inline).then(|| InlineBudget { until: Instant::now() + limits.time, rows: limits.rows });
     let mut request = request.data(Bearer(bearer));
-    let document = match prepare(schema, &request.query) {
-        Ok(document) => document,
-        Err((message, code)) => return Outcome::RequestError(request_error(message, code)),
+    let prepared = match prepare(schema, &request.query) {
+        Ok(prepared) => prepared,
+        Err((message, code)) => return Some(Outcome::RequestError(request_error(message, code))),
     };
     let mut read_only = true;
-    if is_mutation(&document, request.operation_name.as_deref()) {
+    if is_mutation(&prepared.document, request.operation_name.as_deref()) {
         if transport == Transport::Get {
-            return Outcome::MutationOverGet;
+            return Some(Outcome::MutationOverGet);
         }
         read_only = false;
     }
-    request.set_parsed_query(Arc::unwrap_or_clone(document));
-    let mut response = execute(schema, request, deadline).await;
+    request.set_parsed_query(prepared.document.clone());
+    let (mut response, effort) = execute(schema, request, deadline, budget).await;
+    if effort.overran {
+        prepared.light.store(false, Ordering::Relaxed);
+        return None;
+    }
+    if read_only {
+        prepared.light.store(effort.is_light(limits), Ordering::Relaxed);
+    }
     let request_failed = response.data == Value::Null
         && !response.errors.is_empty()
         && response.errors.iter().all(|e| e.path.is_empty());
     if !request_failed {
-        return Outcome::Executed { response, read_only };
+        return Some(Outcome::Executed { response, read_only, ran });
     }
     for error in &mut response.errors {
         let code = limit_code(&error.message).unwrap_or("GRAPHQL_VALIDATION_FAILED");
@@ -263,12 +394,12 @@ async fn respond_here(
             extensions.set("code", code);
         }
     }
-    Outcome::RequestError(response)
+    Some(Outcome::RequestError(response))
 }
 
 /// The parsed document of `source`, checked against the shape limits (and the introspection
 /// switch); parsed once per distinct text while it stays in [`Documents`].
-fn prepare(schema: &AppSchema, source: &str) -> Result<Arc<ExecutableDocument>, (String, &'static str)> {
+fn prepare(schema: &AppSchema, source: &str) -> Result<Arc<Prepared>, (String, &'static str)> {
     let documents = schema.data::<Documents>();
     if let Some(document) = documents.and_then(|d| d.0.get(source)) {
         return Ok(document);
@@ -285,11 +416,11 @@ fn prepare(schema: &AppSchema, source: &str) -> Result<Arc<ExecutableDocument>, 
         let message = "introspection is switched off on this server";
         return Err((message.to_string(), "INTROSPECTION_DISABLED"));
     }
-    let document = Arc::new(document);
+    let prepared = Arc::new(Prepared { document, light: AtomicBool::new(false) });
     if let Some(documents) = documents {
-        documents.0.insert(source.to_string(), document.clone());
+        documents.0.insert(source.to_string(), prepared.clone());
     }
-    Ok(document)
+    Ok(prepared)
 }
 
 /// The code of a limit async-graphql enforces, recognised by its message.

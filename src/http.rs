@@ -150,6 +150,9 @@ async fn track(State(state): State<AppState>, request: Request, next: Next) -> R
     if let Some(Statements(count)) = response.extensions().get::<Statements>() {
         metrics.statements(*count);
     }
+    if let Some(ran) = response.extensions().get::<graphql::Ran>() {
+        metrics.ran(ran.label());
+    }
     response
 }
 

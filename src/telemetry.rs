@@ -31,6 +31,11 @@ struct RouteLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RanLabels {
+    ran: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct CodeLabels {
     code: String,
 }
@@ -43,6 +48,7 @@ pub struct Metrics {
     latency: Family<RouteLabels, Histogram>,
     errors: Family<CodeLabels, Counter>,
     statements: Counter,
+    runs: Family<RanLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -55,11 +61,18 @@ impl Default for Metrics {
         });
         let errors = Family::<CodeLabels, Counter>::default();
         let statements = Counter::default();
+        let runs = Family::<RanLabels, Counter>::default();
         registry.register("http_requests", "HTTP requests answered", requests.clone());
         registry.register("http_request_duration_seconds", "Time to answer an HTTP request", latency.clone());
         registry.register("errors", "Errors returned to clients, by extensions.code", errors.clone());
         registry.register("sql_statements", "SQL statements run for GraphQL requests", statements.clone());
-        Self { registry, requests, latency, errors, statements }
+        registry.register(
+            "graphql_runs",
+            "GraphQL operations executed, by where they ran: inline on an async worker, on the \
+             blocking pool, or rerun there after outgrowing the inline budget",
+            runs.clone(),
+        );
+        Self { registry, requests, latency, errors, statements, runs }
     }
 }
 
@@ -78,6 +91,11 @@ impl Metrics {
     /// Counts SQL statements run.
     pub fn statements(&self, count: u64) {
         self.statements.inc_by(count);
+    }
+
+    /// Counts one executed GraphQL operation by where it ran.
+    pub fn ran(&self, ran: &'static str) {
+        self.runs.get_or_create(&RanLabels { ran }).inc();
     }
 
     /// Everything, in the Prometheus text format.

@@ -94,7 +94,8 @@ impl From<ApiError> for async_graphql::Error {
 impl From<DbError> for ApiError {
     fn from(error: DbError) -> Self {
         match error {
-            DbError::Timeout => Self::Timeout,
+            // An overrun request's answer is thrown away and the request run again.
+            DbError::Timeout | DbError::Overran => Self::Timeout,
             other => {
                 tracing::error!(error = %other, "database call failed");
                 Self::Internal
@@ -106,7 +107,8 @@ impl From<DbError> for ApiError {
 impl From<Arc<DbError>> for ApiError {
     fn from(error: Arc<DbError>) -> Self {
         match &*error {
-            DbError::Timeout => Self::Timeout,
+            // An overrun request's answer is thrown away and the request run again.
+            DbError::Timeout | DbError::Overran => Self::Timeout,
             other => {
                 tracing::error!(error = %other, "database call failed");
                 Self::Internal

@@ -21,7 +21,7 @@ use futures_util::task::{ArcWake, AtomicWaker, waker_ref};
 use tokio::sync::OnceCell;
 
 use super::error::{ApiResult, db_error};
-use crate::db::{Conn, Db, DbError, Listed, ReadSession, StatementCounter, plan, reference};
+use crate::db::{Conn, Db, DbError, InlineBudget, Listed, ReadSession, StatementCounter, plan, reference};
 use crate::domain::query::ListQuery;
 use crate::domain::{
     City, CitySource, Indicator, Industry, MembershipCounts, Milestone, Observation, Plan, Province,
@@ -213,7 +213,7 @@ impl<F: Future> Future for WithBatches<F> {
 /// Every loader of one request, sharing that request's read session and statement counter.
 pub struct Loaders {
     db: Db,
-    session: Arc<ReadSession>,
+    pub session: Arc<ReadSession>,
     pub counter: Arc<StatementCounter>,
     pub province: DataLoader<ByKey<Province>>,
     pub city: DataLoader<ByKey<City>>,
@@ -234,10 +234,15 @@ pub struct Loaders {
 }
 
 impl Loaders {
-    /// Fresh loaders for one request that must end by `deadline`.
-    pub fn new(db: Db, batches: Arc<Batches>, deadline: Instant) -> Self {
+    /// Fresh loaders for one request that must end by `deadline` (and stay within `inline`,
+    /// when it runs on an async worker).
+    pub fn new(db: Db, batches: Arc<Batches>, deadline: Instant, inline: Option<InlineBudget>) -> Self {
         let counter = Arc::new(StatementCounter::default());
-        let session = Arc::new(ReadSession::new(db.clone(), counter.clone(), deadline));
+        let session = ReadSession::new(db.clone(), counter.clone(), deadline);
+        let session = Arc::new(match inline {
+            Some(budget) => session.inline(budget),
+            None => session,
+        });
         let (s, f) = (&session, &batches);
         Self {
             province: loader(f, ByKey { session: s.clone(), fetch: reference::provinces_by_code }),

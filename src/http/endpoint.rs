@@ -149,7 +149,7 @@ async fn run(
     // Waiting for a turn counts against the request's time limit too.
     let deadline = started + state.request_timeout;
     match graphql::respond(&state.schema, request, transport, bearer(headers), deadline).await {
-        Outcome::Executed { response, read_only } => {
+        Outcome::Executed { response, read_only, ran } => {
             let prefix = Bytes::from(body_prefix(&response, true));
             // Only clean answers to queries are kept: an error may not repeat.
             let key = key.filter(|_| read_only && response.errors.is_empty());
@@ -157,7 +157,10 @@ async fn run(
                 state.cache.put(key.clone(), prefix.clone());
             }
             let extensions = extension_members(&response);
-            counted(answer(format, transport, headers, key.as_ref(), prefix, &extensions), &response)
+            let mut http =
+                counted(answer(format, transport, headers, key.as_ref(), prefix, &extensions), &response);
+            http.extensions_mut().insert(ran);
+            http
         }
         Outcome::RequestError(response) => {
             let status =

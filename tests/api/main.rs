@@ -7,6 +7,7 @@ mod evaluation;
 mod hostile;
 mod http_rules;
 mod import;
+mod inline;
 mod limits;
 mod lists;
 mod lookups;
