@@ -387,9 +387,9 @@ pub struct ReadSession {
 }
 
 /// What a session on an async worker may do: it must never wait (for the heavy pass or
-/// anything else) nor hold the worker long, so it stops with [`DbError::Overran`] at its first
-/// statement past `until` or its row past `rows`, and the request is run again off the
-/// workers.
+/// anything else) nor hold the worker long, so it stops with [`DbError::Overran`] once past
+/// `until` (mid-statement too) or at its row past `rows` (or past its heavy share, where it
+/// would wait), and the request is run again off the workers.
 #[derive(Debug, Clone, Copy)]
 pub struct InlineBudget {
     pub until: Instant,
@@ -762,21 +762,17 @@ mod tests {
     #[test]
     fn an_inline_session_stops_at_the_end_of_its_time() {
         let (_dir, db) = db(1_000);
-        let session = inline(&db, u64::MAX, Duration::from_millis(20));
+        let short = inline(&db, u64::MAX, Duration::from_millis(20));
         let endless =
             "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT count(*) FROM n";
         let started = Instant::now();
-        let result = session.read(|c| c.rows(endless, [], |_| Ok(())));
+        let result = short.read(|c| c.rows(endless, [], |_| Ok(())));
         assert!(matches!(result, Err(DbError::Overran)), "overran, not timed out: {result:?}");
         assert!(started.elapsed() < Duration::from_secs(2), "stopped near its end: {:?}", started.elapsed());
         // The request's own deadline, when it comes first, is a timeout as ever.
-        let late = session_with_deadline_first(&db);
-        assert!(matches!(late.read(|c| c.rows(endless, [], |_| Ok(()))), Err(DbError::Timeout)));
-    }
-
-    fn session_with_deadline_first(db: &Db) -> ReadSession {
         let budget = InlineBudget { until: Instant::now() + Duration::from_secs(10), rows: u64::MAX };
-        session(db, Duration::from_millis(20)).inline(budget)
+        let late = session(&db, Duration::from_millis(20)).inline(budget);
+        assert!(matches!(late.read(|c| c.rows(endless, [], |_| Ok(()))), Err(DbError::Timeout)));
     }
 
     #[test]

@@ -1,0 +1,342 @@
+//! One request's way through GraphQL: a turn, the parsed document (cached by its text), where
+//! it runs (inline on its async worker, or on a blocking-pool thread), its loaders and read
+//! session, its deadline, and the outcome classified for HTTP.
+
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use async_graphql::Value;
+use async_graphql::parser::types::ExecutableDocument;
+use futures_util::FutureExt;
+use quick_cache::sync::Cache;
+use tokio::sync::Semaphore;
+
+use super::loaders::{Batches, Loaders, WithBatches};
+use super::mutation::Bearer;
+use super::{AppSchema, InlineLimits, ShapeLimits, shape};
+use crate::db::{Db, InlineBudget};
+
+/// Executes one request with fresh loaders, adding `extensions.sqlStatements` (statements the
+/// request ran) and `extensions.elapsedMs` to the response; says what the run cost.
+async fn execute(
+    schema: &AppSchema,
+    request: async_graphql::Request,
+    deadline: Instant,
+    inline: Option<InlineBudget>,
+) -> (async_graphql::Response, Effort) {
+    let started = Instant::now();
+    let Some(db) = schema.data::<Db>().cloned() else {
+        let response = schema.execute(request).await;
+        return (response, Effort { rows: 0, elapsed: started.elapsed(), overran: false });
+    };
+    let batches = Arc::new(Batches::default());
+    let loaders = Loaders::new(db, batches.clone(), deadline, inline);
+    let (counter, session) = (loaders.counter.clone(), loaders.session.clone());
+    let mut response = WithBatches::new(schema.execute(request.data(loaders)), batches).await;
+    let elapsed = started.elapsed();
+    let elapsed_ms = (elapsed.as_secs_f64() * 1_000_000.0).round() / 1000.0;
+    response.extensions.insert("sqlStatements".into(), Value::from(counter.get()));
+    response.extensions.insert("elapsedMs".into(), Value::from(elapsed_ms));
+    (response, Effort { rows: session.rows(), elapsed, overran: session.overran() })
+}
+
+/// What one run of a request cost.
+struct Effort {
+    rows: u64,
+    elapsed: Duration,
+    /// Stopped at the end of its inline budget: the answer is incomplete.
+    overran: bool,
+}
+
+impl Effort {
+    /// Whether the next run of the same document may go inline: within half the budget, so
+    /// that a document near its end does not go back and forth.
+    fn is_light(&self, limits: InlineLimits) -> bool {
+        !self.overran && self.rows <= limits.rows / 2 && self.elapsed <= limits.time / 2
+    }
+}
+
+/// Turns to execute: how many requests may run at once.
+pub(super) struct Turns(pub(super) Arc<Semaphore>);
+
+/// Parsed documents by their text, each checked against the shape limits: a dashboard that
+/// sends the same document every few seconds has it parsed once. Bounded in bytes.
+pub(super) struct Documents(Cache<String, Arc<Prepared>, DocumentWeight>);
+
+/// A parsed document, and whether its last run was light enough for the next to run inline.
+struct Prepared {
+    document: ExecutableDocument,
+    light: AtomicBool,
+}
+
+#[derive(Clone)]
+struct DocumentWeight;
+
+impl quick_cache::Weighter<String, Arc<Prepared>> for DocumentWeight {
+    fn weight(&self, text: &String, _: &Arc<Prepared>) -> u64 {
+        // An estimate, not a measurement: a parsed document holds every name, position and
+        // argument of its text in separate allocations, several times the text's size.
+        (text.len() as u64 * 6).max(1)
+    }
+}
+
+impl Documents {
+    /// Most bytes of documents kept.
+    const BYTES: u64 = 16 << 20;
+
+    pub(super) fn new() -> Self {
+        Self(Cache::with_weighter(1_024, Self::BYTES, DocumentWeight))
+    }
+}
+
+/// Marks a schema built with introspection off, so such requests get a clear error (async-graphql
+/// alone answers them with a silent null).
+pub(super) struct IntrospectionOff;
+
+/// How a request arrived: GET may only read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    Get,
+    Post,
+}
+
+/// Where a request's execution ran (see [`respond`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ran {
+    /// On its async worker, within the inline budget.
+    Inline,
+    /// On a blocking-pool thread.
+    Blocking,
+    /// Inline first; having outgrown the budget, again on a blocking-pool thread.
+    Rerun,
+}
+
+impl Ran {
+    /// A label for metrics.
+    pub fn label(self) -> &'static str {
+        match self {
+            Ran::Inline => "inline",
+            Ran::Blocking => "blocking",
+            Ran::Rerun => "rerun",
+        }
+    }
+}
+
+/// What became of a request, for the HTTP layer to turn into a status.
+pub enum Outcome {
+    /// The operation ran (perhaps with field errors): `data` is present. `read_only` is true
+    /// for queries, whose responses may be cached until the data changes.
+    Executed { response: async_graphql::Response, read_only: bool, ran: Ran },
+    /// The document did not parse or validate, or its variables were wrong: nothing ran and
+    /// the response has no `data`.
+    RequestError(async_graphql::Response),
+    /// A mutation arrived over GET: nothing ran.
+    MutationOverGet,
+    /// The deadline passed (waiting for a turn included): the request was stopped.
+    TimedOut,
+}
+
+impl Outcome {
+    /// An answer without any error.
+    fn is_complete(&self) -> bool {
+        matches!(self, Outcome::Executed { response, .. } if response.errors.is_empty())
+    }
+}
+
+/// Parses, checks and executes one request by `deadline`, classifying the result for HTTP.
+///
+/// The request waits for a turn (at most `max_concurrent` execute at once). A query whose
+/// document ran light last time runs inline on its async worker, within an inline budget
+/// ([`InlineLimits`]): handing a lookup to another thread and back cost about a fifth of its
+/// CPU. Any other request, or one that outgrows its budget (it is stopped and its answer
+/// thrown away), runs on a blocking-pool thread: its SQL runs there
+/// directly, in one read session (one snapshot, no hand-off per statement), and the async
+/// workers stay free for I/O and cached answers. The turn is held until the work has really
+/// ended, even when the caller has stopped waiting.
+pub async fn respond(
+    schema: &AppSchema,
+    request: async_graphql::Request,
+    transport: Transport,
+    bearer: Option<String>,
+    deadline: Instant,
+) -> Outcome {
+    let Some(Turns(turns)) = schema.data::<Turns>() else {
+        return Outcome::RequestError(request_error("the server is not set up to execute", "INTERNAL"));
+    };
+    let turn = match tokio::time::timeout_at(deadline.into(), turns.clone().acquire_owned()).await {
+        Ok(Ok(turn)) => turn,
+        _ => return Outcome::TimedOut,
+    };
+    let mut ran = Ran::Blocking;
+    if runs_inline(schema, &request) {
+        let attempt =
+            respond_here(schema, copy_of(&request), transport, bearer.clone(), deadline, Ran::Inline);
+        match tokio::time::timeout_at(deadline.into(), AssertUnwindSafe(attempt).catch_unwind()).await {
+            Ok(Ok(Some(outcome))) => return in_time(outcome, deadline).unwrap_or(Outcome::TimedOut),
+            Ok(Ok(None)) => ran = Ran::Rerun, // overran its budget: again, below
+            Ok(Err(_)) => return failed("a request's inline execution panicked"),
+            Err(_) => return Outcome::TimedOut,
+        }
+    }
+    let (schema, runtime) = (schema.clone(), tokio::runtime::Handle::current());
+    let work = tokio::task::spawn_blocking(move || {
+        let _turn = turn;
+        let run = respond_here(&schema, request, transport, bearer, deadline, ran);
+        // The timer stops a request that waits (a write); the read session stops SQL at the
+        // deadline; and an answer with errors that ends after its deadline is reported as
+        // timed out, not as the partial answer it became. A complete answer is never dropped.
+        let outcome = runtime.block_on(tokio::time::timeout_at(deadline.into(), run)).ok().flatten();
+        outcome.and_then(|outcome| in_time(outcome, deadline))
+    });
+    match work.await {
+        Ok(Some(outcome)) => outcome,
+        Ok(None) => Outcome::TimedOut,
+        Err(error) => failed(&format!("a request's execution failed: {error}")),
+    }
+}
+
+/// The outcome, unless it is a partial answer that ended after its deadline.
+fn in_time(outcome: Outcome, deadline: Instant) -> Option<Outcome> {
+    Some(outcome).filter(|outcome| Instant::now() < deadline || outcome.is_complete())
+}
+
+fn failed(what: &str) -> Outcome {
+    tracing::error!("{what}");
+    Outcome::RequestError(request_error("internal error", "INTERNAL"))
+}
+
+/// Whether a request runs inline: a query whose document is known and ran light last time (a
+/// document's first run, and every mutation, go to the blocking pool).
+fn runs_inline(schema: &AppSchema, request: &async_graphql::Request) -> bool {
+    if !schema.data::<InlineLimits>().is_some_and(|limits| limits.allow_inline()) {
+        return false;
+    }
+    let known = schema.data::<Documents>().and_then(|documents| documents.0.get(&request.query));
+    known.is_some_and(|prepared| {
+        prepared.light.load(Ordering::Relaxed)
+            && !is_mutation(&prepared.document, request.operation_name.as_deref())
+    })
+}
+
+/// A copy of what the endpoint puts in a request (query, operation, variables), for running it
+/// again if its inline run overruns.
+fn copy_of(request: &async_graphql::Request) -> async_graphql::Request {
+    let mut copy = async_graphql::Request::new(request.query.clone()).variables(request.variables.clone());
+    copy.operation_name = request.operation_name.clone();
+    copy
+}
+
+/// [`respond`]'s work, on the thread that runs the request; `None` when an inline run
+/// overran its budget (or, on a blocking thread, never).
+async fn respond_here(
+    schema: &AppSchema,
+    request: async_graphql::Request,
+    transport: Transport,
+    bearer: Option<String>,
+    deadline: Instant,
+    ran: Ran,
+) -> Option<Outcome> {
+    let limits = schema.data::<InlineLimits>().copied().unwrap_or_default();
+    let budget =
+        (ran == Ran::Inline).then(|| InlineBudget { until: Instant::now() + limits.time, rows: limits.rows });
+    let mut request = request.data(Bearer(bearer));
+    let prepared = match prepare(schema, &request.query) {
+        Ok(prepared) => prepared,
+        Err((message, code)) => return Some(Outcome::RequestError(request_error(message, code))),
+    };
+    let mut read_only = true;
+    if is_mutation(&prepared.document, request.operation_name.as_deref()) {
+        if transport == Transport::Get {
+            return Some(Outcome::MutationOverGet);
+        }
+        read_only = false;
+    }
+    request.set_parsed_query(prepared.document.clone());
+    let (mut response, effort) = execute(schema, request, deadline, budget).await;
+    if effort.overran {
+        prepared.light.store(false, Ordering::Relaxed);
+        return None;
+    }
+    if read_only {
+        prepared.light.store(effort.is_light(limits), Ordering::Relaxed);
+    }
+    let request_failed = response.data == Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|e| e.path.is_empty());
+    if !request_failed {
+        return Some(Outcome::Executed { response, read_only, ran });
+    }
+    for error in &mut response.errors {
+        let code = limit_code(&error.message).unwrap_or("GRAPHQL_VALIDATION_FAILED");
+        let extensions = error.extensions.get_or_insert_with(Default::default);
+        if extensions.get("code").is_none() {
+            extensions.set("code", code);
+        }
+    }
+    Some(Outcome::RequestError(response))
+}
+
+/// The parsed document of `source`, checked against the shape limits (and the introspection
+/// switch); parsed once per distinct text while it stays in [`Documents`].
+fn prepare(schema: &AppSchema, source: &str) -> Result<Arc<Prepared>, (String, &'static str)> {
+    let documents = schema.data::<Documents>();
+    if let Some(document) = documents.and_then(|d| d.0.get(source)) {
+        return Ok(document);
+    }
+    let limits = schema.data::<ShapeLimits>().copied().unwrap_or_default();
+    let refuse = |breach: shape::Breach| (breach.message, breach.code);
+    shape::check_source(source, &limits).map_err(refuse)?;
+    let document = async_graphql::parser::parse_query(source).map_err(|error| {
+        let message = format!("the query does not parse: {}", truncate(&error.to_string(), 300));
+        (message, "GRAPHQL_PARSE_FAILED")
+    })?;
+    shape::check(&document, &limits).map_err(refuse)?;
+    if schema.data::<IntrospectionOff>().is_some() && shape::introspects(&document) {
+        let message = "introspection is switched off on this server";
+        return Err((message.to_string(), "INTROSPECTION_DISABLED"));
+    }
+    let prepared = Arc::new(Prepared { document, light: AtomicBool::new(false) });
+    if let Some(documents) = documents {
+        documents.0.insert(source.to_string(), prepared.clone());
+    }
+    Ok(prepared)
+}
+
+/// The code of a limit async-graphql enforces, recognised by its message.
+fn limit_code(message: &str) -> Option<&'static str> {
+    if message.contains("too complex") {
+        Some("COMPLEXITY_LIMIT")
+    } else if message.contains("recursion depth") {
+        Some("RECURSION_LIMIT")
+    } else {
+        None
+    }
+}
+
+fn is_mutation(document: &async_graphql::parser::types::ExecutableDocument, name: Option<&str>) -> bool {
+    use async_graphql::parser::types::{DocumentOperations, OperationType};
+    let operation = match (&document.operations, name) {
+        (DocumentOperations::Single(op), _) => Some(op),
+        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name),
+        (DocumentOperations::Multiple(_), None) => None,
+    };
+    operation.is_some_and(|op| op.node.ty == OperationType::Mutation)
+}
+
+/// A response carrying one request-level error with `code`.
+pub fn request_error(message: impl Into<String>, code: &str) -> async_graphql::Response {
+    let mut error = async_graphql::ServerError::new(message, None);
+    let mut extensions = async_graphql::ErrorExtensionValues::default();
+    extensions.set("code", code);
+    error.extensions = Some(extensions);
+    async_graphql::Response::from_errors(vec![error])
+}
+
+fn truncate(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((i, _)) => format!("{}…", &text[..i]),
+        None => text.to_string(),
+    }
+}
