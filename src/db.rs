@@ -386,10 +386,10 @@ pub struct ReadSession {
     state: Mutex<SessionState>,
 }
 
-/// What a session on an async worker may do: it must never wait (for the heavy pass or
-/// anything else) nor hold the worker long, so it stops with [`DbError::Overran`] once past
-/// `until` (mid-statement too) or at its row past `rows` (or past its heavy share, where it
-/// would wait), and the request is run again off the workers.
+/// What a session on an async worker may do: it must never wait (for a reader, the heavy pass
+/// or anything else) nor hold the worker long, so it stops with [`DbError::Overran`] once past
+/// `until` (mid-statement too), at its row past `rows` (or past its heavy share, where it
+/// would wait), or when no reader is free, and the request is run again off the workers.
 #[derive(Debug, Clone, Copy)]
 pub struct InlineBudget {
     pub until: Instant,
@@ -439,7 +439,17 @@ impl ReadSession {
         let connection = match state.connection.take() {
             Some(connection) => connection,
             None => {
-                let connection = self.db.readers.get()?;
+                // Inline, a session takes a free reader or none: it may not wait for one.
+                let connection = match self.inline {
+                    None => self.db.readers.get()?,
+                    Some(_) => match self.db.readers.try_get() {
+                        Some(connection) => connection,
+                        None => {
+                            state.overran = true;
+                            return Err(DbError::Overran);
+                        }
+                    },
+                };
                 // A reader given back mid-transaction (an ending that failed) starts clean.
                 if !connection.is_autocommit() {
                     connection.execute_batch("ROLLBACK")?;
@@ -785,6 +795,22 @@ mod tests {
         let started = Instant::now();
         assert!(matches!(provinces_twice(&session), Err(DbError::Overran)), "stops at its heavy share");
         assert!(started.elapsed() < Duration::from_secs(1), "without waiting: {:?}", started.elapsed());
+    }
+
+    #[test]
+    fn an_inline_session_never_waits_for_a_reader() {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let options = DbOptions { path: dir.path().join("one.db"), readers: 1, ..DbOptions::default() };
+        let db = Db::open(&options).expect("database");
+        let holder = session(&db, Duration::from_secs(10));
+        provinces(&holder).unwrap(); // holds the only reader until it ends
+        let session = inline(&db, 1_000, Duration::from_secs(10));
+        let started = Instant::now();
+        assert!(matches!(provinces(&session), Err(DbError::Overran)));
+        assert!(started.elapsed() < Duration::from_secs(1), "without waiting: {:?}", started.elapsed());
+        drop(holder);
+        let next = inline(&db, 1_000, Duration::from_secs(10));
+        assert_eq!(provinces(&next).unwrap(), 31, "a free reader is taken");
     }
 
     #[test]
