@@ -4,7 +4,7 @@
 
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use async_graphql::Value;
@@ -50,11 +50,42 @@ struct Effort {
     overran: bool,
 }
 
-impl Effort {
-    /// Whether the next run of the same document may go inline: within half the budget, so
-    /// that a document near its end does not go back and forth.
-    fn is_light(&self, limits: InlineLimits) -> bool {
-        !self.overran && self.rows <= limits.rows / 2 && self.elapsed <= limits.time / 2
+/// What a document's runs cost, in thousandths of the inline budget (its time or its rows,
+/// whichever share is larger), smoothed over about its last four runs. A document runs inline
+/// while the smoothed cost is within a quarter of the budget: an overrun wastes up to the whole
+/// budget, so only documents well inside it are worth the saving (a target's evaluations on
+/// the seed, 0.3 ms in-process, went back and forth under "the last run was within half" and
+/// overran on 10–14 % of their inline attempts at 8 and 64 connections). An overrun counts as
+/// the whole budget at once, so the next few runs go to the blocking pool.
+struct Cost(AtomicU32);
+
+impl Cost {
+    const UNKNOWN: u32 = u32::MAX;
+    const BUDGET: u32 = 1_000;
+
+    fn unknown() -> Self {
+        Self(AtomicU32::new(Self::UNKNOWN))
+    }
+
+    fn is_light(&self) -> bool {
+        self.0.load(Ordering::Relaxed) <= Self::BUDGET / 4
+    }
+
+    /// Takes one run into account. Concurrent runs may overwrite each other's update: this is
+    /// a guess of where the next run belongs, and the budget catches a wrong one.
+    fn observe(&self, effort: &Effort, limits: InlineLimits) {
+        let share = |used: u128, budget: u128| {
+            u32::try_from(used * u128::from(Self::BUDGET) / budget.max(1)).unwrap_or(u32::MAX).min(10_000)
+        };
+        let sample = share(effort.elapsed.as_micros(), limits.time.as_micros())
+            .max(share(u128::from(effort.rows), u128::from(limits.rows)));
+        let old = self.0.load(Ordering::Relaxed);
+        let new = match old {
+            _ if effort.overran => old.max(Self::BUDGET),
+            Self::UNKNOWN => sample,
+            _ => (old.saturating_mul(3).saturating_add(sample)) / 4,
+        };
+        self.0.store(new, Ordering::Relaxed);
     }
 }
 
@@ -65,10 +96,10 @@ pub(super) struct Turns(pub(super) Arc<Semaphore>);
 /// sends the same document every few seconds has it parsed once. Bounded in bytes.
 pub(super) struct Documents(Cache<String, Arc<Prepared>, DocumentWeight>);
 
-/// A parsed document, and whether its last run was light enough for the next to run inline.
+/// A parsed document, and what its runs cost.
 struct Prepared {
     document: ExecutableDocument,
-    light: AtomicBool,
+    cost: Cost,
 }
 
 #[derive(Clone)]
@@ -148,7 +179,7 @@ impl Outcome {
 /// Parses, checks and executes one request by `deadline`, classifying the result for HTTP.
 ///
 /// The request waits for a turn (at most `max_concurrent` execute at once). A query whose
-/// document ran light last time runs inline on its async worker, within an inline budget
+/// document's recent runs were light runs inline on its async worker, within an inline budget
 /// ([`InlineLimits`]): handing a lookup to another thread and back cost about a fifth of its
 /// CPU. Any other request, or one that outgrows its budget (it is stopped and its answer
 /// thrown away), runs on a blocking-pool thread: its SQL runs there
@@ -207,16 +238,15 @@ fn failed(what: &str) -> Outcome {
     Outcome::RequestError(request_error("internal error", "INTERNAL"))
 }
 
-/// Whether a request runs inline: a query whose document is known and ran light last time (a
-/// document's first run, and every mutation, go to the blocking pool).
+/// Whether a request runs inline: a query whose document is known and whose recent runs were
+/// light (a document's first run, and every mutation, go to the blocking pool).
 fn runs_inline(schema: &AppSchema, request: &async_graphql::Request) -> bool {
     if !schema.data::<InlineLimits>().is_some_and(|limits| limits.allow_inline()) {
         return false;
     }
     let known = schema.data::<Documents>().and_then(|documents| documents.0.get(&request.query));
     known.is_some_and(|prepared| {
-        prepared.light.load(Ordering::Relaxed)
-            && !is_mutation(&prepared.document, request.operation_name.as_deref())
+        prepared.cost.is_light() && !is_mutation(&prepared.document, request.operation_name.as_deref())
     })
 }
 
@@ -255,12 +285,11 @@ async fn respond_here(
     }
     request.set_parsed_query(prepared.document.clone());
     let (mut response, effort) = execute(schema, request, deadline, budget).await;
-    if effort.overran {
-        prepared.light.store(false, Ordering::Relaxed);
-        return None;
-    }
     if read_only {
-        prepared.light.store(effort.is_light(limits), Ordering::Relaxed);
+        prepared.cost.observe(&effort, limits);
+    }
+    if effort.overran {
+        return None;
     }
     let request_failed = response.data == Value::Null
         && !response.errors.is_empty()
@@ -297,7 +326,7 @@ fn prepare(schema: &AppSchema, source: &str) -> Result<Arc<Prepared>, (String, &
         let message = "introspection is switched off on this server";
         return Err((message.to_string(), "INTROSPECTION_DISABLED"));
     }
-    let prepared = Arc::new(Prepared { document, light: AtomicBool::new(false) });
+    let prepared = Arc::new(Prepared { document, cost: Cost::unknown() });
     if let Some(documents) = documents {
         documents.0.insert(source.to_string(), prepared.clone());
     }
