@@ -65,8 +65,8 @@ pub struct Limits {
 }
 
 /// How long, and how many rows, a query run inline on an async worker may take before it is
-/// stopped and run again on the blocking pool. The default (1 ms) is short enough that the
-/// worker's other connections (cached answers among them) barely notice, and ample for a
+/// stopped and run again on the blocking pool. The default (1 ms) bounds how long one run can
+/// keep the worker's other connections (cached answers among them) waiting, and is ample for a
 /// lookup (22 µs in-process, criterion). Zero in either turns inline runs off.
 #[derive(Debug, Clone, Copy)]
 pub struct InlineLimits {
