@@ -182,9 +182,9 @@ impl Outcome {
 /// document's recent runs were light runs inline on its async worker, within an inline budget
 /// ([`InlineLimits`]): handing a lookup to another thread and back cost about a fifth of its
 /// CPU. Any other request, or one that outgrows its budget (it is stopped and its answer
-/// thrown away), runs on a blocking-pool thread: its SQL runs there
-/// directly, in one read session (one snapshot, no hand-off per statement), and the async
-/// workers stay free for I/O and cached answers. The turn is held until the work has really
+/// thrown away), runs on a blocking-pool thread: its SQL runs there directly, in one read
+/// session (one snapshot, no hand-off per statement), and the async workers stay free for I/O
+/// and cached answers. The turn is held until the work has really
 /// ended, even when the caller has stopped waiting.
 pub async fn respond(
     schema: &AppSchema,
