@@ -30,7 +30,7 @@ mod target;
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_graphql::{EmptySubscription, SDLExportOptions, Schema};
+use async_graphql::{EmptySubscription, SDLExportOptions, Schema, ValidationMode};
 use tokio::sync::Semaphore;
 
 pub use error::{ApiError, ApiResult, db_error};
@@ -40,7 +40,7 @@ pub use query::QueryRoot;
 
 use crate::db::Db;
 use loaders::Loaders;
-use respond::{Documents, IntrospectionOff, Turns};
+use respond::{Documents, IntrospectionOff, KnownValid, Turns};
 pub use respond::{Outcome, Ran, Transport, request_error, respond};
 pub use shape::ShapeLimits;
 
@@ -104,20 +104,24 @@ impl Default for Limits {
 /// Builds the schema over `db`; writes need `write_token`, and without one the server is
 /// read-only.
 pub fn build_schema(db: Db, limits: Limits, write_token: Option<String>) -> AppSchema {
-    // Depth is checked by `shape` (which leaves introspection out), not by `limit_depth`.
-    let mut builder = Schema::build(QueryRoot, MutationRoot, EmptySubscription)
-        .data(db)
-        .data(limits.shape)
-        .data(WriteToken(write_token.filter(|t| !t.is_empty())))
-        .data(limits.pages)
-        .data(Turns(Arc::new(Semaphore::new(limits.max_concurrent.max(1)))))
-        .data(limits.inline)
-        .data(Documents::new())
-        .limit_complexity(limits.max_complexity);
-    if !limits.introspection {
-        builder = builder.disable_introspection().data(IntrospectionOff);
-    }
-    builder.finish()
+    let turns = Turns(Arc::new(Semaphore::new(limits.max_concurrent.max(1))));
+    let build = |mode: ValidationMode| {
+        // Depth is checked by `shape` (which leaves introspection out), not by `limit_depth`.
+        let mut builder = Schema::build(QueryRoot, MutationRoot, EmptySubscription)
+            .data(db.clone())
+            .data(limits.shape)
+            .data(WriteToken(write_token.clone().filter(|t| !t.is_empty())))
+            .data(limits.pages)
+            .data(limits.inline)
+            .validation_mode(mode)
+            .limit_complexity(limits.max_complexity);
+        if !limits.introspection {
+            builder = builder.disable_introspection().data(IntrospectionOff);
+        }
+        builder
+    };
+    let known_valid = KnownValid(build(ValidationMode::Fast).finish());
+    build(ValidationMode::Strict).data(turns).data(Documents::new()).data(known_valid).finish()
 }
 
 /// The schema's SDL, exactly as `schema/schema.graphql` holds it (rendered once).

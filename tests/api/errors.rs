@@ -95,3 +95,27 @@ async fn depth_is_limited_but_introspection_is_not_counted() {
     let data = server.data(introspection, json!({})).await;
     assert_eq!(data["__schema"]["queryType"]["name"], "Query");
 }
+
+/// A document that validated once is not validated in full again only where the full rules
+/// must agree (no variables): a document with variables is checked against each request's
+/// values, however often it ran well before.
+#[tokio::test]
+async fn variables_are_validated_on_every_run_of_a_document() {
+    let server = Server::start();
+    let query = "query ($code: String!) { city(code: $code) { adminCode } }";
+    for _ in 0..3 {
+        let data = server.data(query, json!({ "code": "340300" })).await;
+        assert_eq!(data["city"]["adminCode"], "340300");
+    }
+    let (status, body) = server.post(query, json!({ "code": 340300 })).await;
+    assert_eq!(status, 200, "legacy application/json answers 200: {body}");
+    assert_eq!(first_code(&body), "GRAPHQL_VALIDATION_FAILED", "{body}");
+    assert!(body["data"].is_null(), "nothing ran: {body}");
+    // And a document without variables keeps its answer, and its errors, on every run.
+    for _ in 0..3 {
+        let data = server.data(r#"{ city(code: "340300") { adminCode } }"#, json!({})).await;
+        assert_eq!(data["city"]["adminCode"], "340300");
+        let (_, body) = server.post("{ cities { noSuchField } }", json!({})).await;
+        assert_eq!(first_code(&body), "GRAPHQL_VALIDATION_FAILED", "{body}");
+    }
+}
