@@ -101,7 +101,7 @@ impl CityNode {
     async fn observations(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Only observations matching this filter.")] filter: Option<ObservationFilter>,
+        #[graphql(desc = "Only observations matching this filter.")] filter: Option<Box<ObservationFilter>>,
         #[graphql(desc = "Sort keys, most significant first; ties end in id order.")] order_by: Option<
             Vec<ObservationOrder>,
         >,
@@ -243,7 +243,7 @@ pub fn membership_filter(membership: &[Membership]) -> Filter {
 /// A city list request as a domain query.
 pub fn city_query(
     membership: &[Membership],
-    filter: Option<CityFilter>,
+    filter: Option<Box<CityFilter>>,
     order_by: Option<Vec<CityOrder>>,
     page: Page,
 ) -> ListQuery {

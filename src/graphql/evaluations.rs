@@ -86,7 +86,7 @@ pub async fn list(
     target: &Arc<Target>,
     as_of: Option<i32>,
     options: EvaluationOptionsInput,
-    filter: CityEvaluationFilter,
+    filter: Box<CityEvaluationFilter>,
     order_by: Vec<EvaluationOrder>,
     (first, after, last, before): PageArgs,
 ) -> ApiResult<TargetEvaluationConnection> {

@@ -80,7 +80,7 @@ impl IndicatorNode {
     async fn targets(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Only targets matching this filter.")] filter: Option<TargetFilter>,
+        #[graphql(desc = "Only targets matching this filter.")] filter: Option<Box<TargetFilter>>,
         #[graphql(desc = "Sort keys, most significant first; ties end in code order.")] order_by: Option<
             Vec<TargetOrder>,
         >,
@@ -103,7 +103,7 @@ impl IndicatorNode {
     async fn observations(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Only observations matching this filter.")] filter: Option<ObservationFilter>,
+        #[graphql(desc = "Only observations matching this filter.")] filter: Option<Box<ObservationFilter>>,
         #[graphql(desc = "Sort keys, most significant first; ties end in id order.")] order_by: Option<
             Vec<ObservationOrder>,
         >,
@@ -207,7 +207,7 @@ pub struct IndicatorOrder {
 
 /// An indicator list request as a domain query.
 pub fn indicator_query(
-    filter: Option<IndicatorFilter>,
+    filter: Option<Box<IndicatorFilter>>,
     order_by: Option<Vec<IndicatorOrder>>,
     page: Page,
 ) -> ListQuery {

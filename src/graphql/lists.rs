@@ -19,7 +19,7 @@ pub type PageArgs = (Option<i32>, Option<String>, Option<i32>, Option<String>);
 /// A page of all provinces.
 pub async fn provinces(
     ctx: &Context<'_>,
-    filter: Option<ProvinceFilter>,
+    filter: Option<Box<ProvinceFilter>>,
     order_by: Option<Vec<ProvinceOrder>>,
     (first, after, last, before): PageArgs,
 ) -> ApiResult<Conn<ProvinceNode>> {
@@ -34,7 +34,7 @@ pub async fn provinces(
 pub async fn cities(
     ctx: &Context<'_>,
     membership: Vec<Membership>,
-    filter: Option<CityFilter>,
+    filter: Option<Box<CityFilter>>,
     order_by: Option<Vec<CityOrder>>,
     (first, after, last, before): PageArgs,
 ) -> ApiResult<Conn<CityNode>> {
@@ -49,7 +49,7 @@ pub async fn cities(
 /// A page of all indicators.
 pub async fn indicators(
     ctx: &Context<'_>,
-    filter: Option<IndicatorFilter>,
+    filter: Option<Box<IndicatorFilter>>,
     order_by: Option<Vec<IndicatorOrder>>,
     (first, after, last, before): PageArgs,
 ) -> ApiResult<Conn<IndicatorNode>> {
@@ -63,7 +63,7 @@ pub async fn indicators(
 /// A page of all targets.
 pub async fn targets(
     ctx: &Context<'_>,
-    filter: Option<TargetFilter>,
+    filter: Option<Box<TargetFilter>>,
     order_by: Option<Vec<TargetOrder>>,
     (first, after, last, before): PageArgs,
 ) -> ApiResult<Conn<TargetNode>> {
@@ -78,7 +78,7 @@ pub async fn targets(
 /// A page of all observations.
 pub async fn observations(
     ctx: &Context<'_>,
-    filter: Option<ObservationFilter>,
+    filter: Option<Box<ObservationFilter>>,
     order_by: Option<Vec<ObservationOrder>>,
     (first, after, last, before): PageArgs,
 ) -> ApiResult<Conn<ObservationNode>> {

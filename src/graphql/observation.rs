@@ -174,7 +174,7 @@ pub struct ObservationOrder {
 
 /// An observation list request as a domain query.
 pub fn observation_query(
-    filter: Option<ObservationFilter>,
+    filter: Option<Box<ObservationFilter>>,
     order_by: Option<Vec<ObservationOrder>>,
     page: Page,
 ) -> ListQuery {

@@ -193,7 +193,7 @@ impl PlanNode {
     async fn provinces(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Only provinces matching this filter.")] filter: Option<ProvinceFilter>,
+        #[graphql(desc = "Only provinces matching this filter.")] filter: Option<Box<ProvinceFilter>>,
         #[graphql(desc = "Sort keys, most significant first; ties end in code order.")] order_by: Option<
             Vec<ProvinceOrder>,
         >,
@@ -215,7 +215,7 @@ impl PlanNode {
             desc = "Which entries to list: confirmed ones by default; add `CANDIDATE` for leads with indirect evidence only."
         )]
         membership: Vec<Membership>,
-        #[graphql(desc = "Only entries matching this filter.")] filter: Option<CityFilter>,
+        #[graphql(desc = "Only entries matching this filter.")] filter: Option<Box<CityFilter>>,
         #[graphql(desc = "Sort keys, most significant first; ties end in admin-code order.")]
         order_by: Option<Vec<CityOrder>>,
         #[graphql(desc = "Page forwards: at most this many.")] first: Option<i32>,
@@ -231,7 +231,7 @@ impl PlanNode {
     async fn indicators(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Only indicators matching this filter.")] filter: Option<IndicatorFilter>,
+        #[graphql(desc = "Only indicators matching this filter.")] filter: Option<Box<IndicatorFilter>>,
         #[graphql(desc = "Sort keys, most significant first; ties end in code order.")] order_by: Option<
             Vec<IndicatorOrder>,
         >,
@@ -248,7 +248,7 @@ impl PlanNode {
     async fn targets(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Only targets matching this filter.")] filter: Option<TargetFilter>,
+        #[graphql(desc = "Only targets matching this filter.")] filter: Option<Box<TargetFilter>>,
         #[graphql(desc = "Sort keys, most significant first; ties end in code order.")] order_by: Option<
             Vec<TargetOrder>,
         >,

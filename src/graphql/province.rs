@@ -76,7 +76,7 @@ impl ProvinceNode {
             desc = "Which entries to list: confirmed ones by default; add `CANDIDATE` for leads with indirect evidence only."
         )]
         membership: Vec<Membership>,
-        #[graphql(desc = "Only entries matching this filter.")] filter: Option<CityFilter>,
+        #[graphql(desc = "Only entries matching this filter.")] filter: Option<Box<CityFilter>>,
         #[graphql(desc = "Sort keys, most significant first; ties end in admin-code order.")]
         order_by: Option<Vec<CityOrder>>,
         #[graphql(
@@ -100,7 +100,7 @@ impl ProvinceNode {
     async fn observations(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Only observations matching this filter.")] filter: Option<ObservationFilter>,
+        #[graphql(desc = "Only observations matching this filter.")] filter: Option<Box<ObservationFilter>>,
         #[graphql(desc = "Sort keys, most significant first; ties end in id order.")] order_by: Option<
             Vec<ObservationOrder>,
         >,
@@ -210,7 +210,7 @@ pub struct ProvinceOrder {
 
 /// A province list request as a domain query.
 pub fn province_query(
-    filter: Option<ProvinceFilter>,
+    filter: Option<Box<ProvinceFilter>>,
     order_by: Option<Vec<ProvinceOrder>>,
     page: crate::domain::query::Page,
 ) -> ListQuery {

@@ -38,7 +38,7 @@ impl QueryRoot {
     async fn provinces(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Only provinces matching this filter.")] filter: Option<ProvinceFilter>,
+        #[graphql(desc = "Only provinces matching this filter.")] filter: Option<Box<ProvinceFilter>>,
         #[graphql(desc = "Sort keys, most significant first; ties end in code order.")] order_by: Option<
             Vec<ProvinceOrder>,
         >,
@@ -78,7 +78,7 @@ impl QueryRoot {
             desc = "Which entries to list: confirmed ones by default; add `CANDIDATE` for leads with indirect evidence only."
         )]
         membership: Vec<Membership>,
-        #[graphql(desc = "Only entries matching this filter.")] filter: Option<CityFilter>,
+        #[graphql(desc = "Only entries matching this filter.")] filter: Option<Box<CityFilter>>,
         #[graphql(desc = "Sort keys, most significant first; ties end in admin-code order.")]
         order_by: Option<Vec<CityOrder>>,
         #[graphql(
@@ -111,7 +111,7 @@ impl QueryRoot {
     async fn indicators(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Only indicators matching this filter.")] filter: Option<IndicatorFilter>,
+        #[graphql(desc = "Only indicators matching this filter.")] filter: Option<Box<IndicatorFilter>>,
         #[graphql(desc = "Sort keys, most significant first; ties end in code order.")] order_by: Option<
             Vec<IndicatorOrder>,
         >,
@@ -138,7 +138,7 @@ impl QueryRoot {
     async fn targets(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Only targets matching this filter.")] filter: Option<TargetFilter>,
+        #[graphql(desc = "Only targets matching this filter.")] filter: Option<Box<TargetFilter>>,
         #[graphql(desc = "Sort keys, most significant first; ties end in code order.")] order_by: Option<
             Vec<TargetOrder>,
         >,
@@ -165,7 +165,7 @@ impl QueryRoot {
     async fn observations(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Only observations matching this filter.")] filter: Option<ObservationFilter>,
+        #[graphql(desc = "Only observations matching this filter.")] filter: Option<Box<ObservationFilter>>,
         #[graphql(desc = "Sort keys, most significant first; ties end in id order.")] order_by: Option<
             Vec<ObservationOrder>,
         >,

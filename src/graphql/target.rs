@@ -119,7 +119,7 @@ impl TargetNode {
         ctx: &Context<'_>,
         #[graphql(desc = "Year to evaluate as of (default: the target year).")] as_of: Option<i32>,
         #[graphql(desc = "How to evaluate.")] options: Option<EvaluationOptionsInput>,
-        #[graphql(desc = "Which cities' evaluations to list.")] filter: Option<CityEvaluationFilter>,
+        #[graphql(desc = "Which cities' evaluations to list.")] filter: Option<Box<CityEvaluationFilter>>,
         #[graphql(desc = "Sort keys, most significant first; ties end in admin-code order.")]
         order_by: Option<Vec<EvaluationOrder>>,
         #[graphql(desc = "Page forwards: at most this many.")] first: Option<i32>,
@@ -197,7 +197,7 @@ pub struct TargetOrder {
 
 /// A target list request as a domain query.
 pub fn target_query(
-    filter: Option<TargetFilter>,
+    filter: Option<Box<TargetFilter>>,
     order_by: Option<Vec<TargetOrder>>,
     page: Page,
 ) -> ListQuery {
