@@ -5,15 +5,42 @@
 //! text from a request, so the SQL builder can name them safely; values are always bound.
 
 /// A value to compare a column with.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub enum Scalar {
     Text(String),
     Int(i64),
     Real(f64),
 }
 
+// Queries are equal, and hash alike, when they are written alike: reals compare by their bits
+// (request values are finite, so this differs from `==` only in telling 0.0 from -0.0), which
+// makes a query usable as a key.
+impl PartialEq for Scalar {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Scalar::Text(a), Scalar::Text(b)) => a == b,
+            (Scalar::Int(a), Scalar::Int(b)) => a == b,
+            (Scalar::Real(a), Scalar::Real(b)) => a.to_bits() == b.to_bits(),
+            _ => false,
+        }
+    }
+}
+
+impl Eq for Scalar {}
+
+impl std::hash::Hash for Scalar {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        std::mem::discriminant(self).hash(state);
+        match self {
+            Scalar::Text(text) => text.hash(state),
+            Scalar::Int(int) => int.hash(state),
+            Scalar::Real(real) => real.to_bits().hash(state),
+        }
+    }
+}
+
 /// A comparison of one column with request values.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Op {
     Eq(Scalar),
     Ne(Scalar),
@@ -36,7 +63,7 @@ pub enum Op {
 }
 
 /// A boolean tree of column conditions.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Filter {
     /// Every child holds (an empty list holds).
     All(Vec<Filter>),
@@ -49,7 +76,7 @@ pub enum Filter {
 }
 
 /// One sort key; the list always ends with the entity's primary key so order is total.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct SortKey {
     pub column: &'static str,
     pub descending: bool,
@@ -100,7 +127,7 @@ impl Page {
 }
 
 /// A whole list request: which rows, in which order, which page.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ListQuery {
     pub filter: Option<Filter>,
     pub order: Vec<SortKey>,
@@ -113,6 +140,27 @@ mod tests {
 
     fn page(first: Option<u32>, after: Option<u32>, last: Option<u32>, before: Option<u32>) -> Page {
         Page { first, after, last, before }
+    }
+
+    fn hash_of(query: &ListQuery) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::hash::DefaultHasher::new();
+        query.hash(&mut hasher);
+        hasher.finish()
+    }
+
+    #[test]
+    fn queries_written_alike_are_one_key() {
+        let query = |value: f64, first: u32| ListQuery {
+            filter: Some(Filter::Column { column: "value", op: Op::Gt(Scalar::Real(value)) }),
+            order: vec![SortKey { column: "year", descending: true }],
+            page: page(Some(first), None, None, None),
+        };
+        assert_eq!(query(1.5, 10), query(1.5, 10));
+        assert_eq!(hash_of(&query(1.5, 10)), hash_of(&query(1.5, 10)));
+        assert_ne!(query(1.5, 10), query(2.5, 10));
+        assert_ne!(query(1.5, 10), query(1.5, 11));
+        assert_ne!(Scalar::Int(1), Scalar::Real(1.0));
     }
 
     #[test]
