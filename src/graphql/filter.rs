@@ -1,5 +1,9 @@
 //! Per-field filter operators shared by every list, and sort direction. Each entity's filter
 //! input combines these with `and`, `or` and `not`; see `to_filter` on each.
+//!
+//! List fields take their filter argument boxed (`Option<Box<CityFilter>>`; the schema is the
+//! same): a filter is up to 1 KB inline, and async-graphql allocates and copies the future of
+//! every field of an object at the size of its largest field's.
 
 use async_graphql::{Enum, InputObject};
 
