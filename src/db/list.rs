@@ -118,35 +118,7 @@ pub fn list<T>(
     query: &ListQuery,
     map: impl Fn(&Record<'_, '_>) -> rusqlite::Result<T>,
 ) -> Result<HashMap<String, Listed<T>>, DbError> {
-    let mut params: Vec<Box<dyn ToSql>> = Vec::new();
-    let mut conditions = Vec::new();
-    let (parent, parent_order) = match parents {
-        Some((column, keys)) => {
-            conditions.push(format!("{column} IN rarray(?)"));
-            params.push(Box::new(array(keys.iter().map(|k| Value::Text(k.clone())))));
-            (column, format!("{column}, "))
-        }
-        None => ("''", String::new()),
-    };
-    if let Some(filter) = &query.filter {
-        let mut values = Vec::new();
-        conditions.push(filter_sql(filter, &mut values));
-        params.extend(values.into_iter().map(|v| Box::new(v) as Box<dyn ToSql>));
-    }
-    let conditions = if conditions.is_empty() { "1".to_string() } else { conditions.join(" AND ") };
-    let mut order: Vec<String> = query
-        .order
-        .iter()
-        .map(|k| format!("{} {}", k.column, if k.descending { "DESC" } else { "ASC" }))
-        .collect();
-    order.push(format!("{} ASC", table.key));
-    let numbering = format!(
-        "SELECT {parent} AS _parent, {key} AS _key FROM {base} WHERE {conditions}
-         ORDER BY {parent_order}{order}",
-        key = table.key,
-        base = table.base,
-        order = order.join(", "),
-    );
+    let (numbering, params) = numbering(table, parents, query);
     let page = &query.page;
     let mut pages = Vec::new();
     let mut current: Option<Numbering> = None;
@@ -187,6 +159,45 @@ pub fn list<T>(
         listed.rows.sort_unstable_by_key(|(rn, _)| *rn);
     }
     Ok(pages.into_iter().map(|(parent, _, _)| parent).zip(out).collect())
+}
+
+/// The statement that numbers the matching rows narrow, in the list's order, grouped by parent,
+/// and its parameters.
+fn numbering(
+    table: &Table,
+    parents: Option<(&'static str, &[String])>,
+    query: &ListQuery,
+) -> (String, Vec<Box<dyn ToSql>>) {
+    let mut params: Vec<Box<dyn ToSql>> = Vec::new();
+    let mut conditions = Vec::new();
+    let (parent, parent_order) = match parents {
+        Some((column, keys)) => {
+            conditions.push(format!("{column} IN rarray(?)"));
+            params.push(Box::new(array(keys.iter().map(|k| Value::Text(k.clone())))));
+            (column, format!("{column}, "))
+        }
+        None => ("''", String::new()),
+    };
+    if let Some(filter) = &query.filter {
+        let mut values = Vec::new();
+        conditions.push(filter_sql(filter, &mut values));
+        params.extend(values.into_iter().map(|v| Box::new(v) as Box<dyn ToSql>));
+    }
+    let conditions = if conditions.is_empty() { "1".to_string() } else { conditions.join(" AND ") };
+    let mut order: Vec<String> = query
+        .order
+        .iter()
+        .map(|k| format!("{} {}", k.column, if k.descending { "DESC" } else { "ASC" }))
+        .collect();
+    order.push(format!("{} ASC", table.key));
+    let sql = format!(
+        "SELECT {parent} AS _parent, {key} AS _key FROM {base} WHERE {conditions}
+         ORDER BY {parent_order}{order}",
+        key = table.key,
+        base = table.base,
+        order = order.join(", "),
+    );
+    (sql, params)
 }
 
 /// The rows of `table` whose `column` is one of the values bound as one `rarray` parameter,
@@ -325,6 +336,43 @@ mod tests {
                 .filter(|step| step.starts_with("SCAN") && !step.contains("VIRTUAL TABLE"))
                 .collect();
             assert!(scans.is_empty(), "{table} is scanned: {plan:?}");
+        }
+    }
+
+    /// The lists a dashboard asks of every parent at once, in their default order, are numbered
+    /// from an index in that order: no row is sorted (a temporary b-tree sorted every city of
+    /// the listed provinces first).
+    #[test]
+    fn default_orders_are_numbered_without_sorting() {
+        use crate::db::{observations, reference};
+        use crate::domain::query::Scalar;
+        use std::time::{Duration, Instant};
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let options = crate::db::DbOptions { path: dir.path().join("plans.db"), ..Default::default() };
+        let db = crate::db::Db::open(&options).expect("database");
+        let session =
+            crate::db::ReadSession::new(db, Default::default(), Instant::now() + Duration::from_secs(10));
+        let membership = Op::In(vec![Scalar::Text("CONFIRMED".into()), Scalar::Text("CANDIDATE".into())]);
+        let cities = ListQuery {
+            filter: Some(Filter::All(vec![Filter::Column { column: "membership", op: membership }])),
+            order: Vec::new(),
+            page: Page { first: Some(20), ..Page::default() },
+        };
+        let observations = ListQuery { filter: None, order: Vec::new(), page: cities.page };
+        let keys = ["340000".to_string()];
+        let lists = [
+            (&reference::CITIES, "province_code", &cities),
+            (&observations::OBSERVATIONS, "city_code", &observations),
+        ];
+        for (table, parent, query) in lists {
+            let (sql, params) = numbering(table, Some((parent, &keys)), query);
+            let plan = session
+                .read(|c| {
+                    let sql = format!("EXPLAIN QUERY PLAN {sql}");
+                    c.rows(&sql, rusqlite::params_from_iter(params), |row| row.get::<_, String>(3))
+                })
+                .expect("plan");
+            assert!(!plan.iter().any(|step| step.contains("TEMP B-TREE")), "{}: {plan:?}", table.base);
         }
     }
 
