@@ -76,7 +76,7 @@ impl CityNode {
 
     /// The province the entry lies in.
     async fn province(&self, ctx: &Context<'_>) -> ApiResult<ProvinceNode> {
-        let province = loaders(ctx)?.province.load_one(self.0.province_code.clone()).await;
+        let province = loaders(ctx)?.province().load_one(self.0.province_code.clone()).await;
         let province = province.map_err(db_error)?;
         // A foreign key guarantees the province exists; its absence is a broken database.
         province.map(ProvinceNode).ok_or_else(|| ApiError::Internal.into())
@@ -84,7 +84,7 @@ impl CityNode {
 
     /// The sources that name this entry, with what each says.
     async fn sources(&self, ctx: &Context<'_>) -> ApiResult<Vec<CitySourceNode>> {
-        let rows = loaders(ctx)?.city_sources.load_one(self.0.admin_code.clone()).await;
+        let rows = loaders(ctx)?.city_sources().load_one(self.0.admin_code.clone()).await;
         let rows = rows.map_err(db_error)?.unwrap_or_default();
         Ok(rows
             .iter()
@@ -113,7 +113,7 @@ impl CityNode {
         let page = page(ctx, first, after, last, before)?;
         let query = observation_query(filter, order_by, page);
         let key = PageKey { parent: self.0.admin_code.clone(), query: QueryKey::new(query) };
-        let listed = loaders(ctx)?.city_observations.load_one(key).await.map_err(db_error)?;
+        let listed = loaders(ctx)?.city_observations().load_one(key).await.map_err(db_error)?;
         Ok(connection(&page, &listed.unwrap_or_default(), ObservationNode))
     }
 

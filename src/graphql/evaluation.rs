@@ -285,7 +285,7 @@ impl EvaluationNode {
             .map(|o| o.id.to_string())
             .collect();
         // Full rows only now that they are asked for, all evaluations' at once.
-        let mut rows = loaders(ctx)?.observation.load_many(used.iter().cloned()).await.map_err(db_error)?;
+        let mut rows = loaders(ctx)?.observation().load_many(used.iter().cloned()).await.map_err(db_error)?;
         Ok(used.iter().filter_map(|id| rows.remove(id)).map(ObservationNode).collect())
     }
 
@@ -298,7 +298,7 @@ impl EvaluationNode {
     async fn indicator(&self, ctx: &Context<'_>) -> ApiResult<Option<IndicatorNode>> {
         let Some(target) = &self.target else { return Ok(None) };
         let code = target.indicator_code.clone();
-        Ok(loaders(ctx)?.indicator.load_one(code).await.map_err(db_error)?.map(IndicatorNode))
+        Ok(loaders(ctx)?.indicator().load_one(code).await.map_err(db_error)?.map(IndicatorNode))
     }
 
     /// What was evaluated; null for a what-if evaluation.
@@ -472,7 +472,7 @@ pub async fn of_subject(
         Evaluated::Province(province) => format!("PROVINCE:{}", province.code),
         Evaluated::Plan => "PLAN:".to_string(),
     };
-    let series = l.series.load_one(key).await.map_err(db_error)?.unwrap_or_default();
+    let series = l.series().load_one(key).await.map_err(db_error)?.unwrap_or_default();
     Ok(evaluate_subject(targets, subject, &series, as_of, options.unwrap_or_default())?)
 }
 

@@ -138,7 +138,7 @@ pub async fn list(
         .take((window.end - window.start) as usize)
         .map(|(i, v)| (i as u32, v.code))
         .collect();
-    let cities = l.city.load_many(picked.iter().map(|(_, code)| code.clone())).await.map_err(db_error)?;
+    let cities = l.city().load_many(picked.iter().map(|(_, code)| code.clone())).await.map_err(db_error)?;
     let keys: Vec<String> = picked.iter().map(|(_, code)| format!("CITY:{code}")).collect();
     let mut series: HashMap<String, Vec<SeriesPoint>> =
         l.read(|c| indicator_series(c, &keys, &target.indicator_code))?.into_iter().collect();

@@ -94,7 +94,7 @@ impl IndicatorNode {
             parent: self.0.code.clone(),
             query: QueryKey::new(target_query(filter, order_by, page)),
         };
-        let listed = loaders(ctx)?.indicator_targets.load_one(key).await.map_err(db_error)?;
+        let listed = loaders(ctx)?.indicator_targets().load_one(key).await.map_err(db_error)?;
         Ok(connection(&page, &listed.unwrap_or_default(), TargetNode))
     }
 
@@ -115,7 +115,7 @@ impl IndicatorNode {
         let page = page(ctx, first, after, last, before)?;
         let query = observation_query(filter, order_by, page);
         let key = PageKey { parent: self.0.code.clone(), query: QueryKey::new(query) };
-        let listed = loaders(ctx)?.indicator_observations.load_one(key).await.map_err(db_error)?;
+        let listed = loaders(ctx)?.indicator_observations().load_one(key).await.map_err(db_error)?;
         Ok(connection(&page, &listed.unwrap_or_default(), ObservationNode))
     }
 

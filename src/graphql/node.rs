@@ -47,15 +47,15 @@ pub async fn fetch(ctx: &Context<'_>, id: &ID) -> ApiResult<Option<Node>> {
         "Plan" if key == "2013" => Some(Node::Plan(PlanNode)),
         "Plan" => None,
         "Province" => {
-            l.province.load_one(key).await.map_err(db_error)?.map(|p| Node::Province(ProvinceNode(p)))
+            l.province().load_one(key).await.map_err(db_error)?.map(|p| Node::Province(ProvinceNode(p)))
         }
-        "City" => l.city.load_one(key).await.map_err(db_error)?.map(|c| Node::City(CityNode(c))),
+        "City" => l.city().load_one(key).await.map_err(db_error)?.map(|c| Node::City(CityNode(c))),
         "Indicator" => {
-            l.indicator.load_one(key).await.map_err(db_error)?.map(|i| Node::Indicator(IndicatorNode(i)))
+            l.indicator().load_one(key).await.map_err(db_error)?.map(|i| Node::Indicator(IndicatorNode(i)))
         }
-        "Target" => l.target.load_one(key).await.map_err(db_error)?.map(|t| Node::Target(TargetNode(t))),
+        "Target" => l.target().load_one(key).await.map_err(db_error)?.map(|t| Node::Target(TargetNode(t))),
         "Observation" => l
-            .observation
+            .observation()
             .load_one(key)
             .await
             .map_err(db_error)?

@@ -36,7 +36,7 @@ impl ObservationNode {
     /// The city observed, when the subject is a city.
     async fn city(&self, ctx: &Context<'_>) -> ApiResult<Option<CityNode>> {
         let Some(code) = &self.0.city_code else { return Ok(None) };
-        let city = loaders(ctx)?.city.load_one(code.clone()).await.map_err(db_error)?;
+        let city = loaders(ctx)?.city().load_one(code.clone()).await.map_err(db_error)?;
         Ok(city.map(CityNode))
     }
 
@@ -44,14 +44,14 @@ impl ObservationNode {
     /// observation, ask `city { province }`.
     async fn province(&self, ctx: &Context<'_>) -> ApiResult<Option<ProvinceNode>> {
         let Some(code) = &self.0.province_code else { return Ok(None) };
-        let province = loaders(ctx)?.province.load_one(code.clone()).await.map_err(db_error)?;
+        let province = loaders(ctx)?.province().load_one(code.clone()).await.map_err(db_error)?;
         Ok(province.map(ProvinceNode))
     }
 
     /// The indicator observed.
     async fn indicator(&self, ctx: &Context<'_>) -> ApiResult<IndicatorNode> {
         let code = self.0.indicator_code.clone();
-        let indicator = loaders(ctx)?.indicator.load_one(code).await.map_err(db_error)?;
+        let indicator = loaders(ctx)?.indicator().load_one(code).await.map_err(db_error)?;
         indicator.map(IndicatorNode).ok_or_else(|| ApiError::Internal.into())
     }
 

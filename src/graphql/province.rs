@@ -91,7 +91,7 @@ impl ProvinceNode {
         let page = page(ctx, first, after, last, before)?;
         let query = city_query(&membership, filter, order_by, page);
         let key = PageKey { parent: self.0.code.clone(), query: QueryKey::new(query) };
-        let listed = loaders(ctx)?.province_cities.load_one(key).await.map_err(db_error)?;
+        let listed = loaders(ctx)?.province_cities().load_one(key).await.map_err(db_error)?;
         Ok(connection(&page, &listed.unwrap_or_default(), CityNode))
     }
 
@@ -112,7 +112,7 @@ impl ProvinceNode {
         let page = page(ctx, first, after, last, before)?;
         let query = observation_query(filter, order_by, page);
         let key = PageKey { parent: self.0.code.clone(), query: QueryKey::new(query) };
-        let listed = loaders(ctx)?.province_observations.load_one(key).await.map_err(db_error)?;
+        let listed = loaders(ctx)?.province_observations().load_one(key).await.map_err(db_error)?;
         Ok(connection(&page, &listed.unwrap_or_default(), ObservationNode))
     }
 

@@ -129,7 +129,7 @@ impl QueryRoot {
         ctx: &Context<'_>,
         #[graphql(desc = "Indicator code.")] code: String,
     ) -> ApiResult<Option<IndicatorNode>> {
-        let found = loaders(ctx)?.indicator.load_one(code).await.map_err(db_error)?;
+        let found = loaders(ctx)?.indicator().load_one(code).await.map_err(db_error)?;
         Ok(found.map(IndicatorNode))
     }
 
@@ -156,7 +156,7 @@ impl QueryRoot {
         ctx: &Context<'_>,
         #[graphql(desc = "Target code.")] code: String,
     ) -> ApiResult<Option<TargetNode>> {
-        let found = loaders(ctx)?.target.load_one(code).await.map_err(db_error)?;
+        let found = loaders(ctx)?.target().load_one(code).await.map_err(db_error)?;
         Ok(found.map(TargetNode))
     }
 

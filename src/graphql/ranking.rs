@@ -80,7 +80,7 @@ pub async fn rank(
     };
     values.sort_by(|a, b| better(a, b).then_with(|| a.city_code.cmp(&b.city_code)));
     let codes: Vec<String> = values.iter().filter_map(|o| o.city_code.clone()).collect();
-    let cities = l.city.load_many(codes).await.map_err(db_error)?;
+    let cities = l.city().load_many(codes).await.map_err(db_error)?;
     let ranked = values.len() as u32;
     let mut nodes = Vec::with_capacity(values.len());
     // Walk groups of tied values: a group shares the rank of its first member, and every

@@ -100,7 +100,7 @@ impl TargetNode {
     /// The indicator the target is set on.
     async fn indicator(&self, ctx: &Context<'_>) -> ApiResult<IndicatorNode> {
         let code = self.0.indicator_code.clone();
-        let indicator = loaders(ctx)?.indicator.load_one(code).await.map_err(db_error)?;
+        let indicator = loaders(ctx)?.indicator().load_one(code).await.map_err(db_error)?;
         indicator.map(IndicatorNode).ok_or_else(|| ApiError::Internal.into())
     }
 
