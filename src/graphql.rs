@@ -67,7 +67,7 @@ pub struct Limits {
 /// How long, and how many rows, a query run inline on an async worker may take before it is
 /// stopped and run again on the blocking pool. The default (1 ms) bounds how long one run can
 /// keep the worker's other connections (cached answers among them) waiting, and is ample for a
-/// lookup (22 µs in-process, criterion). It is checked as SQL runs (before each statement, at
+/// lookup (17 µs in-process, criterion). It is checked as SQL runs (before each statement, at
 /// each row, and by SQLite's progress handler); work between reads is bounded by the document
 /// and page limits instead. Zero in either turns inline runs off.
 #[derive(Debug, Clone, Copy)]
