@@ -304,19 +304,25 @@ pub fn stored<T>(row: &Record<'_, '_>, column: &str, parse: fn(&str) -> Option<T
 
 #[cfg(test)]
 mod tests {
+    use std::time::{Duration, Instant};
+
     use super::*;
+    use crate::db::{Db, DbOptions, ReadSession, observations, reference};
+    use crate::domain::query::Scalar;
+
+    /// A read session on a fresh database made from the seed (kept while the folder lives).
+    fn seeded_session() -> (tempfile::TempDir, ReadSession) {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let options = DbOptions { path: dir.path().join("plans.db"), ..Default::default() };
+        let db = Db::open(&options).expect("database");
+        (dir, ReadSession::new(db, Default::default(), Instant::now() + Duration::from_secs(10)))
+    }
 
     /// Keyed reads look each value up by index: no table or view is scanned, whatever its size
     /// (a plan that scanned `observation_rows` would read every observation for one id).
     #[test]
     fn keyed_reads_search_by_index() {
-        use std::time::{Duration, Instant};
-        let dir = tempfile::tempdir().expect("temporary folder");
-        let options = crate::db::DbOptions { path: dir.path().join("plans.db"), ..Default::default() };
-        let db = crate::db::Db::open(&options).expect("database");
-        let session =
-            crate::db::ReadSession::new(db, Default::default(), Instant::now() + Duration::from_secs(10));
-        use crate::db::{observations, reference};
+        let (_dir, session) = seeded_session();
         let reads = [
             (reference::PROVINCES.name, "code"),
             (reference::CITIES.name, "admin_code"),
@@ -344,14 +350,7 @@ mod tests {
     /// the listed provinces first).
     #[test]
     fn default_orders_are_numbered_without_sorting() {
-        use crate::db::{observations, reference};
-        use crate::domain::query::Scalar;
-        use std::time::{Duration, Instant};
-        let dir = tempfile::tempdir().expect("temporary folder");
-        let options = crate::db::DbOptions { path: dir.path().join("plans.db"), ..Default::default() };
-        let db = crate::db::Db::open(&options).expect("database");
-        let session =
-            crate::db::ReadSession::new(db, Default::default(), Instant::now() + Duration::from_secs(10));
+        let (_dir, session) = seeded_session();
         let membership = Op::In(vec![Scalar::Text("CONFIRMED".into()), Scalar::Text("CANDIDATE".into())]);
         let cities = ListQuery {
             filter: Some(Filter::All(vec![Filter::Column { column: "membership", op: membership }])),
