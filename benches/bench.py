@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The rustbelt benchmark: the release binary on a free port under a real load generator (wrk),
-beside a peer (Datasette + datasette-graphql on the same SQLite file) and a floor (the same
-response bytes from a trivial axum handler on the same runtime), in one run on one machine.
+beside a peer (Datasette + datasette-graphql on the same SQLite file), a floor (the same
+response bytes from a trivial axum handler on the same runtime) and a ceiling (the same
+answers re-served through async-graphql alone, from memory), in one run on one machine.
 
 Run it through benches/run.sh, which installs what it needs. Prints Markdown tables and writes
 them to benches/results/latest.md. Environment: DURATION (seconds per wrk run, default 8).
@@ -25,6 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TARGET = ROOT / "target"
 RUSTBELT = TARGET / "release" / "rustbelt"
 FLOOR = TARGET / "release" / "examples" / "floor"
+CEILING = TARGET / "release" / "examples" / "ceiling"
 VENV = TARGET / "bench-venv"
 WORK = Path(tempfile.mkdtemp(prefix="rustbelt-bench-"))
 DURATION = int(os.environ.get("DURATION", "8"))
@@ -168,7 +170,8 @@ def throughput(tables, db, cache_note):
 
     The floor and rustbelt run side by side and are measured in turns (floor, ours, three
     times over) for every cell, and each reports its median: load from the rest of a shared
-    machine then weighs on both alike instead of on whichever ran during a busy spell."""
+    machine then weighs on both alike instead of on whichever ran during a busy spell.
+    Returns the uncached ratios, by query and connections, for the ceiling's table."""
     rows = []
     turn = max(2, DURATION // 2)
     for cached in (True, False):
@@ -203,6 +206,46 @@ def throughput(tables, db, cache_note):
         rss = fmt(row[6], 1) if len(row) > 6 else ""
         lines.append(f"| {name} | {cache} | {connections} | {fmt(rps)} | {p50:.2f} | {p99:.2f} | {failed} of {total} |"
                      f" {fmt(floor[0])} | {rps / floor[0]:.2f} | {fmt(size)} | {rss} |")
+    tables.append("\n".join(lines))
+    return {(row[0], row[2]): row[3][0] / row[4][0] for row in rows if row[1] == "uncached"}
+
+
+def ceiling(tables, db, uncached):
+    """Each query through async-graphql alone, beside the floor: examples/ceiling.rs re-serves
+    rustbelt's own answers from memory (no database, loaders or HTTP layers), so `ceiling ÷
+    floor` bounds what any server that resolves these values with async-graphql can reach.
+    Measured in turns with the floor, as the throughput table is."""
+    turn = max(2, DURATION // 2)
+    server = rustbelt(db, "--cache-mb", "0")
+    saved = {}
+    for name, query in QUERIES.items():
+        saved[name] = WORK / f"{name}.response"
+        saved[name].write_bytes(post(server.base + "/graphql", query)[0])
+    server.stop()
+    top = Server([str(CEILING), *(str(saved[name]) for name in ("lookup", "dashboard", "evaluations"))])
+    lines = ["### The executor's ceiling: async-graphql alone, answering from memory", "",
+             f"rustbelt's answers re-served through async-graphql 7 with no database (`examples/ceiling.rs`);"
+             f" each cell the median of three {turn} s wrk runs, in turns with the floor's.", "",
+             "| query | conns | ceiling req/s | p50 ms | p99 ms | floor req/s | ceiling ÷ floor | rustbelt uncached ÷ floor |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for name, query in QUERIES.items():
+        ours = json.loads(saved[name].read_bytes())
+        theirs = json.loads(post(top.base + "/graphql", query)[0])
+        if theirs.get("errors") or theirs.get("data") != ours["data"]:
+            raise RuntimeError(f"ceiling: {name} answered differently: {json.dumps(theirs)[:300]}")
+        body = body_file(name, query)
+        floor = Server([str(FLOOR), str(saved[name])])
+        for connections in CONNECTIONS:
+            floors, tops = [], []
+            for _ in range(3):
+                floors.append(wrk(floor.base + "/graphql", body, connections, duration=turn))
+                tops.append(wrk(top.base + "/graphql", body, connections, duration=turn))
+            base, best = median_run(floors), median_run(tops)
+            lines.append(f"| {name} | {connections} | {fmt(best[0])} | {best[1]:.2f} | {best[2]:.2f} | {fmt(base[0])} |"
+                         f" {best[0] / base[0]:.2f} | {uncached[(name, connections)]:.2f} |")
+            log(f"  ceiling {name} c={connections}: {best[0]:.0f} rps vs floor {base[0]:.0f}")
+        floor.stop()
+    top.stop()
     tables.append("\n".join(lines))
 
 
@@ -299,7 +342,9 @@ def main():
               f"wrk {DURATION} s per run; release build. Command: `benches/run.sh`.")
     tables = [header]
     log("throughput on the real seed (rustbelt cached and uncached, floor)")
-    throughput(tables, real, "the real seed (55 entries)")
+    uncached = throughput(tables, real, "the real seed (55 entries)")
+    log("the executor's ceiling (async-graphql alone, floor)")
+    ceiling(tables, real, uncached)
     log("peer")
     peer(tables, real)
     log("scale")

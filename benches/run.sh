@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One command for every benchmark figure in the README: installs wrk (Debian) and Datasette
-# with datasette-graphql (a venv under target/), builds the release binary and the floor, runs
-# the load benchmark (benches/bench.py), then the criterion benchmarks.
+# with datasette-graphql (a venv under target/), builds the release binary, the floor and the
+# ceiling, runs the load benchmark (benches/bench.py), then the criterion benchmarks.
 # Environment: DURATION (seconds per wrk run, default 8), CRITERION=0 to skip criterion.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,8 +16,8 @@ if [ ! -x target/bench-venv/bin/datasette ]; then
   target/bench-venv/bin/pip install -q datasette==0.65.5 datasette-graphql==2.2
 fi
 
-echo "== building the release binary and the floor"
-cargo build --release --locked --bin rustbelt --example floor
+echo "== building the release binary, the floor and the ceiling"
+cargo build --release --locked --bin rustbelt --example floor --example ceiling
 
 echo "== load benchmark"
 python3 benches/bench.py
