@@ -185,10 +185,7 @@ def throughput(tables, db, cache_note):
             floor_body.write_bytes(response)
             floor = Server([str(FLOOR), str(floor_body)])
             for connections in CONNECTIONS:
-                floors, ours = [], []
-                for _ in range(3):
-                    floors.append(wrk(floor.base + "/graphql", body, connections, duration=turn))
-                    ours.append(wrk(server.base + "/graphql", body, connections, duration=turn))
+                floors, ours = in_turns(floor, server, body, connections, turn)
                 base, mine = median_run(floors), median_run(ours)
                 total = tuple(sum(run[i] for run in ours) for i in (3, 4))
                 mine = mine[:3] + total
@@ -236,17 +233,22 @@ def ceiling(tables, db, uncached):
         body = body_file(name, query)
         floor = Server([str(FLOOR), str(saved[name])])
         for connections in CONNECTIONS:
-            floors, tops = [], []
-            for _ in range(3):
-                floors.append(wrk(floor.base + "/graphql", body, connections, duration=turn))
-                tops.append(wrk(top.base + "/graphql", body, connections, duration=turn))
-            base, best = median_run(floors), median_run(tops)
+            base, best = map(median_run, in_turns(floor, top, body, connections, turn))
             lines.append(f"| {name} | {connections} | {fmt(best[0])} | {best[1]:.2f} | {best[2]:.2f} | {fmt(base[0])} |"
                          f" {best[0] / base[0]:.2f} | {uncached[(name, connections)]:.2f} |")
             log(f"  ceiling {name} c={connections}: {best[0]:.0f} rps vs floor {base[0]:.0f}")
         floor.stop()
     top.stop()
     tables.append("\n".join(lines))
+
+
+def in_turns(floor, server, body, connections, turn):
+    """Three wrk runs of each server, the floor first, in turns: the runs of each."""
+    floors, theirs = [], []
+    for _ in range(3):
+        floors.append(wrk(floor.base + "/graphql", body, connections, duration=turn))
+        theirs.append(wrk(server.base + "/graphql", body, connections, duration=turn))
+    return floors, theirs
 
 
 def median_run(runs):
