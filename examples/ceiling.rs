@@ -204,8 +204,8 @@ impl Query {
 /// The `data` member of a saved response, as `T`.
 fn data<T: for<'de> Deserialize<'de>>(path: &str, field: &str) -> Result<T, Box<dyn std::error::Error>> {
     let mut response: serde_json::Value = serde_json::from_slice(&std::fs::read(path)?)?;
-    let value = response["data"][field].take();
-    Ok(serde_json::from_value(value)?)
+    let value = response.pointer_mut(&format!("/data/{field}")).ok_or(format!("{path}: no data.{field}"))?;
+    Ok(serde_json::from_value(value.take())?)
 }
 
 /// The parsed document of `query`, parsed on first sight and kept (`None` if it does not
