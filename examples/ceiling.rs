@@ -241,12 +241,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let [lookup, dashboard, evaluations] = args.as_slice() else {
         return Err("usage: ceiling LOOKUP.json DASHBOARD.json EVALUATIONS.json".into());
     };
-    let answers = Answers {
+    let answers = Arc::new(Answers {
         city: data(lookup, "city")?,
         plan: data(dashboard, "plan")?,
         target: data(evaluations, "target")?,
-    };
-    let answers = Arc::new(answers);
+    });
     let build = |mode| {
         Schema::build(Query, EmptyMutation, EmptySubscription)
             .data(answers.clone())
