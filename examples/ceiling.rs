@@ -214,7 +214,8 @@ fn data<T: for<'de> Deserialize<'de>>(path: &str, field: &str) -> Result<T, Box<
 type Known = RwLock<HashMap<String, ExecutableDocument>>;
 
 /// Runs a request: a known document on the fast schema, any other on the strict one (and
-/// remembers it if it passed and declares no variables).
+/// remembers it if it passed and declares no variables). This mirrors rustbelt's own rule
+/// (`Validity` and `KnownValid` in `src/graphql/respond.rs`), which an example cannot call.
 async fn respond(strict: &AppSchema, fast: &AppSchema, known: &Known, mut request: Request) -> Response {
     let document = known.read().ok().and_then(|known| known.get(&request.query).cloned());
     if let Some(document) = document {
