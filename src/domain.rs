@@ -4,6 +4,7 @@
 //! `graphql` wraps them. Enums carry their stable storage names (`as_str` / `parse`) so the
 //! database and the CSV seed use one spelling.
 
+pub mod derivation;
 pub mod evaluation;
 pub mod query;
 pub mod recording;
@@ -18,6 +19,9 @@ macro_rules! stored_enum {
         pub enum $name { $($(#[$vmeta])* $variant),+ }
 
         impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [Self] = &[$(Self::$variant),+];
+
             /// The stable spelling used in the database and the seed files.
             pub fn as_str(self) -> &'static str {
                 match self { $(Self::$variant => $text),+ }
@@ -38,6 +42,39 @@ stored_enum! {
         Confirmed = "CONFIRMED",
         /// Indirect evidence only (`cities_candidates.csv`): a lead, not a fact.
         Candidate = "CANDIDATE",
+    }
+}
+
+stored_enum! {
+    /// How directly a source ties an entry to the plan (`city_sources.csv`, SOURCES.md §2c).
+    EvidenceGrade {
+        /// The source names the 2013 plan and the entry.
+        NamesPlan = "NAMES_PLAN",
+        /// A provincial document names the entry as a nationally designated old industrial
+        /// base, in the plan's form, without naming the plan.
+        NationalDesignation = "NATIONAL_DESIGNATION",
+        /// Later programmes, commendation lists and the like: a lead, not a fact.
+        Indirect = "INDIRECT",
+    }
+}
+
+impl EvidenceGrade {
+    /// Whether a source of this grade confirms an entry (an entry is CONFIRMED exactly when
+    /// one of its sources does).
+    pub fn confirms(self) -> bool {
+        self != Self::Indirect
+    }
+}
+
+stored_enum! {
+    /// Whether a province's whole set of entries is known (`province_coverage.csv`).
+    Completeness {
+        /// A source gives the province's count or complete list.
+        Complete = "yes",
+        /// A source lists entries without a count; probably all of them.
+        Probably = "probably",
+        /// Only some entries are known.
+        Incomplete = "no",
     }
 }
 
@@ -94,11 +131,11 @@ stored_enum! {
 }
 
 stored_enum! {
-    /// Where an observation came from.
+    /// Where an observation, an entry or an entry's source came from.
     Origin {
-        /// Shipped with the binary (`seed/observations.csv`); refreshed at every start.
+        /// Shipped with the binary (`seed/`); refreshed at every start.
         Seed = "SEED",
-        /// Recorded by a user; never touched by a re-seed.
+        /// Recorded or imported by a user; never removed by a re-seed.
         User = "USER",
     }
 }
@@ -180,6 +217,33 @@ pub struct MembershipCounts {
     pub candidate: i64,
 }
 
+/// Entries of one tier in the database, by membership.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TierCount {
+    pub tier: CityTier,
+    pub confirmed: i64,
+    pub candidate: i64,
+}
+
+/// Entries whose strongest source has one grade, and the sources of that grade.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GradeCount {
+    pub evidence: EvidenceGrade,
+    pub entries: i64,
+    pub sources: i64,
+}
+
+/// How much of a province's set of entries is known.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProvinceCoverage {
+    pub province_code: String,
+    /// Confirmed entries the sources name.
+    pub entries_known: i64,
+    pub set_complete: Completeness,
+    /// Why the set is (or is not) known to be complete.
+    pub why: String,
+}
+
 /// A dated step in the plan's history.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Milestone {
@@ -226,8 +290,38 @@ pub struct City {
     pub latitude: Option<f64>,
     pub longitude: Option<f64>,
     pub membership: Membership,
+    /// The strongest grade among the entry's sources; `None` when it has none (synthetic
+    /// entries, or an entry the seed dropped that user data still refers to).
+    pub evidence: Option<EvidenceGrade>,
+    /// Whether the entry comes from the seed or a user's import.
+    pub origin: Origin,
     /// Generated for benchmarks (`rustbelt synthesize`), not data.
     pub synthetic: bool,
+}
+
+/// What unit a plan entry is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryKind {
+    /// A whole prefecture-level city (the 95 group).
+    PrefectureCity,
+    /// The named district of a municipality, sub-provincial city or capital (the 25 group).
+    District,
+    /// The plan names one district of this city, and which one is not known: the entry
+    /// carries the city's code.
+    DistrictNotKnown,
+}
+
+impl City {
+    /// What unit the entry is. A district's GB/T 2260 code ends in something other than `00`;
+    /// an entry of the 25 group that carries a city's code (ending in `00`) is a district not
+    /// yet identified (Harbin's).
+    pub fn entry_kind(&self) -> EntryKind {
+        match self.tier {
+            CityTier::PrefectureLevel => EntryKind::PrefectureCity,
+            _ if self.admin_code.ends_with("00") => EntryKind::DistrictNotKnown,
+            _ => EntryKind::District,
+        }
+    }
 }
 
 /// A source document, by its address.
@@ -243,7 +337,10 @@ pub struct Source {
 pub struct CitySource {
     pub city_code: String,
     pub source: Source,
+    pub evidence: EvidenceGrade,
     pub note: String,
+    /// From the seed, or from a user's `import cities`.
+    pub origin: Origin,
 }
 
 /// A measurable quantity that observations are recorded against.
@@ -283,6 +380,8 @@ pub struct Target {
     pub scope: String,
     pub caveats: String,
     pub source_url: String,
+    /// How the target's indicator follows from two others where it is not published.
+    pub derivation: Option<derivation::Derivation>,
 }
 
 /// The part of an observation an evaluation needs: a point of a subject's series. Evaluations

@@ -302,6 +302,18 @@ pub fn stored<T>(row: &Record<'_, '_>, column: &str, parse: fn(&str) -> Option<T
     })
 }
 
+/// Reads a nullable stored enum column: `None` for NULL, an error for an unknown spelling.
+pub fn optional_stored<T>(
+    row: &Record<'_, '_>,
+    column: &str,
+    parse: fn(&str) -> Option<T>,
+) -> rusqlite::Result<Option<T>> {
+    match row.get::<_, Option<String>>(column)? {
+        None => Ok(None),
+        Some(_) => stored(row, column, parse).map(Some),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::time::{Duration, Instant};

@@ -221,70 +221,85 @@ pub fn delete(conn: &Conn<'_>, ids: &[i64]) -> Result<Deleted, DbError> {
 }
 
 /// The series (id, indicator, year, value) of the given subjects (by subject key) for every
-/// indicator that has a target: what evaluations are computed from, read in one statement from
+/// indicator that has a target, and the inputs of derived ones: what evaluations are computed
+/// from, read in one statement from
 /// the `observations_series` index alone. One entry per subject that has any.
 pub fn series(conn: &Conn<'_>, subject_keys: &[String]) -> Result<SeriesByGroup, DbError> {
     if subject_keys.is_empty() {
         return Ok(Vec::new());
     }
     let sql = "SELECT subject_key, id, indicator_code, year, value FROM observations
-               WHERE subject_key IN rarray(?) AND indicator_code IN (SELECT indicator_code FROM targets)
+               WHERE subject_key IN rarray(?) AND indicator_code IN (SELECT indicator_code FROM targets
+                 UNION SELECT numerator FROM indicator_derivations
+                 UNION SELECT denominator FROM indicator_derivations)
                ORDER BY subject_key, indicator_code, year";
     let keys = list::array(subject_keys.iter().map(|k| rusqlite::types::Value::Text(k.clone())));
     grouped_series(conn, sql, [keys])
 }
 
-/// The series of one indicator for the given subjects (by subject key), as [`series`] reads
-/// them for every indicator with a target.
+/// The series of some indicators (a target's, and the inputs of its derivation) for the given
+/// subjects (by subject key), as [`series`] reads them for every indicator with a target.
 pub fn indicator_series(
     conn: &Conn<'_>,
     subject_keys: &[String],
-    indicator: &str,
+    indicators: &[&str],
 ) -> Result<SeriesByGroup, DbError> {
     if subject_keys.is_empty() {
         return Ok(Vec::new());
     }
     let sql = "SELECT subject_key, id, indicator_code, year, value FROM observations
-               WHERE subject_key IN rarray(?) AND indicator_code = ? ORDER BY subject_key, year";
+               WHERE subject_key IN rarray(?) AND indicator_code IN rarray(?)
+               ORDER BY subject_key, indicator_code, year";
     let keys = list::array(subject_keys.iter().map(|k| rusqlite::types::Value::Text(k.clone())));
-    grouped_series(conn, sql, rusqlite::params![keys, indicator])
+    let codes = list::array(indicators.iter().map(|k| rusqlite::types::Value::Text(k.to_string())));
+    grouped_series(conn, sql, rusqlite::params![keys, codes])
 }
 
 /// Series points grouped by subject (a subject key or a city code), in the order read.
 pub type SeriesByGroup = Vec<(String, Vec<SeriesPoint>)>;
 
 /// Reads rows of (group, id, indicator_code, year, value), ordered by group, into one series per
-/// group. Group keys and indicator codes are allocated once each, not once per row: on large
-/// data a request reads hundreds of thousands of points.
+/// group.
 fn grouped_series(
     conn: &Conn<'_>,
     sql: &str,
     params: impl rusqlite::Params,
 ) -> Result<SeriesByGroup, DbError> {
     let mut groups: SeriesByGroup = Vec::new();
-    let mut indicators: Vec<std::sync::Arc<str>> = Vec::new();
+    let mut indicators = Interned::default();
     conn.rows(sql, params, |row| {
         let group = row.text(0)?;
         if groups.last().is_none_or(|(last, _)| last != group) {
             groups.push((group.to_string(), Vec::new()));
         }
-        let code = row.text(2)?;
-        let indicator = match indicators.iter().find(|known| &***known == code) {
-            Some(known) => known.clone(),
-            None => {
-                let new: std::sync::Arc<str> = code.into();
-                indicators.push(new.clone());
-                new
-            }
+        let point = SeriesPoint {
+            id: row.get(1)?,
+            indicator_code: indicators.get(row.text(2)?),
+            year: row.get(3)?,
+            value: row.get(4)?,
         };
-        let point =
-            SeriesPoint { id: row.get(1)?, indicator_code: indicator, year: row.get(3)?, value: row.get(4)? };
         if let Some((_, points)) = groups.last_mut() {
             points.push(point);
         }
         Ok(())
     })?;
     Ok(groups)
+}
+
+/// Indicator codes allocated once each, not once per row: a series read on large data holds
+/// hundreds of thousands of points of a handful of indicators.
+#[derive(Default)]
+struct Interned(Vec<std::sync::Arc<str>>);
+
+impl Interned {
+    fn get(&mut self, code: &str) -> std::sync::Arc<str> {
+        if let Some(known) = self.0.iter().find(|known| &***known == code) {
+            return known.clone();
+        }
+        let new: std::sync::Arc<str> = code.into();
+        self.0.push(new.clone());
+        new
+    }
 }
 
 /// Which cities a target's evaluations or a ranking cover.
@@ -318,37 +333,41 @@ impl CityScope {
     }
 }
 
-/// One city of a scope with its points of one indicator, oldest first (empty when it has none).
+/// One city of a scope with its points of some indicators, in no particular order (empty when
+/// it has none).
 pub struct CityPoints<'a> {
     pub admin_code: &'a str,
     pub name_en: &'a str,
-    /// (year, value) pairs.
-    pub points: &'a [(i32, f64)],
+    pub points: &'a [SeriesPoint],
 }
 
-/// Hands `each` every city in `scope`, in admin-code order, with its points of `indicator`, as
-/// they are read: one statement, and one city's points held at a time however many cities
-/// the scope has (a target's evaluations judge every city before sorting and paging).
+/// Hands `each` every city in `scope`, in admin-code order, with its points of `indicators`
+/// (a target's, and the inputs of its derivation), as they are read: one statement, and one
+/// city's points held at a time however many cities the scope has (a target's evaluations
+/// judge every city before sorting and paging).
 pub fn each_city_series(
     conn: &Conn<'_>,
     scope: &CityScope,
-    indicator: &str,
+    indicators: &[&str],
     mut each: impl FnMut(CityPoints<'_>),
 ) -> Result<(), DbError> {
     let (condition, condition_params) = scope.condition();
-    let mut params = vec![rusqlite::types::Value::Text(indicator.to_string())];
-    params.extend(condition_params);
+    let codes = indicators.iter().map(|code| rusqlite::types::Value::Text(code.to_string()));
+    let mut params: Vec<Box<dyn rusqlite::ToSql>> = vec![Box::new(list::array(codes))];
+    params.extend(condition_params.into_iter().map(|v| Box::new(v) as Box<dyn rusqlite::ToSql>));
     // Joined through `subject_key` so each city's points come from the covering
     // `observations_series` index; joined on `city_code`, SQLite read every observation of the
     // indicator from the table (0.9 s against 0.16 s on 18,000 cities). LEFT: a city without
     // observations is still judged (INSUFFICIENT_DATA).
     let sql = format!(
-        "SELECT c.admin_code, c.name_en, o.year, o.value FROM cities c
+        "SELECT c.admin_code, c.name_en, o.id, o.indicator_code, o.year, o.value FROM cities c
          JOIN provinces p ON p.code = c.province_code
-         LEFT JOIN observations o ON o.subject_key = 'CITY:' || c.admin_code AND o.indicator_code = ?
-         WHERE {condition} ORDER BY c.admin_code, o.year"
+         LEFT JOIN observations o ON o.subject_key = 'CITY:' || c.admin_code
+           AND o.indicator_code IN rarray(?)
+         WHERE {condition} ORDER BY c.admin_code"
     );
     let (mut code, mut name, mut points) = (String::new(), String::new(), Vec::new());
+    let mut interned = Interned::default();
     conn.rows(&sql, rusqlite::params_from_iter(&params), |row| {
         let next = row.text(0)?;
         if next != code {
@@ -358,9 +377,9 @@ pub fn each_city_series(
             (code, name) = (next.to_string(), row.text(1)?.to_string());
             points.clear();
         }
-        let (year, value): (Option<i32>, Option<f64>) = (row.get(2)?, row.get(3)?);
-        if let (Some(year), Some(value)) = (year, value) {
-            points.push((year, value));
+        if let Some(id) = row.get::<_, Option<i64>>(2)? {
+            let indicator_code = interned.get(row.text(3)?);
+            points.push(SeriesPoint { id, indicator_code, year: row.get(4)?, value: row.get(5)? });
         }
         Ok(())
     })?;

@@ -2,7 +2,9 @@
 
 use super::list::stored;
 use super::{Conn, DbError};
-use crate::domain::{Evidence, Industry, MembershipCounts, Milestone, Plan};
+use crate::domain::{
+    CityTier, Evidence, EvidenceGrade, GradeCount, Industry, MembershipCounts, Milestone, Plan, TierCount,
+};
 
 /// The plan record (seeded at every start, so it always exists).
 pub fn plan(conn: &Conn<'_>) -> Result<Plan, DbError> {
@@ -79,4 +81,51 @@ pub fn membership_counts(conn: &Conn<'_>) -> Result<MembershipCounts, DbError> {
         |r| Ok(MembershipCounts { confirmed: r.get(0)?, candidate: r.get(1)? }),
     )?;
     Ok(rows.into_iter().next().unwrap_or_default())
+}
+
+/// Entries in the database by tier and membership, every tier listed (zero where none).
+pub fn tier_counts(conn: &Conn<'_>) -> Result<Vec<TierCount>, DbError> {
+    let rows = conn.rows(
+        "SELECT tier, count(*) FILTER (WHERE membership = 'CONFIRMED') AS confirmed,
+                count(*) FILTER (WHERE membership = 'CANDIDATE') AS candidate
+         FROM cities GROUP BY tier",
+        [],
+        |r| {
+            Ok((
+                stored(r, "tier", CityTier::parse)?,
+                r.get::<_, i64>("confirmed")?,
+                r.get::<_, i64>("candidate")?,
+            ))
+        },
+    )?;
+    Ok(CityTier::ALL
+        .iter()
+        .map(|&tier| {
+            let (_, confirmed, candidate) =
+                rows.iter().copied().find(|r| r.0 == tier).unwrap_or((tier, 0, 0));
+            TierCount { tier, confirmed, candidate }
+        })
+        .collect())
+}
+
+/// For each evidence grade, strongest first: the entries whose strongest source has it, and the
+/// sources graded so.
+pub fn grade_counts(conn: &Conn<'_>) -> Result<Vec<GradeCount>, DbError> {
+    let rows = conn.rows(
+        "SELECT 'entries' AS what, evidence, count(*) AS n FROM cities WHERE evidence IS NOT NULL GROUP BY evidence
+         UNION ALL SELECT 'sources', evidence, count(*) FROM city_sources GROUP BY evidence",
+        [],
+        |r| Ok((r.get::<_, String>("what")? == "entries", stored(r, "evidence", EvidenceGrade::parse)?, r.get::<_, i64>("n")?)),
+    )?;
+    let count = |entries: bool, grade: EvidenceGrade| {
+        rows.iter().find(|r| r.0 == entries && r.1 == grade).map_or(0, |r| r.2)
+    };
+    Ok(EvidenceGrade::ALL
+        .iter()
+        .map(|&evidence| GradeCount {
+            evidence,
+            entries: count(true, evidence),
+            sources: count(false, evidence),
+        })
+        .collect())
 }

@@ -7,20 +7,24 @@ use std::rc::Rc;
 
 use rusqlite::types::Value;
 
-use super::list::{self, Listed, Table, array, by_keys, stored};
+use super::list::{self, Listed, Table, array, by_keys, optional_stored, stored};
 use super::{Conn, DbError, Record};
+use crate::domain::derivation::Derivation;
 use crate::domain::query::ListQuery;
 use crate::domain::{
-    City, CitySource, CityTier, Indicator, Membership, Province, ProvinceKind, Region, Source, Target,
-    parse_direction, parse_target_kind,
+    City, CitySource, CityTier, Completeness, EvidenceGrade, Indicator, Membership, Origin, Province,
+    ProvinceCoverage, ProvinceKind, Region, Source, Target, parse_direction, parse_target_kind,
 };
 
 pub const PROVINCES: Table = Table { name: "provinces", base: "provinces", key: "code" };
 pub const CITIES: Table = Table { name: "cities", base: "cities", key: "admin_code" };
 pub const INDICATORS: Table = Table { name: "indicators", base: "indicators", key: "code" };
-/// Targets with their source address.
+/// Targets with their source address, and how their indicator is derived where it is not
+/// published.
 pub const TARGETS: Table = Table {
-    name: "(SELECT t.*, s.url AS source_url FROM targets t JOIN sources s ON s.id = t.source_id)",
+    name: "(SELECT t.*, s.url AS source_url, d.numerator, d.denominator, d.scale, d.note AS derivation_note
+            FROM targets t JOIN sources s ON s.id = t.source_id
+            LEFT JOIN indicator_derivations d ON d.indicator_code = t.indicator_code)",
     base: "targets",
     key: "code",
 };
@@ -56,9 +60,24 @@ pub fn city(row: &Record<'_, '_>) -> rusqlite::Result<City> {
         latitude: row.get("latitude")?,
         longitude: row.get("longitude")?,
         membership: stored(row, "membership", Membership::parse)?,
+        evidence: optional_stored(row, "evidence", EvidenceGrade::parse)?,
+        origin: stored(row, "origin", Origin::parse)?,
         synthetic: row.get("synthetic")?,
     })
 }
+
+/// Grades every real entry from its sources: its strongest grade, and CONFIRMED exactly when
+/// that grade confirms (domain `EvidenceGrade::confirms`). Run after any change to entries or
+/// their sources, in the same transaction.
+pub const GRADE_ENTRIES: &str = "UPDATE cities SET (evidence, membership) = (
+        SELECT best, CASE WHEN best IN ('NAMES_PLAN', 'NATIONAL_DESIGNATION') THEN 'CONFIRMED'
+                          ELSE 'CANDIDATE' END
+        FROM (SELECT CASE min(CASE evidence WHEN 'NAMES_PLAN' THEN 0
+                                            WHEN 'NATIONAL_DESIGNATION' THEN 1 ELSE 2 END)
+                       WHEN 0 THEN 'NAMES_PLAN' WHEN 1 THEN 'NATIONAL_DESIGNATION'
+                       WHEN 2 THEN 'INDIRECT' END AS best
+              FROM city_sources WHERE city_code = cities.admin_code))
+    WHERE synthetic = 0";
 
 fn indicator(row: &Record<'_, '_>) -> rusqlite::Result<Indicator> {
     Ok(Indicator {
@@ -90,6 +109,16 @@ fn target(row: &Record<'_, '_>) -> rusqlite::Result<Target> {
         scope: row.get("scope")?,
         caveats: row.get("caveats")?,
         source_url: row.get("source_url")?,
+        derivation: match row.get::<_, Option<String>>("numerator")? {
+            None => None,
+            Some(numerator) => Some(Derivation {
+                indicator: row.get("indicator_code")?,
+                numerator,
+                denominator: row.get("denominator")?,
+                scale: row.get("scale")?,
+                why: row.get("derivation_note")?,
+            }),
+        },
     })
 }
 
@@ -159,8 +188,18 @@ pub fn find_city(conn: &Conn<'_>, text: &str) -> Result<Option<City>, DbError> {
     let sql = "SELECT *, 0 AS inexact FROM cities WHERE admin_code = ?1
          UNION ALL SELECT *, 1 FROM cities WHERE name_en = ?1 COLLATE NOCASE
          UNION ALL SELECT c.*, 1 FROM rarray(?2) r CROSS JOIN cities c ON c.name_zh = r.value";
-    let found =
+    let mut found =
         conn.rows(sql, (text, zh_names(text)), |row| Ok((row.get::<_, bool>("inexact")?, city(row)?)))?;
+    if found.is_empty() {
+        // "Harbin" for "Harbin (district not known)": an English name before its note, asked for
+        // only when nothing matched, so a lookup that finds its city costs one statement.
+        let escaped: String = text
+            .chars()
+            .flat_map(|c| if matches!(c, '%' | '_' | '\\') { vec!['\\', c] } else { vec![c] })
+            .collect();
+        let noted = "SELECT *, 1 AS inexact FROM cities WHERE name_en LIKE ?1 ESCAPE '\\'";
+        found = conn.rows(noted, [format!("{escaped} (%")], |row| Ok((true, city(row)?)))?;
+    }
     let rank = |(inexact, city): &(bool, City)| (*inexact, city.membership != Membership::Confirmed);
     let best = found
         .into_iter()
@@ -169,16 +208,33 @@ pub fn find_city(conn: &Conn<'_>, text: &str) -> Result<Option<City>, DbError> {
 }
 
 /// Each city's cited sources, read by `city_code`.
-pub(super) const CITY_SOURCES: &str = "(SELECT cs.city_code, cs.note, s.id, s.url, s.description
-          FROM city_sources cs JOIN sources s ON s.id = cs.source_id)";
+pub(super) const CITY_SOURCES: &str = "(SELECT cs.city_code, cs.note, cs.evidence, cs.origin, s.id, s.url,
+          s.description FROM city_sources cs JOIN sources s ON s.id = cs.source_id)";
 
-/// The sources cited for each city in `codes`.
+/// The sources cited for each city in `codes`, strongest grade first.
 pub fn city_sources(conn: &Conn<'_>, codes: &[String]) -> Result<Vec<(String, CitySource)>, DbError> {
-    by_keys(conn, CITY_SOURCES, "city_code", codes, |row| {
+    let mut rows = by_keys(conn, CITY_SOURCES, "city_code", codes, |row| {
         Ok(CitySource {
             city_code: row.get("city_code")?,
             note: row.get("note")?,
+            evidence: stored(row, "evidence", EvidenceGrade::parse)?,
+            origin: stored(row, "origin", Origin::parse)?,
             source: Source { id: row.get("id")?, url: row.get("url")?, description: row.get("description")? },
+        })
+    })?;
+    rows.sort_by_key(|(_, s)| (s.evidence as u8, s.source.id));
+    Ok(rows)
+}
+
+/// How much of each province's set of entries is known, for the provinces in `codes` that have
+/// a confirmed entry.
+pub fn coverage(conn: &Conn<'_>, codes: &[String]) -> Result<Vec<(String, ProvinceCoverage)>, DbError> {
+    by_keys(conn, "province_coverage", "province_code", codes, |row| {
+        Ok(ProvinceCoverage {
+            province_code: row.get("province_code")?,
+            entries_known: row.get("entries_known")?,
+            set_complete: stored(row, "set_complete", Completeness::parse)?,
+            why: row.get("why")?,
         })
     })
 }

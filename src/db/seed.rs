@@ -9,7 +9,8 @@ use std::collections::BTreeSet;
 use rusqlite::{Transaction, params};
 use serde::Deserialize;
 
-use super::DbError;
+use super::{DbError, reference};
+use crate::domain::{Completeness, EvidenceGrade};
 
 /// The seed files, in the order they are applied.
 pub struct Seed {
@@ -18,7 +19,9 @@ pub struct Seed {
     pub cities: &'static str,
     pub city_candidates: &'static str,
     pub city_sources: &'static str,
+    pub province_coverage: &'static str,
     pub indicators: &'static str,
+    pub indicator_derivations: &'static str,
     pub indicator_ranges: &'static str,
     pub targets: &'static str,
     pub observations: &'static str,
@@ -31,7 +34,9 @@ pub const EMBEDDED: Seed = Seed {
     cities: include_str!("../../seed/cities.csv"),
     city_candidates: include_str!("../../seed/cities_candidates.csv"),
     city_sources: include_str!("../../seed/city_sources.csv"),
+    province_coverage: include_str!("../../seed/province_coverage.csv"),
     indicators: include_str!("../../seed/indicators.csv"),
+    indicator_derivations: include_str!("../../seed/indicator_derivations.csv"),
     indicator_ranges: include_str!("../../seed/indicator_ranges.csv"),
     targets: include_str!("../../seed/plan_targets.csv"),
     observations: include_str!("../../seed/observations.csv"),
@@ -102,14 +107,34 @@ struct CityRow {
     tier: String,
     lat: Option<f64>,
     lon: Option<f64>,
+    /// Candidates only: the kind of evidence (always `indirect`) and its one source.
+    evidence_kind: Option<String>,
     source: Option<String>,
 }
 
 #[derive(Deserialize)]
 struct CitySourceRow {
     admin_code: String,
+    evidence: String,
     source_url: String,
     note: String,
+}
+
+#[derive(Deserialize)]
+struct CoverageRow {
+    province_code: String,
+    entries_known: i64,
+    set_complete: String,
+    why: String,
+}
+
+#[derive(Deserialize)]
+struct DerivationRow {
+    code: String,
+    numerator: String,
+    denominator: String,
+    scale: f64,
+    why: String,
 }
 
 #[derive(Deserialize)]
@@ -179,8 +204,11 @@ pub fn apply_seed(connection: &mut rusqlite::Connection, seed: &Seed) -> Result<
     let tx = connection.transaction()?;
     apply_plan(&tx, &plan)?;
     apply_provinces(&tx, &csv_rows("provinces.csv", seed.provinces)?)?;
-    apply_cities(&tx, seed)?;
+    let entries = Entries::parse(seed)?;
+    apply_cities(&tx, &entries)?;
+    apply_coverage(&tx, &csv_rows("province_coverage.csv", seed.province_coverage)?, &entries.confirmed)?;
     apply_indicators(&tx, seed)?;
+    apply_derivations(&tx, &csv_rows("indicator_derivations.csv", seed.indicator_derivations)?)?;
     apply_targets(&tx, &csv_rows("plan_targets.csv", seed.targets)?)?;
     apply_observations(&tx, &csv_rows("observations.csv", seed.observations)?)?;
     tx.execute("UPDATE meta SET value = value + 1 WHERE key = 'data_version'", [])?;
@@ -259,45 +287,172 @@ fn apply_provinces(tx: &Transaction<'_>, rows: &[ProvinceRow]) -> Result<(), DbE
     delete_missing(tx, "provinces", "code", &keep)
 }
 
-fn apply_cities(tx: &Transaction<'_>, seed: &Seed) -> Result<(), DbError> {
-    let confirmed: Vec<CityRow> = csv_rows("cities.csv", seed.cities)?;
-    let candidates: Vec<CityRow> = csv_rows("cities_candidates.csv", seed.city_candidates)?;
-    let sources: Vec<CitySourceRow> = csv_rows("city_sources.csv", seed.city_sources)?;
-    tx.execute("DELETE FROM city_sources", [])?;
-    let tagged = confirmed.iter().map(|c| (c, "CONFIRMED"));
-    let tagged = tagged.chain(candidates.iter().map(|c| (c, "CANDIDATE")));
+/// The note every candidate's source carries: the candidate files give one source per row.
+const CANDIDATE_NOTE: &str = "Indirect evidence only (SOURCES.md §2b, §2c): a lead, not a verified entry";
+
+/// The seed's entries and their graded sources, candidates' sources included.
+struct Entries {
+    confirmed: Vec<CityRow>,
+    candidates: Vec<CityRow>,
+    sources: Vec<CitySourceRow>,
+}
+
+impl Entries {
+    fn parse(seed: &Seed) -> Result<Self, DbError> {
+        let confirmed: Vec<CityRow> = csv_rows("cities.csv", seed.cities)?;
+        let candidates: Vec<CityRow> = csv_rows("cities_candidates.csv", seed.city_candidates)?;
+        let mut sources: Vec<CitySourceRow> = csv_rows("city_sources.csv", seed.city_sources)?;
+        for c in &candidates {
+            let url = c.source.clone().filter(|_| c.evidence_kind.as_deref() == Some("indirect"));
+            let url = url.ok_or_else(|| {
+                DbError::Seed(format!(
+                    "candidate {} needs evidence_kind `indirect` and a source",
+                    c.admin_code
+                ))
+            })?;
+            let evidence = EvidenceGrade::Indirect.as_str().to_string();
+            let note = CANDIDATE_NOTE.to_string();
+            sources.push(CitySourceRow { admin_code: c.admin_code.clone(), evidence, source_url: url, note });
+        }
+        check_membership(&confirmed, &candidates, &sources)?;
+        Ok(Self { confirmed, candidates, sources })
+    }
+}
+
+fn apply_cities(tx: &Transaction<'_>, entries: &Entries) -> Result<(), DbError> {
+    let Entries { confirmed, candidates, sources } = entries;
+    tx.execute("DELETE FROM city_sources WHERE origin = 'SEED'", [])?;
     let mut keep = BTreeSet::new();
-    for (c, membership) in tagged {
+    for c in confirmed.iter().chain(candidates) {
         if !keep.insert(c.admin_code.as_str()) {
             return Err(DbError::Seed(format!("city {} is listed twice", c.admin_code)));
         }
+        // The seed's description of an entry wins over an import's; the membership is graded
+        // below from every source, the user's included.
         tx.execute(
             "INSERT INTO cities (admin_code, name_en, name_zh, province_code, tier, latitude, longitude,
-                                 membership)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                                 membership, origin)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'CANDIDATE', 'SEED')
              ON CONFLICT (admin_code) DO UPDATE SET name_en = excluded.name_en,
                name_zh = excluded.name_zh, province_code = excluded.province_code,
                tier = excluded.tier, latitude = excluded.latitude,
-               longitude = excluded.longitude, membership = excluded.membership",
-            params![c.admin_code, c.name_en, c.name_zh, c.province_code, c.tier, c.lat, c.lon, membership],
+               longitude = excluded.longitude, origin = 'SEED'",
+            params![c.admin_code, c.name_en, c.name_zh, c.province_code, c.tier, c.lat, c.lon],
         )?;
-        if let Some(url) = &c.source {
-            let source = source_id(tx, url, None)?;
-            tx.execute(
-                "INSERT INTO city_sources VALUES (?1, ?2, ?3)",
-                params![
-                    c.admin_code,
-                    source,
-                    "Indirect evidence only (SOURCES.md §2b): a lead, not a verified entry"
-                ],
-            )?;
+    }
+    for s in sources {
+        let source = source_id(tx, &s.source_url, None)?;
+        // A user's row for the same entry and source wins, as for observations.
+        tx.execute(
+            "INSERT INTO city_sources (city_code, source_id, note, evidence, origin)
+             VALUES (?1, ?2, ?3, ?4, 'SEED') ON CONFLICT (city_code, source_id) DO NOTHING",
+            params![s.admin_code, source, s.note, s.evidence],
+        )?;
+    }
+    drop_left_entries(tx, &keep)?;
+    tx.execute(reference::GRADE_ENTRIES, [])?;
+    Ok(())
+}
+
+/// Checks that the seed's files agree with the rule the database applies: an entry is
+/// confirmed exactly when a source of a confirming grade names it.
+fn check_membership(
+    confirmed: &[CityRow],
+    candidates: &[CityRow],
+    sources: &[CitySourceRow],
+) -> Result<(), DbError> {
+    let mut confirming = BTreeSet::new();
+    for s in sources {
+        let grade = EvidenceGrade::parse(&s.evidence)
+            .ok_or_else(|| DbError::Seed(format!("city_sources.csv: unknown evidence {:?}", s.evidence)))?;
+        if grade.confirms() {
+            confirming.insert(s.admin_code.as_str());
         }
     }
-    for s in &sources {
-        let source = source_id(tx, &s.source_url, None)?;
-        tx.execute("INSERT INTO city_sources VALUES (?1, ?2, ?3)", params![s.admin_code, source, s.note])?;
+    let listed: BTreeSet<&str> = confirmed.iter().chain(candidates).map(|c| c.admin_code.as_str()).collect();
+    if let Some(s) = sources.iter().find(|s| !listed.contains(s.admin_code.as_str())) {
+        return Err(DbError::Seed(format!(
+            "city_sources.csv cites {}, which no city file lists",
+            s.admin_code
+        )));
     }
-    delete_missing(tx, "cities WHERE synthetic = 0", "admin_code", &keep)
+    if let Some(c) = confirmed.iter().find(|c| !confirming.contains(c.admin_code.as_str())) {
+        return Err(DbError::Seed(format!("confirmed entry {} has no confirming source", c.admin_code)));
+    }
+    if let Some(c) = candidates.iter().find(|c| confirming.contains(c.admin_code.as_str())) {
+        return Err(DbError::Seed(format!("candidate {} has a confirming source", c.admin_code)));
+    }
+    Ok(())
+}
+
+/// Deletes the seed's entries that left it, unless an observation or a user's source still
+/// refers to one: that entry is kept, as the user's, and graded from what is left.
+fn drop_left_entries(tx: &Transaction<'_>, keep: &BTreeSet<&str>) -> Result<(), DbError> {
+    let left: Vec<String> = {
+        let mut statement =
+            tx.prepare("SELECT admin_code FROM cities WHERE origin = 'SEED' AND synthetic = 0")?;
+        let rows = statement.query_map([], |r| r.get::<_, String>(0))?;
+        rows.filter(|code| code.as_ref().map_or(true, |c| !keep.contains(c.as_str())))
+            .collect::<rusqlite::Result<_>>()?
+    };
+    for code in left {
+        let deleted = tx.execute(
+            "DELETE FROM cities WHERE admin_code = ?1
+               AND NOT EXISTS (SELECT 1 FROM observations WHERE city_code = ?1)
+               AND NOT EXISTS (SELECT 1 FROM city_sources WHERE city_code = ?1)",
+            [&code],
+        )?;
+        if deleted == 0 {
+            tx.execute("UPDATE cities SET origin = 'USER' WHERE admin_code = ?1", [&code])?;
+            tracing::warn!(city = %code, "an entry left the seed but user data refers to it: kept");
+        }
+    }
+    Ok(())
+}
+
+/// Province coverage, checked against the entries: a province's known count is the number of
+/// its confirmed entries in the seed, and every province with one has a row.
+fn apply_coverage(tx: &Transaction<'_>, rows: &[CoverageRow], confirmed: &[CityRow]) -> Result<(), DbError> {
+    let mut seeded: std::collections::BTreeMap<&str, i64> = std::collections::BTreeMap::new();
+    for c in confirmed {
+        *seeded.entry(c.province_code.as_str()).or_default() += 1;
+    }
+    let covered: BTreeSet<&str> = rows.iter().map(|r| r.province_code.as_str()).collect();
+    if let Some(missing) = seeded.keys().find(|code| !covered.contains(*code)) {
+        return Err(DbError::Seed(format!("province_coverage.csv has no row for {missing}")));
+    }
+    tx.execute("DELETE FROM province_coverage", [])?;
+    for r in rows {
+        if Completeness::parse(&r.set_complete).is_none() {
+            let message =
+                format!("province_coverage.csv: {} has set_complete {:?}", r.province_code, r.set_complete);
+            return Err(DbError::Seed(message));
+        }
+        let known = seeded.get(r.province_code.as_str()).copied().unwrap_or(0);
+        if known != r.entries_known {
+            return Err(DbError::Seed(format!(
+                "province_coverage.csv: {} knows {} entries, cities.csv has {known}",
+                r.province_code, r.entries_known
+            )));
+        }
+        tx.execute(
+            "INSERT INTO province_coverage VALUES (?1, ?2, ?3, ?4)",
+            params![r.province_code, r.entries_known, r.set_complete, r.why],
+        )?;
+    }
+    Ok(())
+}
+
+/// How indicators follow from others where they are not published.
+fn apply_derivations(tx: &Transaction<'_>, rows: &[DerivationRow]) -> Result<(), DbError> {
+    tx.execute("DELETE FROM indicator_derivations", [])?;
+    for r in rows {
+        tx.execute(
+            "INSERT INTO indicator_derivations VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![r.code, r.numerator, r.denominator, r.scale, r.why],
+        )?;
+    }
+    Ok(())
 }
 
 fn apply_indicators(tx: &Transaction<'_>, seed: &Seed) -> Result<(), DbError> {

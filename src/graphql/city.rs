@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 
-use super::enums::{CityTier, Membership};
+use super::enums::{CityTier, EntryKind, EvidenceGrade, Membership, Origin};
 use super::evaluation::{self, Evaluated, EvaluationNode, EvaluationOptionsInput};
 use super::filter::{FloatFilter, SortDirection, StringFilter, combine, enum_filter};
 use super::loaders::{PageKey, QueryKey};
@@ -17,14 +17,18 @@ use crate::domain::City;
 use crate::domain::query::{Filter, ListQuery, Page, SortKey};
 
 /// A plan entry: one of the 95 prefecture-level cities, or the one district (市辖区) the plan
-/// names in each of 25 municipalities, sub-provincial cities and capitals. Only 18 of the 120
-/// are confirmed by a source; `membership` says which kind of evidence each entry has.
+/// names in each of 25 municipalities, sub-provincial cities and capitals. The plan's own list
+/// was not found: `membership` says whether a source confirms the entry, `evidence` how
+/// directly, and `sources` what each source says (`plan { confirmedCityCount }` tells how many
+/// of the 120 are known).
 #[derive(Clone)]
 pub struct CityNode(pub Arc<City>);
 
 /// A plan entry: one of the 95 prefecture-level cities, or the one district (市辖区) the plan
-/// names in each of 25 municipalities, sub-provincial cities and capitals. Only 18 of the 120
-/// are confirmed by a source; `membership` says which kind of evidence each entry has.
+/// names in each of 25 municipalities, sub-provincial cities and capitals. The plan's own list
+/// was not found: `membership` says whether a source confirms the entry, `evidence` how
+/// directly, and `sources` what each source says (`plan { confirmedCityCount }` tells how many
+/// of the 120 are known).
 #[Object(name = "City")]
 impl CityNode {
     /// Global ID (Relay Object Identification); pass it to `node(id:)`.
@@ -69,9 +73,29 @@ impl CityNode {
         self.0.synthetic
     }
 
-    /// Whether a source confirms the entry or there is only indirect evidence.
+    /// Whether a source confirms the entry or there is only indirect evidence: CONFIRMED
+    /// exactly when one of its sources is graded NAMES_PLAN or NATIONAL_DESIGNATION.
     async fn membership(&self) -> Membership {
         self.0.membership.into()
+    }
+
+    /// The strongest grade among the entry's sources. Null only where no source is recorded:
+    /// a synthetic entry, or one the seed no longer lists that your observations refer to.
+    async fn evidence(&self) -> Option<EvidenceGrade> {
+        self.0.evidence.map(Into::into)
+    }
+
+    /// What unit the entry is: a whole prefecture-level city, a named district, or a district
+    /// the plan names in this city without its being known which (then `adminCode` is the
+    /// city's).
+    async fn entry_kind(&self) -> EntryKind {
+        self.0.entry_kind().into()
+    }
+
+    /// Whether the entry comes from the shipped seed or was added with `rustbelt import
+    /// cities`.
+    async fn origin(&self) -> Origin {
+        self.0.origin.into()
     }
 
     /// The province the entry lies in.
@@ -82,7 +106,7 @@ impl CityNode {
         province.map(ProvinceNode).ok_or_else(|| ApiError::Internal.into())
     }
 
-    /// The sources that name this entry, with what each says.
+    /// The sources that name this entry, strongest grade first, with what each says.
     async fn sources(&self, ctx: &Context<'_>) -> ApiResult<Vec<CitySourceNode>> {
         let rows = loaders(ctx)?.city_sources().load_one(self.0.admin_code.clone()).await;
         let rows = rows.map_err(db_error)?.unwrap_or_default();
@@ -90,8 +114,10 @@ impl CityNode {
             .iter()
             .map(|s| CitySourceNode {
                 url: s.source.url.clone(),
+                evidence: s.evidence.into(),
                 note: s.note.clone(),
                 description: s.source.description.clone(),
+                origin: s.origin.into(),
             })
             .collect())
     }
@@ -140,10 +166,14 @@ impl CityNode {
 pub struct CitySourceNode {
     /// Address of the source as it was read.
     pub url: String,
+    /// How directly the source ties the entry to the plan.
+    pub evidence: EvidenceGrade,
     /// What the source says about this entry, and how strong the evidence is.
     pub note: String,
     /// What the source is, where known.
     pub description: Option<String>,
+    /// Whether the citation is the seed's or was added by a user's import.
+    pub origin: Origin,
 }
 
 enum_filter!(
@@ -155,6 +185,11 @@ enum_filter!(
     /// Conditions on an entry's membership.
     MembershipFilter,
     Membership
+);
+enum_filter!(
+    /// Conditions on an entry's strongest evidence grade.
+    EvidenceGradeFilter,
+    EvidenceGrade
 );
 
 /// Which plan entries to list. Every condition given must hold.
@@ -180,6 +215,9 @@ pub struct CityFilter {
     pub tier: Option<CityTierFilter>,
     /// The membership (applied after the list's `membership` argument).
     pub membership: Option<MembershipFilter>,
+    /// The strongest grade among the entry's sources (INDIRECT entries are candidates: ask for
+    /// them with `membership: [CONFIRMED, CANDIDATE]`).
+    pub evidence: Option<EvidenceGradeFilter>,
     /// Latitude in decimal degrees.
     pub latitude: Option<FloatFilter>,
     /// Longitude in decimal degrees.
@@ -197,6 +235,7 @@ impl CityFilter {
         fields.extend(self.province_code.as_ref().map(|f| f.on("province_code")));
         fields.extend(self.tier.as_ref().map(|f| f.on("tier")));
         fields.extend(self.membership.as_ref().map(|f| f.on("membership")));
+        fields.extend(self.evidence.as_ref().map(|f| f.on("evidence")));
         fields.extend(self.latitude.as_ref().map(|f| f.on("latitude")));
         fields.extend(self.longitude.as_ref().map(|f| f.on("longitude")));
         let list = |v: &Option<Vec<CityFilter>>| v.as_ref().map(|v| v.iter().map(Self::to_filter).collect());

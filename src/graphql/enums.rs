@@ -16,16 +16,59 @@ macro_rules! stored_as {
     };
 }
 
-/// How sure we are that a city is on the plan's list.
+/// How sure we are that a city is on the plan's list. It follows from the entry's sources:
+/// CONFIRMED exactly when one of them is graded NAMES_PLAN or NATIONAL_DESIGNATION.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
 #[graphql(remote = "domain::Membership")]
 pub enum Membership {
-    /// A source names it as a plan city (SOURCES.md §2).
+    /// A source names it as a plan entry (`evidence` says how directly).
     Confirmed,
-    /// Indirect evidence only (SOURCES.md §2b): a lead, not a verified entry.
+    /// Indirect evidence only: a lead, not a verified entry.
     Candidate,
 }
 stored_as!(Membership, domain::Membership, domain::Membership::as_str);
+
+/// How directly a source ties an entry to the plan (seed/SOURCES.md §2c).
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "domain::EvidenceGrade")]
+pub enum EvidenceGrade {
+    /// The source names the 2013 plan and the entry.
+    NamesPlan,
+    /// A provincial document names the entry as a nationally designated old industrial base,
+    /// in the plan's form (cities plus one capital district), without naming the plan (the
+    /// nine Henan entries).
+    NationalDesignation,
+    /// Later programmes, commendation lists, an earlier policy, a forum post: a lead, not a
+    /// fact. An entry whose sources are all INDIRECT is a CANDIDATE.
+    Indirect,
+}
+stored_as!(EvidenceGrade, domain::EvidenceGrade, domain::EvidenceGrade::as_str);
+
+/// Whether a province's whole set of plan entries is known.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "domain::Completeness")]
+pub enum Completeness {
+    /// A source gives the province's count or its complete list.
+    Complete,
+    /// A source lists entries without giving a count: probably all of them.
+    Probably,
+    /// Only some of the province's entries are known.
+    Incomplete,
+}
+
+/// What unit a plan entry is.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "domain::EntryKind")]
+pub enum EntryKind {
+    /// A whole prefecture-level city (the plan's 95).
+    PrefectureCity,
+    /// The one district (市辖区) the plan names in a municipality, sub-provincial city or
+    /// capital (the plan's 25); `adminCode` is the district's.
+    District,
+    /// The plan names one district of this city, and which one is not known: `adminCode` is
+    /// the city's, not a district's (Harbin).
+    DistrictNotKnown,
+}
 
 /// Administrative tier of a plan entry.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
@@ -107,13 +150,13 @@ pub enum SubjectKind {
 }
 stored_as!(SubjectKind, domain::SubjectKind, domain::SubjectKind::as_str);
 
-/// Where an observation came from.
+/// Where an observation, an entry or an entry's source came from.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
 #[graphql(remote = "domain::Origin")]
 pub enum Origin {
-    /// Shipped with the server (`seed/observations.csv`), with its published source.
+    /// Shipped with the server (`seed/`), with its published source.
     Seed,
-    /// Recorded by a user of this server.
+    /// Recorded or imported by a user of this server.
     User,
 }
 stored_as!(Origin, domain::Origin, domain::Origin::as_str);

@@ -12,6 +12,7 @@ use super::observation::ObservationNode;
 use super::province::ProvinceNode;
 use super::target::TargetNode;
 use super::{ApiError, ApiResult, db_error, loaders};
+use crate::domain::derivation::{self, Point};
 use crate::domain::evaluation::{self as eval, Evaluation, TargetSpec};
 use crate::domain::recording::FIRST_YEAR;
 use crate::domain::{City, Province, SeriesPoint, Target};
@@ -89,14 +90,48 @@ pub struct TargetInput {
     pub baseline_value: Option<f64>,
 }
 
-/// One observed value.
-#[derive(InputObject, SimpleObject, Clone, Copy, Debug)]
-#[graphql(input_name = "YearValueInput")]
+/// One observed value of a what-if series.
+#[derive(InputObject, Clone, Copy, Debug)]
+pub struct YearValueInput {
+    /// Calendar year.
+    pub year: i32,
+    /// The value: a level for LEVEL and CHANGE targets, the year's flow for CUMULATIVE ones.
+    pub value: f64,
+}
+
+/// One value an evaluation used: published, or derived from two published values where the
+/// indicator has no published value for the year (a services share from tertiary value added
+/// and GDP).
+#[derive(SimpleObject, Clone, Copy, Debug)]
+#[graphql(complex)]
 pub struct YearValue {
     /// Calendar year.
     pub year: i32,
     /// The value: a level for LEVEL and CHANGE targets, the year's flow for CUMULATIVE ones.
     pub value: f64,
+    /// Whether the value was computed from two published values rather than published (see
+    /// `derivedFrom` and the target's `derivation`).
+    pub derived: bool,
+    #[graphql(skip)]
+    pub inputs: Option<(i64, i64)>,
+}
+
+#[async_graphql::ComplexObject]
+impl YearValue {
+    /// For a derived value, the two stored observations it was computed from (numerator, then
+    /// denominator), each with its source; empty for a published value.
+    async fn derived_from(&self, ctx: &Context<'_>) -> ApiResult<Vec<ObservationNode>> {
+        let Some((numerator, denominator)) = self.inputs else { return Ok(Vec::new()) };
+        let ids = [numerator.to_string(), denominator.to_string()];
+        let mut rows = loaders(ctx)?.observation().load_many(ids.iter().cloned()).await.map_err(db_error)?;
+        Ok(ids.iter().filter_map(|id| rows.remove(id)).map(ObservationNode).collect())
+    }
+}
+
+impl YearValue {
+    fn of(point: &Point) -> Self {
+        Self { year: point.year, value: point.value, derived: point.inputs.is_some(), inputs: point.inputs }
+    }
 }
 
 /// How to evaluate.
@@ -137,6 +172,19 @@ pub struct EvaluationNode {
     pub stored: Arc<Vec<SeriesPoint>>,
     /// The values the evaluation used (inside its window), oldest first.
     pub series: Vec<YearValue>,
+}
+
+impl EvaluationNode {
+    /// The ids of the stored observations behind the values used: the published ones, and
+    /// both inputs of each derived one.
+    fn used_ids(&self) -> Vec<String> {
+        let Some(target) = &self.target else { return Vec::new() };
+        let published = self.stored.iter().filter(|o| *o.indicator_code == *target.indicator_code);
+        let published = published.filter(|o| self.series.iter().any(|v| !v.derived && v.year == o.year));
+        let mut ids: Vec<i64> = published.map(|o| o.id).collect();
+        ids.extend(self.series.iter().filter_map(|v| v.inputs).flat_map(|(n, d)| [n, d]));
+        ids.iter().map(i64::to_string).collect()
+    }
 }
 
 /// A target judged against a series of observations for one subject and one evaluation year:
@@ -267,23 +315,22 @@ impl EvaluationNode {
         &self.result.imputed_years
     }
 
-    /// The values the evaluation used, oldest first.
+    /// The values the evaluation used, oldest first; each says whether it was published or
+    /// derived.
     async fn series(&self) -> &[YearValue] {
         &self.series
     }
 
-    /// The stored observations the evaluation used, with their sources (empty for what-if).
+    /// Whether any value the evaluation used was derived rather than published (`series`
+    /// says which, with the observations it came from).
+    async fn derived(&self) -> bool {
+        self.series.iter().any(|v| v.derived)
+    }
+
+    /// The stored observations the evaluation used, with their sources (empty for what-if):
+    /// the published values, and both inputs of each derived one.
     async fn observations(&self, ctx: &Context<'_>) -> ApiResult<Vec<ObservationNode>> {
-        let Some(target) = &self.target else { return Ok(Vec::new()) };
-        let spec = spec(target);
-        let used: Vec<String> = self
-            .stored
-            .iter()
-            .filter(|o| {
-                *o.indicator_code == *target.indicator_code && usable(&spec, o.year, self.evaluation_year)
-            })
-            .map(|o| o.id.to_string())
-            .collect();
+        let used = self.used_ids();
         // Full rows only now that they are asked for, all evaluations' at once.
         let mut rows = loaders(ctx)?.observation().load_many(used.iter().cloned()).await.map_err(db_error)?;
         Ok(used.iter().filter_map(|id| rows.remove(id)).map(ObservationNode).collect())
@@ -376,7 +423,8 @@ fn usable(spec: &TargetSpec, year: i32, evaluation_year: i32) -> bool {
 }
 
 /// Evaluates a stored target for `subject` from that subject's observations (any
-/// indicators: only the target's own are used). `as_of` defaults to the target year.
+/// indicators: only the target's own, and the inputs of its derivation, are used). `as_of`
+/// defaults to the target year.
 pub fn evaluate_stored(
     target: &Arc<Target>,
     subject: Evaluated,
@@ -386,17 +434,10 @@ pub fn evaluate_stored(
 ) -> Result<EvaluationNode, ApiError> {
     let spec = spec(target);
     let evaluation_year = as_of.unwrap_or(target.target_year);
-    let pairs: Vec<(i32, f64)> = observations
-        .iter()
-        .filter(|o| *o.indicator_code == *target.indicator_code)
-        .map(|o| (o.year, o.value))
-        .collect();
-    let result = judge(target, &pairs, as_of, options)?;
-    let series = pairs
-        .iter()
-        .filter(|(year, _)| usable(&spec, *year, evaluation_year))
-        .map(|&(year, value)| YearValue { year, value })
-        .collect();
+    let points = derivation::series(observations, &target.indicator_code, target.derivation.as_ref());
+    let result = judge_points(target, &points, as_of, options)?;
+    let series =
+        points.iter().filter(|p| usable(&spec, p.year, evaluation_year)).map(YearValue::of).collect();
     Ok(EvaluationNode {
         result,
         evaluation_year,
@@ -407,22 +448,33 @@ pub fn evaluate_stored(
     })
 }
 
-/// The verdict alone: a stored target judged from (year, value) points of its own indicator,
-/// oldest first. `as_of` defaults to the target year.
+/// The verdict alone: a stored target judged from a subject's points of any indicators (its
+/// own, and the inputs of its derivation). `as_of` defaults to the target year.
 pub fn judge(
     target: &Target,
-    points: &[(i32, f64)],
+    observations: &[SeriesPoint],
+    as_of: Option<i32>,
+    options: EvaluationOptionsInput,
+) -> Result<Evaluation, ApiError> {
+    let points = derivation::series(observations, &target.indicator_code, target.derivation.as_ref());
+    judge_points(target, &points, as_of, options)
+}
+
+fn judge_points(
+    target: &Target,
+    points: &[Point],
     as_of: Option<i32>,
     options: EvaluationOptionsInput,
 ) -> Result<Evaluation, ApiError> {
     let evaluation_year = as_of.unwrap_or(target.target_year);
-    eval::evaluate(&spec(target), points, evaluation_year, &options.domain()).map_err(rule)
+    let pairs: Vec<(i32, f64)> = points.iter().map(|p| (p.year, p.value)).collect();
+    eval::evaluate(&spec(target), &pairs, evaluation_year, &options.domain()).map_err(rule)
 }
 
 /// A what-if evaluation of a target stated in the request (stores nothing).
 pub fn evaluate_input(
     target: TargetInput,
-    observations: Vec<YearValue>,
+    observations: Vec<YearValueInput>,
     evaluation_year: i32,
     options: EvaluationOptionsInput,
 ) -> Result<EvaluationNode, ApiError> {
@@ -443,8 +495,11 @@ pub fn evaluate_input(
     };
     let pairs: Vec<(i32, f64)> = observations.iter().map(|o| (o.year, o.value)).collect();
     let result = eval::evaluate(&spec, &pairs, evaluation_year, &options.domain()).map_err(rule)?;
-    let mut series: Vec<YearValue> =
-        observations.into_iter().filter(|o| usable(&spec, o.year, evaluation_year)).collect();
+    let mut series: Vec<YearValue> = observations
+        .into_iter()
+        .filter(|o| usable(&spec, o.year, evaluation_year))
+        .map(|o| YearValue { year: o.year, value: o.value, derived: false, inputs: None })
+        .collect();
     series.sort_by_key(|o| o.year);
     Ok(EvaluationNode {
         result,

@@ -114,12 +114,11 @@ pub async fn list(
     let l = loaders(ctx)?;
     let mut verdicts = Vec::new();
     let mut failed = None;
+    let indicators = target_indicators(target);
     l.read(|c| {
-        each_city_series(c, &scope, &target.indicator_code, |city| {
-            match judge(target, city.points, as_of, options) {
-                Ok(result) => verdicts.push(Verdict::new(city.admin_code, city.name_en, &result)),
-                Err(error) => failed = Some(error),
-            }
+        each_city_series(c, &scope, &indicators, |city| match judge(target, city.points, as_of, options) {
+            Ok(result) => verdicts.push(Verdict::new(city.admin_code, city.name_en, &result)),
+            Err(error) => failed = Some(error),
         })
     })?;
     if let Some(error) = failed {
@@ -141,7 +140,7 @@ pub async fn list(
     let cities = l.city().load_many(picked.iter().map(|(_, code)| code.clone())).await.map_err(db_error)?;
     let keys: Vec<String> = picked.iter().map(|(_, code)| format!("CITY:{code}")).collect();
     let mut series: HashMap<String, Vec<SeriesPoint>> =
-        l.read(|c| indicator_series(c, &keys, &target.indicator_code))?.into_iter().collect();
+        l.read(|c| indicator_series(c, &keys, &indicators))?.into_iter().collect();
     let mut rows = Vec::with_capacity(picked.len());
     for ((index, code), key) in picked.into_iter().zip(&keys) {
         let Some(city) = cities.get(&code) else { continue };
@@ -157,6 +156,15 @@ pub async fn list(
         total_count: c.total_count,
         status_counts,
     })
+}
+
+/// The indicators a target's evaluation reads: its own, and the inputs of its derivation.
+fn target_indicators(target: &Target) -> Vec<&str> {
+    let mut codes = vec![target.indicator_code.as_str()];
+    if let Some(rule) = &target.derivation {
+        codes.extend([rule.numerator.as_str(), rule.denominator.as_str()]);
+    }
+    codes
 }
 
 /// What the list is counted, filtered, sorted and paged by, kept for every city in scope: a

@@ -24,8 +24,8 @@ use super::error::{ApiResult, db_error};
 use crate::db::{Conn, Db, DbError, InlineBudget, Listed, ReadSession, StatementCounter, plan, reference};
 use crate::domain::query::ListQuery;
 use crate::domain::{
-    City, CitySource, Indicator, Industry, MembershipCounts, Milestone, Observation, Plan, Province,
-    SeriesPoint, Target,
+    City, CitySource, GradeCount, Indicator, Industry, MembershipCounts, Milestone, Observation, Plan,
+    Province, ProvinceCoverage, SeriesPoint, Target, TierCount,
 };
 
 /// A list query as a loader key: equal when the request asked for the same list. Its hash is
@@ -227,6 +227,7 @@ pub struct Loaders {
     target: OnceLock<DataLoader<ByKey<Target>>>,
     observation: OnceLock<DataLoader<ByKey<Observation>>>,
     city_sources: OnceLock<DataLoader<Grouped<CitySource>>>,
+    coverage: OnceLock<DataLoader<ByKey<ProvinceCoverage>>>,
     province_cities: OnceLock<DataLoader<Pages<City>>>,
     indicator_targets: OnceLock<DataLoader<Pages<Target>>>,
     city_observations: OnceLock<DataLoader<Pages<Observation>>>,
@@ -259,6 +260,7 @@ impl Loaders {
             target: OnceLock::new(),
             observation: OnceLock::new(),
             city_sources: OnceLock::new(),
+            coverage: OnceLock::new(),
             province_cities: OnceLock::new(),
             indicator_targets: OnceLock::new(),
             city_observations: OnceLock::new(),
@@ -294,6 +296,10 @@ impl Loaders {
     pub fn city_sources(&self) -> &DataLoader<Grouped<CitySource>> {
         let fetch = reference::city_sources;
         self.city_sources.get_or_init(|| self.loader(Grouped { session: self.session.clone(), fetch }))
+    }
+
+    pub fn coverage(&self) -> &DataLoader<ByKey<ProvinceCoverage>> {
+        self.coverage.get_or_init(|| self.by_key(reference::coverage))
     }
 
     pub fn province_cities(&self) -> &DataLoader<Pages<City>> {
@@ -388,6 +394,16 @@ impl Loaders {
     /// The plan's milestones, oldest first.
     pub async fn milestones(&self) -> ApiResult<Vec<Milestone>> {
         self.read(plan::milestones)
+    }
+
+    /// Entries by tier and membership.
+    pub async fn tier_counts(&self) -> ApiResult<Vec<TierCount>> {
+        self.read(plan::tier_counts)
+    }
+
+    /// Entries and sources by evidence grade.
+    pub async fn grade_counts(&self) -> ApiResult<Vec<GradeCount>> {
+        self.read(plan::grade_counts)
     }
 
     /// The strategic industries the announcement names.

@@ -4,7 +4,7 @@
 use async_graphql::{Context, ID, Object, SimpleObject};
 
 use super::city::{CityFilter, CityNode, CityOrder};
-use super::enums::{Evidence, Membership};
+use super::enums::{CityTier, Evidence, EvidenceGrade, Membership};
 use super::evaluation::{self, Evaluated, EvaluationNode, EvaluationOptionsInput};
 use super::indicator::{IndicatorFilter, IndicatorNode, IndicatorOrder};
 use super::lists;
@@ -13,7 +13,7 @@ use super::paging::Conn;
 use super::province::{ProvinceFilter, ProvinceNode, ProvinceOrder};
 use super::target::{TargetFilter, TargetNode, TargetOrder};
 use super::{ApiResult, loaders};
-use crate::domain::Plan;
+use crate::domain::{self, Plan};
 
 /// The National Plan for the Adjustment and Transformation of Old Industrial Bases
 /// (全国老工业基地调整改造规划（2013—2022年）). There is one.
@@ -52,6 +52,32 @@ pub struct StrategicIndustry {
     pub name_en: String,
     /// Address of the announcement.
     pub source_url: String,
+}
+
+/// The entries of one tier: declared by the plan, and known here.
+#[derive(SimpleObject)]
+#[graphql(name = "TierCount")]
+pub struct TierCountNode {
+    /// The tier.
+    pub tier: CityTier,
+    /// How many the plan declares; null where the sources do not split the 25 districts by tier.
+    pub declared: Option<i32>,
+    /// Confirmed entries of this tier.
+    pub confirmed: i64,
+    /// Candidate entries (leads) of this tier.
+    pub candidate: i64,
+}
+
+/// Entries and sources of one evidence grade.
+#[derive(SimpleObject)]
+#[graphql(name = "EvidenceCount")]
+pub struct EvidenceCountNode {
+    /// The grade.
+    pub evidence: EvidenceGrade,
+    /// Entries whose strongest source has this grade.
+    pub entries: i64,
+    /// Citations (entry and source) of this grade.
+    pub sources: i64,
 }
 
 async fn record<'a>(ctx: &Context<'a>) -> ApiResult<&'a Plan> {
@@ -160,6 +186,38 @@ impl PlanNode {
     /// Address of the gazette copy of the plan.
     async fn source_url(&self, ctx: &Context<'_>) -> ApiResult<String> {
         Ok(record(ctx).await?.source_url.clone())
+    }
+
+    /// Entries known, by tier, beside what the plan declares: 95 prefecture-level cities, and 25
+    /// districts whose split between municipalities, sub-provincial cities and capitals the
+    /// sources do not give (`declared` is null for those three tiers; `declaredDistrictCount`
+    /// is their total).
+    async fn counts_by_tier(&self, ctx: &Context<'_>) -> ApiResult<Vec<TierCountNode>> {
+        let declared_prefecture = record(ctx).await?.declared_prefecture_level;
+        let counts = loaders(ctx)?.tier_counts().await?;
+        Ok(counts
+            .into_iter()
+            .map(|c| TierCountNode {
+                tier: c.tier.into(),
+                declared: (c.tier == domain::CityTier::PrefectureLevel).then_some(declared_prefecture),
+                confirmed: c.confirmed,
+                candidate: c.candidate,
+            })
+            .collect())
+    }
+
+    /// Entries and sources by evidence grade, strongest first: how directly the known entries
+    /// are tied to the plan.
+    async fn counts_by_evidence(&self, ctx: &Context<'_>) -> ApiResult<Vec<EvidenceCountNode>> {
+        let counts = loaders(ctx)?.grade_counts().await?;
+        Ok(counts
+            .into_iter()
+            .map(|c| EvidenceCountNode {
+                evidence: c.evidence.into(),
+                entries: c.entries,
+                sources: c.sources,
+            })
+            .collect())
     }
 
     /// The plan's history: 2003 northeast strategy, 2010 extension (as reported), 2013 plan,

@@ -2,10 +2,10 @@
 
 use std::sync::Arc;
 
-use async_graphql::{Context, Enum, ID, InputObject, Object};
+use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 
 use super::city::{CityFilter, CityNode, CityOrder, city_query};
-use super::enums::{Membership, ProvinceKind, Region};
+use super::enums::{Completeness, Membership, ProvinceKind, Region};
 use super::evaluation::{self, Evaluated, EvaluationNode, EvaluationOptionsInput};
 use super::filter::{SortDirection, StringFilter, combine, enum_filter};
 use super::loaders::{PageKey, QueryKey};
@@ -64,6 +64,18 @@ impl ProvinceNode {
     /// The plan this province is listed under.
     async fn plan(&self) -> PlanNode {
         PlanNode
+    }
+
+    /// How much of the province's set of plan entries is known: the count its sources name,
+    /// whether that is the whole set, and why. Null for a province with no confirmed entry,
+    /// of whose set nothing is known (it may even be one of the four outside the plan).
+    async fn coverage(&self, ctx: &Context<'_>) -> ApiResult<Option<CoverageNode>> {
+        let coverage = loaders(ctx)?.coverage().load_one(self.0.code.clone()).await.map_err(db_error)?;
+        Ok(coverage.map(|c| CoverageNode {
+            entries_known: c.entries_known,
+            set_complete: c.set_complete.into(),
+            why: c.why.clone(),
+        }))
     }
 
     /// The province's plan entries. Confirmed entries only unless `membership` says otherwise.
@@ -130,6 +142,18 @@ impl ProvinceNode {
     ) -> ApiResult<Vec<EvaluationNode>> {
         evaluation::of_subject(ctx, Evaluated::Province(self.0.clone()), as_of, options).await
     }
+}
+
+/// How much of a province's set of plan entries is known (seed/province_coverage.csv).
+#[derive(SimpleObject)]
+#[graphql(name = "ProvinceCoverage")]
+pub struct CoverageNode {
+    /// Confirmed entries the sources name in this province.
+    pub entries_known: i64,
+    /// Whether those are all of the province's entries.
+    pub set_complete: Completeness,
+    /// Why the set is, probably is, or is not known to be complete, with the source.
+    pub why: String,
 }
 
 enum_filter!(

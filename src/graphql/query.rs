@@ -6,7 +6,9 @@ use async_graphql::{Context, ID, Object};
 
 use super::city::{CityFilter, CityNode, CityOrder};
 use super::enums::Membership;
-use super::evaluation::{EvaluationNode, EvaluationOptionsInput, TargetInput, YearValue, evaluate_input};
+use super::evaluation::{
+    EvaluationNode, EvaluationOptionsInput, TargetInput, YearValueInput, evaluate_input,
+};
 use super::indicator::{IndicatorFilter, IndicatorNode, IndicatorOrder};
 use super::lists;
 use super::node::{Node, fetch};
@@ -215,7 +217,7 @@ impl QueryRoot {
         #[graphql(
             desc = "Observed values: levels for LEVEL and CHANGE targets, annual flows for CUMULATIVE ones."
         )]
-        observations: Vec<YearValue>,
+        observations: Vec<YearValueInput>,
         #[graphql(desc = "The year to evaluate as of.")] evaluation_year: i32,
         #[graphql(desc = "How to evaluate.")] options: Option<EvaluationOptionsInput>,
     ) -> ApiResult<EvaluationNode> {

@@ -112,6 +112,16 @@ pub struct SeedCity {
     pub tier: String,
 }
 
+/// One row of the seed's observations.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct SeedObservation {
+    pub admin_code: String,
+    pub indicator: String,
+    pub year: i32,
+    pub value: f64,
+    pub source_url: String,
+}
+
 /// The seed's cities: confirmed ones, then candidates.
 pub fn seed_cities() -> (Vec<SeedCity>, Vec<SeedCity>) {
     (read_csv("cities.csv"), read_csv("cities_candidates.csv"))

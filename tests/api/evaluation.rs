@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::common::{Server, first_code};
+use crate::common::{SeedObservation, Server, first_code, read_csv, seed_cities};
 
 const EVALUATE: &str = "query($target: TargetInput!, $observations: [YearValueInput!]!, $year: Int!, $options: EvaluationOptions) {
   evaluate(target: $target, observations: $observations, evaluationYear: $year, options: $options) {
@@ -116,10 +116,114 @@ async fn bengbu_services_share_is_judged_from_its_real_observations() {
     assert_eq!(services["latestValue"], 42.9);
     assert!((services["gap"].as_f64().unwrap() - 2.1).abs() < 1e-9);
     assert_eq!(services["series"], json!([{ "year": 2016, "value": 41.5 }, { "year": 2017, "value": 42.9 }]));
+    assert_eq!(
+        services["observations"].as_array().unwrap().len(),
+        2,
+        "the two published shares, not GDP or tertiary"
+    );
     assert_eq!(services["observations"][0]["sourceUrl"], "http://ifuun.com/a2018052813478930");
     assert_eq!(services["city"]["adminCode"], "340300");
     let without_data = evaluations.iter().find(|e| e["target"]["code"] == "hightech_share_2017").unwrap();
     assert_eq!(without_data["status"], "INSUFFICIENT_DATA");
+}
+
+/// Jinzhong's services share from its 2013 and 2017 bulletins: 38.1 % → 45.0 %, the target met
+/// in the target year itself.
+#[tokio::test]
+async fn jinzhong_services_share_is_judged_from_two_bulletins() {
+    let server = Server::start();
+    let data = server
+        .data(
+            r#"{ city(code: "晋中") { evaluation { target { code } status final baselineYear latestYear
+                 latestValue derived series { year value derived } observations { year sourceUrl } } } }"#,
+            json!({}),
+        )
+        .await;
+    let evaluations = data["city"]["evaluation"].as_array().unwrap();
+    let services = evaluations.iter().find(|e| e["target"]["code"] == "services_share_2017").unwrap();
+    assert_eq!(services["status"], "ACHIEVED");
+    assert_eq!(services["final"], true);
+    assert_eq!((&services["baselineYear"], &services["latestYear"]), (&json!(2013), &json!(2017)));
+    assert_eq!(services["derived"], false, "both shares are published");
+    assert_eq!(
+        services["series"],
+        json!([{ "year": 2013, "value": 38.1, "derived": false }, { "year": 2017, "value": 45.0, "derived": false }])
+    );
+    let seeded: Vec<SeedObservation> = read_csv("observations.csv");
+    for used in services["observations"].as_array().unwrap() {
+        let year = used["year"].as_i64().unwrap() as i32;
+        let row = seeded
+            .iter()
+            .find(|o| o.admin_code == "140700" && o.indicator == "services_share_gdp" && o.year == year);
+        assert_eq!(used["sourceUrl"].as_str(), row.map(|o| o.source_url.as_str()), "the bulletin of {year}");
+    }
+}
+
+/// Where a year has GDP and tertiary value added but no published share, the services target
+/// is judged on the share they give, marked derived, with both inputs and their sources; a
+/// published share of the same year wins over its inputs.
+#[tokio::test]
+async fn a_derived_share_counts_where_none_is_published_and_never_over_a_published_one() {
+    let token = "derive-token";
+    let server = Server::start_with(&["--write-token", token]);
+    let record = "mutation($input: [ObservationInput!]!) { recordObservations(input: $input) { id } }";
+    let row = |indicator: &str, year: i32, value: f64, source: &str| json!({ "subjectCode": "360400", "indicatorCode": indicator, "year": year, "value": value, "source": source });
+    // Made-up values for this test only; 2017 GDP of Jiujiang is in the seed, its share too.
+    let input = json!([
+        row("gdp", 2016, 2000.0, "test: gdp 2016"),
+        row("tertiary_value_added", 2016, 800.0, "test: tertiary 2016"),
+        row("tertiary_value_added", 2017, 1200.0, "test: tertiary 2017"),
+    ]);
+    let (_, body) = server.post_as(token, record, json!({ "input": input })).await;
+    assert!(body.get("errors").is_none(), "{body}");
+    let query = r#"{ city(code: "Jiujiang") { evaluation { target { code } status derived baselineYear baselineValue
+        latestValue series { year value derived derivedFrom { indicator { code } value sourceUrl } }
+        observations { indicator { code } year sourceUrl } } } }"#;
+    let data = server.data(query, json!({})).await;
+    let evaluations = data["city"]["evaluation"].as_array().unwrap();
+    let services = evaluations.iter().find(|e| e["target"]["code"] == "services_share_2017").unwrap();
+    assert_eq!(services["derived"], true);
+    assert_eq!((&services["baselineYear"], &services["baselineValue"]), (&json!(2016), &json!(40.0)));
+    assert_eq!(services["latestValue"], 41.8, "the published 2017 share, not 1200 / 2413.63");
+    let series = services["series"].as_array().unwrap();
+    assert_eq!(series[0]["derived"], true);
+    assert_eq!(
+        series[0]["derivedFrom"],
+        json!([
+            { "indicator": { "code": "tertiary_value_added" }, "value": 800.0, "sourceUrl": "test: tertiary 2016" },
+            { "indicator": { "code": "gdp" }, "value": 2000.0, "sourceUrl": "test: gdp 2016" },
+        ])
+    );
+    assert_eq!(
+        (&series[1]["year"], &series[1]["value"], &series[1]["derived"]),
+        (&json!(2017), &json!(41.8), &json!(false))
+    );
+    assert_eq!(series[1]["derivedFrom"], json!([]));
+    let sources: Vec<&str> = services["observations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["sourceUrl"].as_str().unwrap())
+        .collect();
+    assert!(sources.contains(&"test: gdp 2016") && sources.contains(&"test: tertiary 2016"), "{sources:?}");
+    assert!(
+        !sources.contains(&"test: tertiary 2017"),
+        "an input of a published year is not used: {sources:?}"
+    );
+    // The same verdict in the target's list of every city.
+    let list = server
+        .data(
+            r#"{ target(code: "services_share_2017") { evaluations(filter: { provinceCode: "360000" }) {
+                 nodes { city { adminCode } derived baselineValue } } } }"#,
+            json!({}),
+        )
+        .await;
+    let nodes = list["target"]["evaluations"]["nodes"].as_array().unwrap();
+    let jiujiang = nodes.iter().find(|n| n["city"]["adminCode"] == "360400").unwrap();
+    assert_eq!((&jiujiang["derived"], &jiujiang["baselineValue"]), (&json!(true), &json!(40.0)));
+    // Nothing derived was stored.
+    let stored = server.data(r#"{ city(code: "360400") { observations(filter: { indicatorCode: { eq: "services_share_gdp" } }) { totalCount } } }"#, json!({})).await;
+    assert_eq!(stored["city"]["observations"]["totalCount"], 1);
 }
 
 #[tokio::test]
@@ -132,8 +236,10 @@ async fn a_target_lists_every_city_with_status_counts() {
     let all = &data["target"]["evaluations"];
     let counted: u64 =
         all["statusCounts"].as_array().unwrap().iter().map(|c| c["count"].as_u64().unwrap()).sum();
-    assert_eq!(all["totalCount"], 55);
-    assert_eq!(counted, 55);
+    let (confirmed, candidates) = seed_cities();
+    let entries = confirmed.len() + candidates.len();
+    assert_eq!(all["totalCount"], entries);
+    assert_eq!(counted as usize, entries);
     let missed =
         server.data(query, json!({ "f": { "status": ["NOT_ACHIEVED"], "provinceCode": "360000" } })).await;
     let nodes = missed["target"]["evaluations"]["nodes"].as_array().unwrap();
@@ -155,20 +261,24 @@ async fn cities_rank_by_value_best_first() {
         )
         .await;
     let ranking = &data["indicator"]["ranking"];
-    assert_eq!(ranking["totalCount"], 3);
-    let rows: Vec<(i64, f64, &str)> = ranking["nodes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|n| {
-            (
-                n["rank"].as_i64().unwrap(),
-                n["percentile"].as_f64().unwrap(),
-                n["city"]["adminCode"].as_str().unwrap(),
-            )
-        })
+    // Expected: the seed's 2017 services shares, highest first, percentiles spread evenly.
+    let mut shares: Vec<(f64, String)> = read_csv::<SeedObservation>("observations.csv")
+        .into_iter()
+        .filter(|o| o.indicator == "services_share_gdp" && o.year == 2017)
+        .map(|o| (o.value, o.admin_code))
         .collect();
-    assert_eq!(rows, [(1, 100.0, "360200"), (2, 50.0, "340300"), (3, 0.0, "360400")]);
+    shares.sort_by(|a, b| b.0.total_cmp(&a.0));
+    assert!(shares.len() >= 3, "the seed has 2017 shares to rank");
+    assert_eq!(ranking["totalCount"], shares.len());
+    let last = (shares.len() - 1) as f64;
+    for (index, (node, (value, code))) in ranking["nodes"].as_array().unwrap().iter().zip(&shares).enumerate()
+    {
+        assert_eq!(node["rank"], index + 1);
+        assert_eq!(node["city"]["adminCode"], code.as_str());
+        assert_eq!(node["value"].as_f64(), Some(*value));
+        let percentile = node["percentile"].as_f64().unwrap();
+        assert!((percentile - 100.0 * (last - index as f64) / last).abs() < 1e-9, "{node}");
+    }
     let anhui = server
         .data("{ indicator(code: \"services_share_gdp\") { ranking(year: 2017, provinceCode: \"340000\") { nodes { rank percentile } } } }", json!({}))
         .await;
@@ -196,10 +306,12 @@ async fn target_evaluations_page_in_order_of_the_values_shown() {
         after = page["pageInfo"]["endCursor"].clone();
     }
     let mut codes: Vec<&str> = nodes.iter().map(|n| n["city"]["adminCode"].as_str().unwrap()).collect();
-    assert_eq!(codes.len(), 55);
+    let (confirmed, candidates) = seed_cities();
+    let entries = confirmed.len() + candidates.len();
+    assert_eq!(codes.len(), entries);
     codes.sort();
     codes.dedup();
-    assert_eq!(codes.len(), 55, "every city once");
+    assert_eq!(codes.len(), entries, "every city once");
     let gaps: Vec<Option<f64>> = nodes.iter().map(|n| n["gap"].as_f64()).collect();
     let known = gaps.iter().take_while(|g| g.is_some()).count();
     assert!(known > 0 && gaps[known..].iter().all(Option::is_none), "missing gaps last: {gaps:?}");

@@ -2,6 +2,7 @@
 
 mod caching;
 mod common;
+mod coverage;
 mod errors;
 mod evaluation;
 mod hostile;
