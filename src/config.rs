@@ -53,16 +53,21 @@ pub struct Synthesize {
 pub enum Import {
     /// Record observations from a CSV file (layout in README.md): every row is checked, then
     /// all are written in one transaction, or none; exits non-zero on any problem.
-    Observations(ImportObservations),
+    Observations(ImportFile),
+    /// Add plan entries, or evidence for known ones, from a CSV file (layout in README.md):
+    /// every row is checked against the division table, then all are written in one
+    /// transaction, or none; exits non-zero on any problem. Never deletes.
+    Cities(ImportFile),
 }
 
-/// Where observations come from and go to.
+/// Where imported rows come from and go to.
 #[derive(Debug, Clone, Args)]
-pub struct ImportObservations {
+pub struct ImportFile {
     /// The CSV file.
     pub file: PathBuf,
 
-    /// Check every row and report, but write nothing.
+    /// Check every row and report what would change, but write nothing at all (the database
+    /// file is only read).
     #[arg(long)]
     pub dry_run: bool,
 

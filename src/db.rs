@@ -7,6 +7,7 @@
 //! Each closure gets a [`Conn`], which counts the statements it runs: the GraphQL layer reports
 //! that count per request, which is how N+1 regressions become visible (and testable).
 
+pub mod entries;
 mod list;
 mod migrate;
 pub mod observations;
@@ -243,13 +244,53 @@ impl Db {
     /// from the embedded seed, all before returning.
     pub fn open(options: &DbOptions) -> Result<Self, DbError> {
         let (writer_target, flags) = target(&options.path);
+        let writer = Connection::open_with_flags(&writer_target, flags)?;
+        Self::from_writer(writer, &writer_target, flags, options)
+    }
+
+    /// A throwaway copy of the database at `options.path` (or of a new one, if there is no
+    /// file), in memory, migrated and seeded there: what a dry run writes into. The file is
+    /// only read, through a read-only connection, so it stays byte for byte as it was.
+    pub fn open_copy(options: &DbOptions) -> Result<Self, DbError> {
+        let (writer_target, flags) = target(std::path::Path::new(":memory:"));
         let mut writer = Connection::open_with_flags(&writer_target, flags)?;
+        if options.path.exists() {
+            // A WAL database read while no process has it open (no `-shm` file) is read as
+            // immutable: otherwise SQLite would create its `-wal` and `-shm` files beside it.
+            let mut shm = options.path.clone().into_os_string();
+            shm.push("-shm");
+            let in_use = std::path::Path::new(&shm).exists();
+            let uri = format!(
+                "file:{}?mode=ro{}",
+                uri_path(&options.path),
+                if in_use { "" } else { "&immutable=1" }
+            );
+            let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX
+                | OpenFlags::SQLITE_OPEN_URI;
+            let source = Connection::open_with_flags(uri, flags)?;
+            source.execute_batch("PRAGMA busy_timeout = 5000;")?;
+            rusqlite::backup::Backup::new(&source, &mut writer)?.run_to_completion(
+                1_000,
+                Duration::ZERO,
+                None,
+            )?;
+        }
+        Self::from_writer(writer, &writer_target, flags, options)
+    }
+
+    fn from_writer(
+        mut writer: Connection,
+        writer_target: &str,
+        flags: OpenFlags,
+        options: &DbOptions,
+    ) -> Result<Self, DbError> {
         configure(&writer)?;
         migrate::run(&mut writer)?;
         seed::apply(&mut writer)?;
         let version = read_version(&writer)?;
         let manager =
-            SqliteConnectionManager::file(&writer_target).with_flags(reader_flags(flags)).with_init(|c| {
+            SqliteConnectionManager::file(writer_target).with_flags(reader_flags(flags)).with_init(|c| {
                 // Room for every statement shape a request can make (rusqlite keeps 16), so
                 // none is prepared twice.
                 c.set_prepared_statement_cache_capacity(256);
@@ -671,6 +712,19 @@ fn target(path: &std::path::Path) -> (String, OpenFlags) {
         let flags = base | OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE;
         (path.to_string_lossy().into_owned(), flags)
     }
+}
+
+/// A path as the path part of an SQLite `file:` URI: `?`, `#` and `%` escaped.
+fn uri_path(path: &std::path::Path) -> String {
+    let text = path.to_string_lossy();
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '?' | '#' | '%' => out.push_str(&format!("%{:02X}", c as u32)),
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
 fn reader_flags(writer: OpenFlags) -> OpenFlags {

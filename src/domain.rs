@@ -5,6 +5,8 @@
 //! database and the CSV seed use one spelling.
 
 pub mod derivation;
+pub mod divisions;
+pub mod entries;
 pub mod evaluation;
 pub mod query;
 pub mod recording;

@@ -1,7 +1,9 @@
 //! Commands that write data without the server: `rustbelt import observations FILE.csv` (the
-//! rows of a CSV file through the same checks as the `recordObservations` mutation, written in
-//! one transaction or not at all) and the hidden `rustbelt synthesize` (a new, clearly marked
-//! synthetic database for benchmarks).
+//! rows of a CSV file through the same checks as the `recordObservations` mutation),
+//! `rustbelt import cities FILE.csv` (plan entries and their evidence, checked against the
+//! division table), each written in one transaction or not at all, and the hidden `rustbelt
+//! synthesize` (a new, clearly marked synthetic database for benchmarks). A dry run writes into
+//! a throwaway copy of the database and reports exactly what a real run would.
 
 use std::path::Path;
 use std::time::Duration;
@@ -9,11 +11,13 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use serde::Deserialize;
 
-use crate::config::{ImportObservations, Synthesize};
+use crate::config::{ImportFile, Synthesize};
+use crate::db::entries::{self, Imported};
 use crate::db::observations::{self, Recorded};
 use crate::db::synthetic;
 use crate::db::{Db, DbOptions, StatementCounter};
 use crate::domain::SubjectKind;
+use crate::domain::entries::EntryRow;
 use crate::domain::recording::{NewObservation, Problem, Subject, current_year};
 
 /// The file's columns, in this order (README.md, "Importing observations").
@@ -42,26 +46,26 @@ struct Row {
     source_note: Option<String>,
 }
 
-/// Runs the command: prints a report, and fails (non-zero exit) on any problem.
-pub fn observations(args: &ImportObservations) -> anyhow::Result<()> {
-    let text =
-        std::fs::read_to_string(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
+/// The columns of an entries file, in this order (README.md, "Adding entries").
+pub const CITY_COLUMNS: [&str; 10] =
+    ["admin_code", "name_zh", "name_en", "province_code", "tier", "lat", "lon", "evidence", "source", "note"];
+
+/// Runs `import observations`: prints a report, and fails (non-zero exit) on any problem.
+pub fn observations(args: &ImportFile) -> anyhow::Result<()> {
+    let text = read(&args.file)?;
     let (rows, lines, mut problems) = parse(&text)?;
     let count = rows.len();
     // Rows that could not be read are reported beside the checks of all the others; any
     // problem at all and nothing is written.
+    let last_year = current_year();
     let dry_run = args.dry_run || !problems.is_empty();
-    if let Recorded::Refused(refused) = write(&args.db, rows, current_year(), dry_run)? {
+    let rows = std::sync::Arc::new(rows);
+    let accepted = |r: &Recorded| matches!(r, Recorded::Written(_));
+    let recorded = write(&args.db, dry_run, accepted, move |c| observations::record(c, &rows, last_year))?;
+    if let Recorded::Refused(refused) = recorded {
         problems.extend(refused.into_iter().map(|p| Problem { row: lines[p.row], ..p }));
     }
-    if !problems.is_empty() {
-        problems.sort_by_key(|p| p.row);
-        for p in &problems {
-            // Line numbers count the header as line 1, as editors do.
-            eprintln!("line {} (row {}): {}: {}", p.row + 2, p.row + 1, p.field, p.message);
-        }
-        bail!("{} problem(s) in {}; nothing was written", problems.len(), args.file.display());
-    }
+    refuse(problems, &args.file)?;
     if args.dry_run {
         println!("dry run: all {count} rows of {} pass; nothing was written", args.file.display());
     } else {
@@ -70,15 +74,83 @@ pub fn observations(args: &ImportObservations) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Runs `import cities`: prints what each row adds or changes, and fails (non-zero exit) on
+/// any problem, writing nothing.
+pub fn cities(args: &ImportFile) -> anyhow::Result<()> {
+    let text = read(&args.file)?;
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    check_header(&mut reader, &CITY_COLUMNS)?;
+    let (mut rows, mut problems) = (Vec::new(), Vec::new());
+    for (index, record) in reader.deserialize::<EntryRow>().enumerate() {
+        match record {
+            Ok(row) => rows.push(row),
+            Err(e) => {
+                problems.push(problem(index, "row", e.to_string()));
+                rows.push(EntryRow::default()); // keeps the other rows' positions
+            }
+        }
+    }
+    let dry_run = args.dry_run || !problems.is_empty();
+    let rows = std::sync::Arc::new(rows);
+    let accepted = |i: &Imported| matches!(i, Imported::Written(_));
+    let outcome = write(&args.db, dry_run, accepted, move |c| entries::import(c, &rows))?;
+    let outcomes = match outcome {
+        Imported::Refused(refused) => {
+            // A row that could not be read was checked as an empty one: say only why.
+            let unread: Vec<usize> = problems.iter().map(|p| p.row).collect();
+            problems.extend(refused.into_iter().filter(|p| !unread.contains(&p.row)));
+            Vec::new()
+        }
+        Imported::Written(outcomes) => outcomes,
+    };
+    refuse(problems, &args.file)?;
+    for (index, o) in outcomes.iter().enumerate() {
+        let what = match o.before {
+            None => format!("added as {}", o.after.as_str()),
+            Some(before) if before != o.after => format!("{} → {}", before.as_str(), o.after.as_str()),
+            Some(_) => format!("still {}; source recorded", o.after.as_str()),
+        };
+        println!("line {} (row {}): {} {}: {what}", index + 2, index + 1, o.admin_code, o.name_zh);
+    }
+    let verb = if args.dry_run { "dry run: would import" } else { "imported" };
+    println!("{verb} {} entries from {} into {}", outcomes.len(), args.file.display(), args.db.display());
+    if args.dry_run {
+        println!("nothing was written");
+    }
+    Ok(())
+}
+
+fn read(file: &Path) -> anyhow::Result<String> {
+    std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))
+}
+
+/// Fails with every problem reported on stderr, by line, if there are any.
+fn refuse(mut problems: Vec<Problem>, file: &Path) -> anyhow::Result<()> {
+    if problems.is_empty() {
+        return Ok(());
+    }
+    problems.sort_by_key(|p| p.row);
+    for p in &problems {
+        // Line numbers count the header as line 1, as editors do.
+        eprintln!("line {} (row {}): {}: {}", p.row + 2, p.row + 1, p.field, p.message);
+    }
+    bail!("{} problem(s) in {}; nothing was written", problems.len(), file.display())
+}
+
+fn check_header<R: std::io::Read>(reader: &mut csv::Reader<R>, columns: &[&str]) -> anyhow::Result<()> {
+    let headers: Vec<String> =
+        reader.headers().context("reading the header line")?.iter().map(str::to_string).collect();
+    if headers != columns {
+        bail!("the header must be exactly `{}`; it is `{}`", columns.join(","), headers.join(","));
+    }
+    Ok(())
+}
+
 /// Reads the rows, each with its position in the file; a row that cannot even be read becomes
 /// a problem, not an abort.
 fn parse(text: &str) -> anyhow::Result<(Vec<NewObservation>, Vec<usize>, Vec<Problem>)> {
     let mut reader = csv::Reader::from_reader(text.as_bytes());
-    let headers: Vec<String> =
-        reader.headers().context("reading the header line")?.iter().map(str::to_string).collect();
-    if headers != COLUMNS {
-        bail!("the header must be exactly `{}`; it is `{}`", COLUMNS.join(","), headers.join(","));
-    }
+    check_header(&mut reader, &COLUMNS)?;
     let (mut rows, mut lines, mut problems) = (Vec::new(), Vec::new(), Vec::new());
     for (index, record) in reader.deserialize::<Row>().enumerate() {
         match record.map_err(|e| vec![problem(index, "row", e.to_string())]).and_then(|r| convert(index, r)) {
@@ -133,7 +205,17 @@ fn convert(index: usize, row: Row) -> Result<NewObservation, Vec<Problem>> {
     }
 }
 
-fn write(db: &Path, rows: Vec<NewObservation>, last_year: i32, dry_run: bool) -> anyhow::Result<Recorded> {
+/// Runs `f` in one write transaction on a throwaway copy of the database at `db` (a missing
+/// file is not created); then, unless this is a dry run or the copy's outcome is not
+/// `accepted`, once more on the file itself. So a file with a bad row writes nothing at all,
+/// not even a new or migrated database, and a dry run reports exactly what a real run would.
+/// The second run checks every row again, inside its own transaction.
+fn write<T: Send + 'static>(
+    db: &Path,
+    dry_run: bool,
+    accepted: fn(&T) -> bool,
+    f: impl Fn(&crate::db::Conn<'_>) -> Result<T, crate::db::DbError> + Clone + Send + 'static,
+) -> anyhow::Result<T> {
     let runtime =
         tokio::runtime::Builder::new_current_thread().enable_all().build().context("starting a runtime")?;
     runtime.block_on(async {
@@ -143,10 +225,14 @@ fn write(db: &Path, rows: Vec<NewObservation>, last_year: i32, dry_run: bool) ->
             reader_wait: Duration::from_secs(5),
             ..Default::default()
         };
-        let db = Db::open(&options).with_context(|| format!("opening {}", db.display()))?;
         let counter = StatementCounter::default();
-        let recorded = db.write(&counter, move |c| observations::record(c, &rows, last_year, dry_run)).await;
-        recorded.context("writing the observations")
+        let copy = Db::open_copy(&options).with_context(|| format!("reading {}", db.display()))?;
+        let checked = copy.write(&counter, f.clone()).await.context("checking the rows")?;
+        if dry_run || !accepted(&checked) {
+            return Ok(checked);
+        }
+        let db = Db::open(&options).with_context(|| format!("opening {}", db.display()))?;
+        db.write(&counter, f).await.context("writing")
     })
 }
 

@@ -22,6 +22,7 @@ fn main() -> ExitCode {
         }
         Some(Command::Serve(serve)) => rustbelt::app::run(serve),
         Some(Command::Import(Import::Observations(args))) => rustbelt::import::observations(&args),
+        Some(Command::Import(Import::Cities(args))) => rustbelt::import::cities(&args),
         Some(Command::Synthesize(args)) => rustbelt::import::synthesize(&args),
         None => rustbelt::app::run(config.serve),
     };

@@ -87,21 +87,13 @@ pub enum Recorded {
     Refused(Vec<Problem>),
 }
 
-/// Checks every row, then, only if all pass and `dry_run` is false, upserts them by
-/// (subject, indicator, year) as user observations. Run it inside [`super::Db::write`] so the
-/// rows are written together or not at all.
-pub fn record(
-    conn: &Conn<'_>,
-    rows: &[NewObservation],
-    last_year: i32,
-    dry_run: bool,
-) -> Result<Recorded, DbError> {
+/// Checks every row, then, only if all pass, upserts them by (subject, indicator, year) as
+/// user observations. Run it inside [`super::Db::write`] so the rows are written together or
+/// not at all.
+pub fn record(conn: &Conn<'_>, rows: &[NewObservation], last_year: i32) -> Result<Recorded, DbError> {
     let problems = check_rows(conn, rows, last_year)?;
     if !problems.is_empty() {
         return Ok(Recorded::Refused(problems));
-    }
-    if dry_run {
-        return Ok(Recorded::Written(Vec::new()));
     }
     let mut ids = Vec::with_capacity(rows.len());
     for row in rows {

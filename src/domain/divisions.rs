@@ -35,7 +35,8 @@ impl Division {
     /// A placeholder row the statistical codes keep where a level is missing (a
     /// municipality's 市辖区, a province's directly administered counties): not a real unit.
     pub fn is_placeholder(&self) -> bool {
-        self.level == Level::Prefecture && (matches!(self.name.as_str(), "市辖区" | "县") || self.name.contains("直辖"))
+        self.level == Level::Prefecture
+            && (matches!(self.name.as_str(), "市辖区" | "县") || self.name.contains("直辖"))
     }
 
     /// Whether the unit is a district (市辖区), the kind of unit the plan's 25 are.
@@ -162,7 +163,10 @@ mod tests {
         let table = Divisions::embedded();
         assert_eq!(table.by_code.values().filter(|d| d.level == Level::Province).count(), 31);
         let bengbu = table.get("340300").expect("蚌埠");
-        assert_eq!((bengbu.name.as_str(), bengbu.level, bengbu.province.as_str()), ("蚌埠市", Level::Prefecture, "340000"));
+        assert_eq!(
+            (bengbu.name.as_str(), bengbu.level, bengbu.province.as_str()),
+            ("蚌埠市", Level::Prefecture, "340000")
+        );
         let dadukou = table.get("500104").expect("大渡口区");
         assert_eq!(table.full_name(dadukou), "重庆市大渡口区", "a municipality's district is named after it");
         assert!(dadukou.is_district());
@@ -180,7 +184,9 @@ mod tests {
         assert_eq!(code("晋中"), "140700");
         assert_eq!(code("太原市万柏林区"), "140109");
         assert_eq!(code("万柏林区"), "140109");
-        assert!(matches!(table.find("长安区"), Found::Ambiguous(names) if names.contains(&"石家庄市长安区".to_string())));
+        assert!(
+            matches!(table.find("长安区"), Found::Ambiguous(names) if names.contains(&"石家庄市长安区".to_string()))
+        );
         assert_eq!(table.find("不存在市"), Found::None);
     }
 }

@@ -80,7 +80,7 @@ impl MutationRoot {
             .collect::<Result<Vec<_>, _>>()?;
         let last_year = current_year();
         let l = loaders(ctx)?;
-        let recorded = l.write(|c| observations::record(c, &rows, last_year, false));
+        let recorded = l.write(|c| observations::record(c, &rows, last_year));
         match recorded? {
             Recorded::Written(stored) => {
                 Ok(stored.into_iter().map(|o| ObservationNode(Arc::new(o))).collect())

@@ -8,6 +8,7 @@ mod evaluation;
 mod hostile;
 mod http_rules;
 mod import;
+mod import_cities;
 mod inline;
 mod limits;
 mod lists;
