@@ -8,7 +8,7 @@ use anyhow::Context;
 
 use crate::config::ServeConfig;
 use crate::db::{Db, DbOptions};
-use crate::graphql::{self, InlineLimits, Limits, PageLimits, ShapeLimits};
+use crate::graphql::{self, CostLimits, InlineLimits, Limits, PageLimits, ShapeLimits};
 use crate::http::{self, HttpOptions};
 
 /// Runs the server described by `config` until a shutdown signal.
@@ -72,7 +72,7 @@ pub async fn build(config: &ServeConfig) -> anyhow::Result<(axum::Router, Db)> {
             max_root_fields: config.max_root_fields,
             max_directives: config.max_directives,
         },
-        max_complexity: config.max_complexity,
+        cost: CostLimits { nodes: config.max_nodes, reads: config.max_reads },
         pages: PageLimits { default_size: config.default_page_size, max_size: config.max_page_size },
         introspection: config.introspection,
         // Each executing request holds a thread, a reader and its memory; cached answers never

@@ -158,11 +158,15 @@ pub struct ServeConfig {
     #[arg(long, env = "RUSTBELT_MAX_DIRECTIVES", default_value_t = 50)]
     pub max_directives: usize,
 
-    /// Highest complexity a query may have: each field costs 1, and a list field costs its page
-    /// size (`first` or `last`, else the default page size) times the cost of one item
+    /// Most list items a query's answer may hold, as estimated before it runs from the page
+    /// sizes asked for and the most rows each relation has in the data (COMPLEXITY_LIMIT).
+    #[arg(long, env = "RUSTBELT_MAX_NODES", default_value_t = 100_000)]
+    pub max_nodes: u64,
+
+    /// Most rows the database may read to answer one query, as estimated before it runs
     /// (COMPLEXITY_LIMIT).
-    #[arg(long, env = "RUSTBELT_MAX_COMPLEXITY", default_value_t = 50_000)]
-    pub max_complexity: usize,
+    #[arg(long, env = "RUSTBELT_MAX_READS", default_value_t = 2_000_000)]
+    pub max_reads: u64,
 
     /// Rows in a page when a list is asked for without `first` or `last`.
     #[arg(long, env = "RUSTBELT_DEFAULT_PAGE_SIZE", default_value_t = 50)]

@@ -7,6 +7,7 @@
 //! and reports the SQL statements it ran and its elapsed time in `extensions`.
 
 mod city;
+mod cost;
 mod enums;
 mod error;
 mod evaluation;
@@ -18,12 +19,14 @@ mod loaders;
 mod mutation;
 mod node;
 mod observation;
+mod order;
 mod paging;
 mod plan;
 mod province;
 mod query;
 mod ranking;
 mod respond;
+mod schema_map;
 mod shape;
 mod target;
 
@@ -33,6 +36,7 @@ use std::time::Duration;
 use async_graphql::{EmptySubscription, SDLExportOptions, Schema, ValidationMode};
 use tokio::sync::Semaphore;
 
+pub use cost::CostLimits;
 pub use error::{ApiError, ApiResult, db_error};
 pub use mutation::{Bearer, MutationRoot, WriteToken};
 pub use paging::PageLimits;
@@ -52,8 +56,8 @@ pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 pub struct Limits {
     /// Size and shape of the document.
     pub shape: ShapeLimits,
-    /// Highest total complexity allowed (async-graphql's count: each selected field costs 1).
-    pub max_complexity: usize,
+    /// The most a query may cost, estimated before it runs (see [`cost`]).
+    pub cost: CostLimits,
     /// Page sizes.
     pub pages: PageLimits,
     /// Whether clients may introspect the schema (on: this is public reference data).
@@ -92,7 +96,7 @@ impl Default for Limits {
     fn default() -> Self {
         Self {
             shape: ShapeLimits::default(),
-            max_complexity: 50_000,
+            cost: CostLimits::default(),
             pages: PageLimits::default(),
             introspection: true,
             max_concurrent: 4,
@@ -113,8 +117,8 @@ pub fn build_schema(db: Db, limits: Limits, write_token: Option<String>) -> AppS
             .data(WriteToken(write_token.clone().filter(|t| !t.is_empty())))
             .data(limits.pages)
             .data(limits.inline)
-            .validation_mode(mode)
-            .limit_complexity(limits.max_complexity);
+            .data(limits.cost)
+            .validation_mode(mode);
         if !limits.introspection {
             builder = builder.disable_introspection().data(IntrospectionOff);
         }

@@ -123,7 +123,6 @@ impl CityNode {
     }
 
     /// Observations recorded for this entry.
-    #[graphql(complexity = "super::paging::cost(first, last, child_complexity)")]
     async fn observations(
         &self,
         ctx: &Context<'_>,
@@ -147,7 +146,6 @@ impl CityNode {
     /// are set for the plan area as a whole, so this is a benchmark against the plan's level;
     /// CUMULATIVE totals (13 million jobs) are not split across cities and are evaluated only
     /// for the plan area (`Plan.evaluation`).
-    #[graphql(complexity = "super::evaluation::LIST_COST * child_complexity + 1")]
     async fn evaluation(
         &self,
         ctx: &Context<'_>,

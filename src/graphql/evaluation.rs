@@ -17,9 +17,6 @@ use crate::domain::evaluation::{self as eval, Evaluation, TargetSpec};
 use crate::domain::recording::FIRST_YEAR;
 use crate::domain::{City, Province, SeriesPoint, Target};
 
-/// Complexity weight of an `evaluation` list: one item per target (six in the seed).
-pub const LIST_COST: usize = 6;
-
 /// Latest year an evaluation may be asked for or about; bounds the work of CUMULATIVE targets.
 const LAST_YEAR: i32 = 2100;
 

@@ -14,9 +14,10 @@ use super::evaluation::{
 };
 use super::filter::SortDirection;
 use super::paging::{Edge, PageInfo, build, page};
-use super::{ApiError, ApiResult, db_error, loaders};
+use super::{ApiResult, db_error, loaders};
 use crate::db::observations::{CityScope, each_city_series, indicator_series};
 use crate::domain::evaluation::Evaluation;
+use crate::domain::query::Page;
 use crate::domain::{SeriesPoint, Target, TargetKind};
 
 /// Which cities' evaluations to list.
@@ -91,15 +92,11 @@ pub async fn list(
     (first, after, last, before): PageArgs,
 ) -> ApiResult<TargetEvaluationConnection> {
     let page = page(ctx, first, after, last, before)?;
-    if target.kind == TargetKind::Cumulative {
-        let message = format!(
-            "{} is a total for the plan area as a whole and is not split across cities: ask for `plan {{ evaluation }}`",
-            target.code
-        );
-        return Err(ApiError::Rule { code: "PLAN_WIDE_TOTAL", message }.into());
-    }
     if let Some(year) = as_of {
         check_year("asOf", year)?;
+    }
+    if target.kind == TargetKind::Cumulative {
+        return plan_wide(ctx, target, as_of, options, &filter, &page).await;
     }
     let memberships = filter.membership.clone().unwrap_or_else(|| vec![Membership::Confirmed]);
     let scope = CityScope {
@@ -124,7 +121,7 @@ pub async fn list(
     if let Some(error) = failed {
         return Err(error.into());
     }
-    let status_counts = count(&verdicts);
+    let status_counts = count(&verdicts.iter().map(|v| v.status).collect::<Vec<_>>());
     if let Some(statuses) = &filter.status {
         verdicts.retain(|v| statuses.contains(&v.status));
     }
@@ -149,6 +146,36 @@ pub async fn list(
         rows.push((index, evaluate_stored(target, subject, &points, as_of, options)?));
     }
     let c = build(&page, window.total, rows.into_iter());
+    Ok(TargetEvaluationConnection {
+        edges: c.edges,
+        nodes: c.nodes,
+        page_info: c.page_info,
+        total_count: c.total_count,
+        status_counts,
+    })
+}
+
+/// The list of a plan-wide total: the plan area's own evaluation as its one node (a total is
+/// not split across cities), so a client listing every target's evaluations renders it as it
+/// renders the others.
+async fn plan_wide(
+    ctx: &Context<'_>,
+    target: &Arc<Target>,
+    as_of: Option<i32>,
+    options: EvaluationOptionsInput,
+    filter: &CityEvaluationFilter,
+    page: &Page,
+) -> ApiResult<TargetEvaluationConnection> {
+    let l = loaders(ctx)?;
+    let series = l.series().load_one("PLAN:".to_string()).await.map_err(db_error)?.unwrap_or_default();
+    let node = evaluate_stored(target, Evaluated::Plan, &series, as_of, options)?;
+    let status = EvaluationStatus::from(node.result.status);
+    let status_counts = count(&[status]);
+    let kept = filter.status.as_ref().is_none_or(|statuses| statuses.contains(&status));
+    let nodes: Vec<(u32, EvaluationNode)> = if kept { vec![(0, node)] } else { Vec::new() };
+    let window = page.window(nodes.len() as u32);
+    let picked = nodes.into_iter().filter(|(i, _)| *i >= window.start && *i < window.end);
+    let c = build(page, window.total, picked);
     Ok(TargetEvaluationConnection {
         edges: c.edges,
         nodes: c.nodes,
@@ -193,7 +220,7 @@ impl Verdict {
     }
 }
 
-fn count(verdicts: &[Verdict]) -> Vec<StatusCount> {
+fn count(statuses: &[EvaluationStatus]) -> Vec<StatusCount> {
     use EvaluationStatus as S;
     let all = [
         S::Achieved,
@@ -205,10 +232,7 @@ fn count(verdicts: &[Verdict]) -> Vec<StatusCount> {
         S::InsufficientData,
     ];
     all.into_iter()
-        .map(|status| StatusCount {
-            status,
-            count: verdicts.iter().filter(|v| v.status == status).count() as u32,
-        })
+        .map(|status| StatusCount { status, count: statuses.iter().filter(|s| **s == status).count() as u32 })
         .collect()
 }
 

@@ -76,7 +76,6 @@ impl IndicatorNode {
     }
 
     /// The plan's targets on this indicator.
-    #[graphql(complexity = "super::paging::cost(first, last, child_complexity)")]
     async fn targets(
         &self,
         ctx: &Context<'_>,
@@ -99,7 +98,6 @@ impl IndicatorNode {
     }
 
     /// Observations of this indicator, for every subject.
-    #[graphql(complexity = "super::paging::cost(first, last, child_complexity)")]
     async fn observations(
         &self,
         ctx: &Context<'_>,
@@ -121,7 +119,6 @@ impl IndicatorNode {
 
     /// The plan cities with a value of this indicator in `year`, best first by its direction,
     /// with rank and percentile: within the plan, or within one province.
-    #[graphql(complexity = "super::paging::cost(first, last, child_complexity)")]
     async fn ranking(
         &self,
         ctx: &Context<'_>,

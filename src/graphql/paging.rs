@@ -87,21 +87,6 @@ where
 
 const CURSOR_PREFIX: &str = "offset:";
 
-/// Page size a list field is costed at when neither `first` nor `last` is given (the
-/// default page size).
-pub const COST_DEFAULT_PAGE: usize = 50;
-
-/// Largest page size a list field is costed at (the default maximum page size): a larger
-/// request fails with PAGE_SIZE_LIMIT, the clearer error, before it could cost more.
-pub const COST_PAGE_CAP: usize = 500;
-
-/// Complexity of a list field: one for the field, plus its page size times one item's cost,
-/// so `cities(first: 500) { … }` weighs what it may return (used by `limit_complexity`).
-pub fn cost(first: Option<i32>, last: Option<i32>, item: usize) -> usize {
-    let size = first.or(last).map_or(COST_DEFAULT_PAGE, |n| usize::try_from(n).unwrap_or(0));
-    size.min(COST_PAGE_CAP).saturating_mul(item).saturating_add(1)
-}
-
 /// The opaque cursor of the row at `offset`.
 pub fn cursor(offset: u32) -> String {
     URL_SAFE_NO_PAD.encode(format!("{CURSOR_PREFIX}{offset}"))

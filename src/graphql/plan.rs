@@ -247,7 +247,6 @@ impl PlanNode {
     }
 
     /// All 31 provincial-level divisions (which 27 the plan covers is not known).
-    #[graphql(complexity = "super::paging::cost(first, last, child_complexity)")]
     async fn provinces(
         &self,
         ctx: &Context<'_>,
@@ -264,7 +263,6 @@ impl PlanNode {
     }
 
     /// The plan's entries: confirmed ones unless `membership` says otherwise.
-    #[graphql(complexity = "super::paging::cost(first, last, child_complexity)")]
     async fn cities(
         &self,
         ctx: &Context<'_>,
@@ -285,7 +283,6 @@ impl PlanNode {
     }
 
     /// The indicators observations are recorded against.
-    #[graphql(complexity = "super::paging::cost(first, last, child_complexity)")]
     async fn indicators(
         &self,
         ctx: &Context<'_>,
@@ -302,7 +299,6 @@ impl PlanNode {
     }
 
     /// The plan's 2017 targets.
-    #[graphql(complexity = "super::paging::cost(first, last, child_complexity)")]
     async fn targets(
         &self,
         ctx: &Context<'_>,
@@ -320,7 +316,6 @@ impl PlanNode {
 
     /// How the plan area as a whole (observations recorded for the plan area) stands against
     /// every target, including the CUMULATIVE 13 million new jobs.
-    #[graphql(complexity = "super::evaluation::LIST_COST * child_complexity + 1")]
     async fn evaluation(
         &self,
         ctx: &Context<'_>,

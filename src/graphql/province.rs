@@ -79,7 +79,6 @@ impl ProvinceNode {
     }
 
     /// The province's plan entries. Confirmed entries only unless `membership` says otherwise.
-    #[graphql(complexity = "super::paging::cost(first, last, child_complexity)")]
     async fn cities(
         &self,
         ctx: &Context<'_>,
@@ -108,7 +107,6 @@ impl ProvinceNode {
     }
 
     /// Observations recorded for the province as a whole (not for its cities).
-    #[graphql(complexity = "super::paging::cost(first, last, child_complexity)")]
     async fn observations(
         &self,
         ctx: &Context<'_>,
@@ -131,7 +129,6 @@ impl ProvinceNode {
     /// How the province as a whole (its own province-level observations, not its cities')
     /// stands against each of the plan's LEVEL and CHANGE targets, as a benchmark against the
     /// plan's level. CUMULATIVE totals are evaluated only for the plan area.
-    #[graphql(complexity = "super::evaluation::LIST_COST * child_complexity + 1")]
     async fn evaluation(
         &self,
         ctx: &Context<'_>,

@@ -36,7 +36,6 @@ impl QueryRoot {
     }
 
     /// All 31 provincial-level divisions (which 27 the plan covers is not known).
-    #[graphql(complexity = "super::paging::cost(first, last, child_complexity)")]
     async fn provinces(
         &self,
         ctx: &Context<'_>,
@@ -71,7 +70,6 @@ impl QueryRoot {
     }
 
     /// The plan's entries: confirmed ones unless `membership` says otherwise.
-    #[graphql(complexity = "super::paging::cost(first, last, child_complexity)")]
     async fn cities(
         &self,
         ctx: &Context<'_>,
@@ -109,7 +107,6 @@ impl QueryRoot {
     }
 
     /// The indicators observations are recorded against.
-    #[graphql(complexity = "super::paging::cost(first, last, child_complexity)")]
     async fn indicators(
         &self,
         ctx: &Context<'_>,
@@ -136,7 +133,6 @@ impl QueryRoot {
     }
 
     /// The plan's 2017 targets.
-    #[graphql(complexity = "super::paging::cost(first, last, child_complexity)")]
     async fn targets(
         &self,
         ctx: &Context<'_>,
@@ -163,7 +159,6 @@ impl QueryRoot {
     }
 
     /// Every observation, of every subject and indicator.
-    #[graphql(complexity = "super::paging::cost(first, last, child_complexity)")]
     async fn observations(
         &self,
         ctx: &Context<'_>,
@@ -190,7 +185,6 @@ impl QueryRoot {
 
     /// Several objects by global ID, in the order asked (at most 100); null where one no
     /// longer exists.
-    #[graphql(complexity = "ids.len().saturating_mul(child_complexity) + 1")]
     async fn nodes(
         &self,
         ctx: &Context<'_>,

@@ -13,13 +13,15 @@ use futures_util::FutureExt;
 use quick_cache::sync::Cache;
 use tokio::sync::Semaphore;
 
+use super::cost::{self, CostLimits, Estimate};
 use super::loaders::{Batches, Loaders, WithBatches};
 use super::mutation::Bearer;
-use super::{AppSchema, InlineLimits, ShapeLimits, shape};
+use super::{AppSchema, InlineLimits, PageLimits, ShapeLimits, order, shape};
 use crate::db::{Db, InlineBudget};
 
 /// Executes one request with fresh loaders, adding `extensions.sqlStatements` (statements the
-/// request ran) and `extensions.elapsedMs` to the response; says what the run cost.
+/// request ran), `extensions.rowsRead` (rows the database handed back) and
+/// `extensions.elapsedMs` to the response; says what the run cost.
 async fn execute(
     schema: &AppSchema,
     request: async_graphql::Request,
@@ -38,6 +40,7 @@ async fn execute(
     let elapsed = started.elapsed();
     let elapsed_ms = (elapsed.as_secs_f64() * 1_000_000.0).round() / 1000.0;
     response.extensions.insert("sqlStatements".into(), Value::from(counter.get()));
+    response.extensions.insert("rowsRead".into(), Value::from(session.rows()));
     response.extensions.insert("elapsedMs".into(), Value::from(elapsed_ms));
     (response, Effort { rows: session.rows(), elapsed, overran: session.overran() })
 }
@@ -201,6 +204,9 @@ pub enum Outcome {
     MutationOverGet,
     /// The deadline passed (waiting for a turn included): the request was stopped.
     TimedOut,
+    /// The request asked only for its cost (`extensions.dryRun`): nothing ran, and the
+    /// response has no `data`.
+    Estimated(async_graphql::Response),
 }
 
 impl Outcome {
@@ -317,6 +323,21 @@ async fn respond_here(
         }
         read_only = false;
     }
+    let estimate = estimate(schema, &prepared.document, &request);
+    let cost_limits = schema.data::<CostLimits>().copied().unwrap_or_default();
+    let cost = estimate.extension(cost_limits);
+    if dry_run(&request) {
+        let mut response = async_graphql::Response::new(Value::Null);
+        response.extensions.insert("cost".into(), cost);
+        response.extensions.insert("dryRun".into(), Value::from(true));
+        return Some(Outcome::Estimated(response));
+    }
+    if let Some(message) = estimate.refusal(cost_limits) {
+        let mut response = request_error(message, "COMPLEXITY_LIMIT");
+        response.extensions.insert("cost".into(), cost);
+        return Some(Outcome::RequestError(response));
+    }
+    let operation = request.operation_name.clone();
     request.set_parsed_query(prepared.document.clone());
     let runs_on = match schema.data::<KnownValid>() {
         Some(KnownValid(checked)) if prepared.valid.known() => checked,
@@ -329,11 +350,13 @@ async fn respond_here(
     if effort.overran {
         return None;
     }
+    response.extensions.insert("cost".into(), cost);
     let request_failed = response.data == Value::Null
         && !response.errors.is_empty()
         && response.errors.iter().all(|e| e.path.is_empty());
     if !request_failed {
         prepared.valid.passed();
+        order::by_selection(&mut response.data, &prepared.document, operation.as_deref());
         return Some(Outcome::Executed { response, read_only, ran });
     }
     for error in &mut response.errors {
@@ -373,15 +396,21 @@ fn prepare(schema: &AppSchema, source: &str) -> Result<Arc<Prepared>, (String, &
     Ok(prepared)
 }
 
+/// What the request will cost, estimated from what the data holds (see [`cost`]).
+fn estimate(schema: &AppSchema, document: &ExecutableDocument, request: &async_graphql::Request) -> Estimate {
+    let Some(db) = schema.data::<Db>() else { return Estimate::default() };
+    let pages = schema.data::<PageLimits>().copied().unwrap_or_default();
+    cost::estimate(document, request.operation_name.as_deref(), &request.variables, &db.stats(), pages)
+}
+
+/// Whether the request asks only for its cost: `"extensions": {"dryRun": true}`.
+fn dry_run(request: &async_graphql::Request) -> bool {
+    request.extensions.get("dryRun") == Some(&Value::Boolean(true))
+}
+
 /// The code of a limit async-graphql enforces, recognised by its message.
 fn limit_code(message: &str) -> Option<&'static str> {
-    if message.contains("too complex") {
-        Some("COMPLEXITY_LIMIT")
-    } else if message.contains("recursion depth") {
-        Some("RECURSION_LIMIT")
-    } else {
-        None
-    }
+    if message.contains("recursion depth") { Some("RECURSION_LIMIT") } else { None }
 }
 
 fn is_mutation(document: &async_graphql::parser::types::ExecutableDocument, name: Option<&str>) -> bool {

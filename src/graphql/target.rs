@@ -111,9 +111,9 @@ impl TargetNode {
 
     /// This target judged for every plan city in scope (confirmed entries unless the filter
     /// says otherwise), as a benchmark against the plan's level. A CUMULATIVE plan-wide total
-    /// (13 million jobs) is not split across cities: asking for its city evaluations is a
-    /// PLAN_WIDE_TOTAL error; `Plan.evaluation` judges it for the plan area.
-    #[graphql(complexity = "super::paging::cost(first, last, child_complexity)")]
+    /// (13 million jobs) is not split across cities: its list holds one node, the plan area's
+    /// own evaluation (`subjectKind: PLAN`, `city: null`), which the city filters (province,
+    /// region, membership) do not remove and `status` does; sorting does not apply.
     async fn evaluations(
         &self,
         ctx: &Context<'_>,

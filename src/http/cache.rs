@@ -51,22 +51,27 @@ impl CacheKey {
     }
 }
 
-/// A response body without its `extensions` and closing brace: `{"data":…` (and `"errors"`).
-/// Each answer appends its own extensions, so a hit reports the work it did (none).
-pub type Prefix = Bytes;
+/// A stored answer: the response body without its `extensions` and closing brace
+/// (`{"data":…`), and the extension members that hold for every answer to the request (its
+/// `cost`). Each answer appends its own run's members, so a hit reports the work it did (none).
+#[derive(Clone)]
+pub struct Stored {
+    pub prefix: Bytes,
+    pub lasting: Bytes,
+}
 
 #[derive(Clone)]
 struct BySize;
 
-impl Weighter<CacheKey, Prefix> for BySize {
-    fn weight(&self, key: &CacheKey, body: &Prefix) -> u64 {
-        (key.request.len() + body.len() + 64) as u64
+impl Weighter<CacheKey, Stored> for BySize {
+    fn weight(&self, key: &CacheKey, stored: &Stored) -> u64 {
+        (key.request.len() + stored.prefix.len() + stored.lasting.len() + 64) as u64
     }
 }
 
 /// The response cache; with a size of zero it stores nothing.
 #[derive(Clone)]
-pub struct ResponseCache(Option<Arc<Cache<CacheKey, Prefix, BySize>>>);
+pub struct ResponseCache(Option<Arc<Cache<CacheKey, Stored, BySize>>>);
 
 impl ResponseCache {
     /// A cache holding at most `bytes` of requests and responses.
@@ -81,15 +86,15 @@ impl ResponseCache {
         self.0.is_some()
     }
 
-    /// The stored body prefix for `key`, if any.
-    pub fn get(&self, key: &CacheKey) -> Option<Prefix> {
+    /// The stored answer for `key`, if any.
+    pub fn get(&self, key: &CacheKey) -> Option<Stored> {
         self.0.as_ref().and_then(|cache| cache.get(key))
     }
 
-    /// Stores a body prefix for `key`.
-    pub fn put(&self, key: CacheKey, prefix: Prefix) {
+    /// Stores an answer for `key`.
+    pub fn put(&self, key: CacheKey, stored: Stored) {
         if let Some(cache) = &self.0 {
-            cache.insert(key, prefix);
+            cache.insert(key, stored);
         }
     }
 }

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 
 use std::time::Instant;
 
-use super::cache::CacheKey;
+use super::cache::{CacheKey, Stored};
 use super::{AppState, ErrorCodes, Statements};
 use crate::graphql::{self, Outcome, Transport};
 
@@ -89,6 +89,13 @@ pub(super) async fn get(
             return reject(StatusCode::BAD_REQUEST, "`variables` must be a JSON object", "BAD_REQUEST");
         }
     };
+    let extensions = match query.get("extensions").map(|v| serde_json::from_str(v)) {
+        None => None,
+        Some(Ok(value)) => Some(value),
+        Some(Err(_)) => {
+            return reject(StatusCode::BAD_REQUEST, "`extensions` must be a JSON object", "BAD_REQUEST");
+        }
+    };
     let params = WireParams {
         // An empty parameter counts as absent (GraphQL over HTTP, "GET").
         query: query.get("query").filter(|q| !q.is_empty()).cloned().map(serde_json::Value::String),
@@ -98,7 +105,7 @@ pub(super) async fn get(
             .cloned()
             .map(serde_json::Value::String),
         variables,
-        extensions: None,
+        extensions,
     };
     Box::pin(run(&state, &headers, format, params, Transport::Get, key)).await
 }
@@ -112,9 +119,14 @@ fn cached(
     key: Option<&CacheKey>,
 ) -> Option<Response> {
     let started = Instant::now();
-    let prefix = state.cache.get(key?)?;
-    let extensions = format!(r#""cached":true,"elapsedMs":{},"sqlStatements":0"#, elapsed_ms(started));
-    Some(answer(format, transport, headers, key, prefix, &extensions))
+    let stored = state.cache.get(key?)?;
+    let lasting = std::str::from_utf8(&stored.lasting).unwrap_or_default();
+    let separator = if lasting.is_empty() { "" } else { "," };
+    let extensions = format!(
+        r#"{lasting}{separator}"cached":true,"elapsedMs":{},"rowsRead":0,"sqlStatements":0"#,
+        elapsed_ms(started)
+    );
+    Some(answer(format, transport, headers, key, stored.prefix, &extensions))
 }
 
 /// The request parameters as they came over the wire, before their types are checked.
@@ -122,7 +134,7 @@ struct WireParams {
     query: Option<serde_json::Value>,
     operation_name: Option<serde_json::Value>,
     variables: Option<serde_json::Value>,
-    /// Accepted (an object or null) and not used: no extension is implemented.
+    /// An object or null; `{"dryRun": true}` asks for the request's cost without running it.
     extensions: Option<serde_json::Value>,
 }
 
@@ -157,7 +169,8 @@ async fn run(
             // Only clean answers to queries are kept: an error may not repeat.
             let key = key.filter(|_| read_only && response.errors.is_empty());
             if let Some(key) = &key {
-                state.cache.put(key.clone(), prefix.clone());
+                let lasting = Bytes::from(members(&response, |name| name == "cost"));
+                state.cache.put(key.clone(), Stored { prefix: prefix.clone(), lasting });
             }
             let extensions = extension_members(&response);
             let mut http =
@@ -171,6 +184,10 @@ async fn run(
             let prefix = Bytes::from(body_prefix(&response, false));
             let body = with_extensions(prefix, &extension_members(&response));
             counted(json(status, format, body), &response)
+        }
+        Outcome::Estimated(response) => {
+            let body = with_extensions(Bytes::from_static(b"{"), &extension_members(&response));
+            counted(json(StatusCode::OK, format, body), &response)
         }
         Outcome::TimedOut => {
             let message =
@@ -252,8 +269,14 @@ fn into_request(params: WireParams) -> Result<async_graphql::Request, String> {
         }
         Some(_) => return Err("`variables` must be an object or null".into()),
     }
-    if !matches!(params.extensions, None | Some(J::Null) | Some(J::Object(_))) {
-        return Err("`extensions` must be an object or null".into());
+    match params.extensions {
+        None | Some(J::Null) => {}
+        Some(J::Object(map)) => {
+            for (name, value) in map {
+                request.extensions.insert(name, async_graphql::Value::from_json(value).unwrap_or_default());
+            }
+        }
+        Some(_) => return Err("`extensions` must be an object or null".into()),
     }
     Ok(request)
 }
@@ -326,7 +349,15 @@ fn body_prefix(response: &async_graphql::Response, with_data: bool) -> Vec<u8> {
 
 /// The members of a response's `extensions` object, as JSON text without braces.
 fn extension_members(response: &async_graphql::Response) -> String {
-    let object = serde_json::to_string(&response.extensions).unwrap_or_default();
+    members(response, |_| true)
+}
+
+/// The members of a response's `extensions` object that `keep` names, as JSON text without
+/// braces.
+fn members(response: &async_graphql::Response, keep: impl Fn(&str) -> bool) -> String {
+    let kept: std::collections::BTreeMap<&String, &async_graphql::Value> =
+        response.extensions.iter().filter(|(name, _)| keep(name)).collect();
+    let object = serde_json::to_string(&kept).unwrap_or_default();
     object.get(1..object.len().saturating_sub(1)).unwrap_or_default().to_string()
 }
 

@@ -141,3 +141,114 @@ pub fn read_csv<T: serde::de::DeserializeOwned>(name: &str) -> Vec<T> {
 pub fn first_code(body: &Value) -> &str {
     body["errors"][0]["extensions"]["code"].as_str().unwrap_or_else(|| panic!("no error code in {body}"))
 }
+
+/// A JSON value that keeps its objects' keys in the order they came (serde_json sorts them).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Ordered {
+    Object(Vec<(String, Ordered)>),
+    List(Vec<Ordered>),
+    Other(Value),
+}
+
+impl Ordered {
+    /// Parses JSON text, keeping key order.
+    pub fn parse(text: &str) -> Self {
+        serde_json::from_str(text).expect("JSON")
+    }
+
+    /// The member `key` of an object.
+    pub fn get(&self, key: &str) -> &Ordered {
+        match self {
+            Ordered::Object(members) => {
+                &members.iter().find(|(k, _)| k == key).unwrap_or_else(|| panic!("no {key}")).1
+            }
+            other => panic!("not an object: {other:?}"),
+        }
+    }
+
+    /// The keys of an object, in order.
+    pub fn keys(&self) -> Vec<&str> {
+        match self {
+            Ordered::Object(members) => members.iter().map(|(k, _)| k.as_str()).collect(),
+            other => panic!("not an object: {other:?}"),
+        }
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Ordered {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Ordered;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("JSON")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Ordered, A::Error> {
+                let mut members = Vec::new();
+                while let Some((key, value)) = map.next_entry::<String, Ordered>()? {
+                    members.push((key, value));
+                }
+                Ok(Ordered::Object(members))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Ordered, A::Error> {
+                let mut items = Vec::new();
+                while let Some(item) = seq.next_element::<Ordered>()? {
+                    items.push(item);
+                }
+                Ok(Ordered::List(items))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Ordered, E> {
+                Ok(Ordered::Other(Value::String(v.to_string())))
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<Ordered, E> {
+                Ok(Ordered::Other(Value::Bool(v)))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Ordered, E> {
+                Ok(Ordered::Other(json!(v)))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Ordered, E> {
+                Ok(Ordered::Other(json!(v)))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<Ordered, E> {
+                Ok(Ordered::Other(json!(v)))
+            }
+            fn visit_unit<E>(self) -> Result<Ordered, E> {
+                Ok(Ordered::Other(Value::Null))
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
+}
+
+impl Server {
+    /// POSTs a query and returns the raw body text.
+    pub async fn post_text(&self, query: &str, variables: Value) -> String {
+        let response = self
+            .client
+            .post(format!("{}/graphql", self.base))
+            .json(&json!({ "query": query, "variables": variables }));
+        response.send().await.expect("POST /graphql").text().await.expect("body")
+    }
+}
+
+/// Writes a synthetic database of `cities` cities with `years` years of observations each.
+pub fn synthesize(path: &Path, cities: u32, years: u32) {
+    let made = Command::new(env!("CARGO_BIN_EXE_rustbelt"))
+        .args(["synthesize", "--cities", &cities.to_string(), "--years", &years.to_string(), "--out"])
+        .arg(path)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run rustbelt synthesize");
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+}
+
+/// About a million list items on the seed: 20 aliases (the most root fields allowed), each
+/// three levels of entries with their observations and sources.
+pub fn a_million_nodes() -> String {
+    let one = "cities(first: 500, membership: [CONFIRMED, CANDIDATE]) { nodes { province {
+                 cities(first: 500, membership: [CONFIRMED, CANDIDATE]) { nodes { province {
+                   cities(first: 500, membership: [CONFIRMED, CANDIDATE]) { nodes {
+                     observations(first: 500) { nodes { value } } sources { url } } } } } } } } }";
+    let aliased: String = (0..20).map(|i| format!("a{i}: {one} ")).collect();
+    format!("{{ {aliased} }}")
+}

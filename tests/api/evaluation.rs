@@ -245,9 +245,14 @@ async fn a_target_lists_every_city_with_status_counts() {
     let nodes = missed["target"]["evaluations"]["nodes"].as_array().unwrap();
     let cities: Vec<&str> = nodes.iter().map(|n| n["city"]["adminCode"].as_str().unwrap()).collect();
     assert_eq!(cities, ["360200", "360400"], "Jingdezhen 44.0 (gap 1.0), then Jiujiang 41.8 (gap 3.2)");
-    let (_, body) =
-        server.post("{ target(code: \"new_jobs_by_2017\") { evaluations { totalCount } } }", json!({})).await;
-    assert_eq!(first_code(&body), "PLAN_WIDE_TOTAL");
+    // A plan-wide total is not split across cities: its list holds the plan area's evaluation.
+    let jobs = server
+        .data(
+            "{ target(code: \"new_jobs_by_2017\") { evaluations { totalCount nodes { subjectKind } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(jobs["target"]["evaluations"]["nodes"], json!([{ "subjectKind": "PLAN" }]));
 }
 
 #[tokio::test]

@@ -6,7 +6,7 @@ use std::time::Duration;
 use futures_util::future::join_all;
 use serde_json::json;
 
-use crate::common::Server;
+use crate::common::{Server, a_million_nodes};
 
 /// Resident memory (kB) and open file descriptors of a process, from /proc.
 fn footprint(pid: u32) -> (u64, usize) {
@@ -40,7 +40,7 @@ async fn hostile(base: &str, i: usize) -> u16 {
         4 => client.post(&url).header("content-type", "text/plain").body("{\"query\":\"{ plan { id } }\"}"),
         5 => client.get(&url).query(&[("query", "mutation { deleteObservations(ids: []) }")]),
         6 => post(json!({ "query": format!("{{ plan {{ {} }} }}", "id ".repeat(6_000)) }).to_string()),
-        7 => post(json!({ "query": "{ provinces(first: 500) { nodes { cities(first: 500) { nodes { nameEn } } } } }" }).to_string()),
+        7 => post(json!({ "query": a_million_nodes() }).to_string()),
         _ => post(json!({ "query": "{ cities(after: \"garbage\") { totalCount } }" }).to_string()),
     };
     match request.send().await {

@@ -35,23 +35,27 @@ async fn document_shape_limits() {
 }
 
 #[tokio::test]
-async fn complexity_weighs_lists_by_page_size() {
-    let server = Server::start();
-    // 500 provinces' worth × 500 cities each × 2 fields is far beyond 50,000…
-    refused(
-        &server,
-        "{ provinces(first: 500) { nodes { cities(first: 500) { nodes { adminCode nameEn } } } } }",
-        "COMPLEXITY_LIMIT",
-    )
-    .await;
-    // …while the same shape with the pages the data needs is fine.
-    let data = server
-        .data(
-            "{ provinces(first: 31) { nodes { cities(first: 10) { nodes { adminCode nameEn } } } } }",
-            json!({}),
-        )
-        .await;
-    assert_eq!(data["provinces"]["nodes"].as_array().unwrap().len(), 31);
+async fn the_cost_weighs_each_list_by_its_page_and_by_the_data() {
+    let (confirmed, candidates) = crate::common::seed_cities();
+    let most = |cities: &[crate::common::SeedCity]| {
+        let mut per: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+        cities.iter().for_each(|c| *per.entry(c.province_code.as_str()).or_default() += 1);
+        per.into_values().max().unwrap_or(0)
+    };
+    let all: Vec<_> = confirmed.iter().chain(&candidates).cloned().collect();
+    // 31 provinces and, for each, the most entries any province has (however large the page).
+    let estimate = 31 + 31 * most(&all);
+    let limit = (estimate - 1).to_string();
+    let server = Server::start_with(&["--max-nodes", &limit]);
+    let both = "membership: [CONFIRMED, CANDIDATE]";
+    refused(&server, &format!("{{ provinces(first: 31) {{ nodes {{ cities(first: 500, {both}) {{ nodes {{ adminCode }} }} }} }} }}"), "COMPLEXITY_LIMIT").await;
+    // A page smaller than the largest province costs only its page.
+    let query = format!(
+        "{{ provinces(first: 31) {{ nodes {{ cities(first: 2, {both}) {{ nodes {{ adminCode }} }} }} }} }}"
+    );
+    let (_, body) = server.post(&query, json!({})).await;
+    assert!(body.get("errors").is_none(), "{body}");
+    assert_eq!(body["extensions"]["cost"]["estimate"]["nodes"], 31 + 31 * 2);
 }
 
 #[tokio::test]

@@ -117,8 +117,8 @@ async fn nested_round_trip_province_cities_province() {
 #[tokio::test]
 async fn nested_levels_cost_a_fixed_number_of_statements_whatever_the_fan_out() {
     let server = Server::start();
-    // Page sizes cover every row of the seed (at most 9 entries per province, 4 observations
-    // per city) while keeping the query under the default complexity limit.
+    // Page sizes cover every row of the seed (at most 9 entries per province, 6 observations
+    // per city).
     let query = "query($n: Int!) { provinces(first: $n) { nodes { cities(membership: [CONFIRMED, CANDIDATE], first: 10) {
                    nodes { province { code } sources { url } observations(first: 10) {
                      nodes { indicator { code targets(first: 5) { totalCount } } } } } } } } }";

@@ -2,6 +2,8 @@
 
 mod caching;
 mod common;
+mod cost;
+mod cost_property;
 mod coverage;
 mod errors;
 mod evaluation;

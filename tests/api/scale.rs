@@ -14,10 +14,12 @@ const DASHBOARD: &str =
     evaluation { status target { code } } } } } } } }";
 
 /// Generous limits: this test measures statements, not limits.
-const ROOMY: [&str; 8] = [
+const ROOMY: [&str; 10] = [
     "--max-page-size",
     "1000",
-    "--max-complexity",
+    "--max-nodes",
+    "1000000000",
+    "--max-reads",
     "1000000000",
     "--request-timeout-ms",
     "300000",

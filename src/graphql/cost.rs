@@ -1,0 +1,417 @@
+//! What a query will cost, estimated from the document and from what the data holds, before
+//! anything runs. Two figures, each an upper bound:
+//!
+//! - **nodes**: the items of every list in the answer (a connection's `nodes` or `edges`, a
+//!   city's `evaluation`, …), each list weighed by the smaller of the page asked for (or the
+//!   default page) and the most rows that relation has for any one parent in this data;
+//! - **reads**: the rows the database hands back to answer it, numbering passes included.
+//!
+//! The maxima ([`Stats`]) are read when the database opens and again whenever the data version
+//! moves, so `{ provinces { nodes { cities { nodes { observations { nodes … } } } } } }` weighs
+//! 31 × the largest province × the most observations of one city, not three default pages.
+
+use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, Field, OperationType};
+use async_graphql::{Name, Value, Variables};
+
+use super::paging::PageLimits;
+use super::schema_map::{SchemaMap, each_field};
+use crate::db::Stats;
+
+/// The most a query may cost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CostLimits {
+    /// List items in the answer.
+    pub nodes: u64,
+    /// Rows read to answer it.
+    pub reads: u64,
+}
+
+impl Default for CostLimits {
+    fn default() -> Self {
+        Self { nodes: 100_000, reads: 2_000_000 }
+    }
+}
+
+/// A query's estimated cost, and where most of it comes from.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Estimate {
+    pub nodes: u64,
+    pub reads: u64,
+    /// The field contributing most nodes, described from the root ("cities under provinces").
+    pub most_nodes: Option<(String, u64)>,
+    /// The field contributing most reads.
+    pub most_reads: Option<(String, u64)>,
+}
+
+impl Estimate {
+    /// `extensions.cost` of a response.
+    pub fn extension(&self, limits: CostLimits) -> Value {
+        let pair = |nodes: u64, reads: u64| {
+            Value::Object(
+                [(Name::new("nodes"), Value::from(nodes)), (Name::new("reads"), Value::from(reads))].into(),
+            )
+        };
+        Value::Object(
+            [
+                (Name::new("estimate"), pair(self.nodes, self.reads)),
+                (Name::new("limit"), pair(limits.nodes, limits.reads)),
+            ]
+            .into(),
+        )
+    }
+
+    /// Why the query is refused, or `None` when it is within `limits`.
+    pub fn refusal(&self, limits: CostLimits) -> Option<String> {
+        let (what, estimate, limit, most) = if self.nodes > limits.nodes {
+            ("list items", self.nodes, limits.nodes, &self.most_nodes)
+        } else if self.reads > limits.reads {
+            ("rows read", self.reads, limits.reads, &self.most_reads)
+        } else {
+            return None;
+        };
+        let from = most
+            .as_ref()
+            .map_or(String::new(), |(path, n)| format!(", most of them ({}) from {path}", thousands(*n)));
+        Some(format!(
+            "estimated {} {what} (limit {}){from}: ask for fewer with `first:`, or for fewer levels",
+            thousands(estimate),
+            thousands(limit)
+        ))
+    }
+}
+
+/// 412000 → "412,000".
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Estimates the operation `name` of `document` with `variables`, on data described by `stats`.
+pub fn estimate(
+    document: &ExecutableDocument,
+    name: Option<&str>,
+    variables: &Variables,
+    stats: &Stats,
+    pages: PageLimits,
+) -> Estimate {
+    let operation = match (&document.operations, name) {
+        (DocumentOperations::Single(op), _) => Some(op),
+        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name),
+        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => ops.values().next(),
+        (DocumentOperations::Multiple(_), None) => None,
+    };
+    let Some(operation) = operation else { return Estimate::default() };
+    let mut values = variables.clone();
+    for definition in &operation.node.variable_definitions {
+        let (var, default) = (&definition.node.name.node, &definition.node.default_value);
+        if let (false, Some(default)) = (values.contains_key(var), default) {
+            values.insert(var.clone(), default.node.clone());
+        }
+    }
+    let root = match operation.node.ty {
+        OperationType::Mutation => "Mutation",
+        _ => "Query",
+    };
+    let mut walk = Walk {
+        document,
+        map: SchemaMap::get(),
+        stats,
+        pages,
+        variables: &values,
+        what_if: None,
+        estimate: Estimate::default(),
+    };
+    walk.set(&operation.node.selection_set.node, root, 1, None, &mut Vec::new());
+    walk.estimate
+}
+
+struct Walk<'a> {
+    document: &'a ExecutableDocument,
+    map: &'a SchemaMap,
+    stats: &'a Stats,
+    pages: PageLimits,
+    variables: &'a Variables,
+    /// Inside `evaluate`: how many values the what-if series has.
+    what_if: Option<u64>,
+    estimate: Estimate,
+}
+
+impl<'a> Walk<'a> {
+    /// Adds the fields of `set` on `parent`, for `m` parent objects. `page` is the page size of
+    /// the connection `parent` is, if it is one; `path` names the fields above.
+    fn set(
+        &mut self,
+        set: &'a async_graphql::parser::types::SelectionSet,
+        parent: &'a str,
+        m: u64,
+        page: Option<u64>,
+        path: &mut Vec<&'a str>,
+    ) {
+        let mut fields = Vec::new();
+        // Every fragment counts, whatever its type condition: an upper bound.
+        each_field(self.document, set, parent, &|_| true, &mut |visited| {
+            fields.push((visited.parent, visited.field))
+        });
+        for (parent, field) in fields {
+            self.field(parent, field, m, page, path);
+        }
+    }
+
+    fn field(
+        &mut self,
+        parent: &'a str,
+        field: &'a Field,
+        m: u64,
+        page: Option<u64>,
+        path: &mut Vec<&'a str>,
+    ) {
+        let name = field.name.node.as_str();
+        let Some(ty) = self.map.field(parent, name) else { return }; // introspection, or invalid
+        let step = self.step(parent, name, field, m, page);
+        // Items count as nodes where they are objects (a list of years is not).
+        let objects = step.list && self.is_object(&ty.name);
+        self.add(field, path, m, &step, objects);
+        let plumbing = matches!(name, "nodes" | "edges" | "node");
+        if !plumbing {
+            path.push(field.alias.as_ref().map_or(name, |a| a.node.as_str()));
+        }
+        let connection = ty.name.ends_with("Connection").then_some(step.k);
+        let below = if objects { m.saturating_mul(step.k) } else { m };
+        let what_if = self.what_if;
+        if parent == "Query" && name == "evaluate" {
+            self.what_if = Some(self.list_length(field, "observations"));
+        }
+        self.set(&field.selection_set.node, &ty.name, below, connection, path);
+        self.what_if = what_if;
+        if !plumbing {
+            path.pop();
+        }
+    }
+
+    /// Counts a field's nodes and reads, and remembers the field that contributes most.
+    fn add(&mut self, field: &Field, path: &[&str], m: u64, step: &Step, counted_here: bool) {
+        let nodes = if step.list && counted_here { m.saturating_mul(step.k) } else { 0 };
+        self.estimate.nodes = self.estimate.nodes.saturating_add(nodes);
+        self.estimate.reads = self.estimate.reads.saturating_add(step.reads);
+        let name = field.alias.as_ref().map_or(field.name.node.as_str(), |a| a.node.as_str());
+        // "observations under cities under provinces": a page's items are its connection's.
+        let described = || {
+            let (own, above) = match (name, path.split_last()) {
+                ("nodes" | "edges", Some((own, above))) => (*own, above),
+                _ => (name, path),
+            };
+            std::iter::once(own).chain(above.iter().rev().copied()).collect::<Vec<_>>().join(" under ")
+        };
+        for (most, added) in
+            [(&mut self.estimate.most_nodes, nodes), (&mut self.estimate.most_reads, step.reads)]
+        {
+            if added > most.as_ref().map_or(0, |(_, n)| *n) {
+                *most = Some((described(), added));
+            }
+        }
+    }
+}
+
+/// How a field that returns objects multiplies its parents and what it reads. Every such field
+/// of the schema has one (a test checks).
+#[derive(Debug, Clone, Copy)]
+enum Rule {
+    /// A root list over a whole table, read again for each parent (`Plan.provinces` under
+    /// every province's `plan`): the table's rows.
+    Whole(fn(&Stats) -> u64),
+    /// A list batched over its parents: the most rows one parent has, and the table's rows.
+    Keyed(fn(&Stats) -> u64, fn(&Stats) -> u64),
+    /// An indicator's ranking: the values of its year, read per indicator.
+    Ranking,
+    /// A target's evaluations: every city judged, then the page built.
+    Evaluations,
+    /// A connection's `nodes` or `edges`: its page.
+    Page,
+    /// The evaluation of every target for a subject.
+    Evaluation,
+    /// A list of this many items per parent, reading this many rows per parent.
+    Items(fn(&Stats) -> u64, fn(&Stats) -> u64),
+    /// A what-if evaluation's series: as long as the series given.
+    WhatIfSeries,
+    /// A list as long as an argument (`nodes(ids:)`), reading this many rows per item.
+    Argument(&'static str, u64),
+    /// One object read by key: at most one row per parent, and no more than the table.
+    Lookup(fn(&Stats) -> u64),
+    /// One object a root field searches for, reading at most this many rows.
+    Search(fn(&Stats) -> u64),
+    /// One object already in memory (an evaluation's target, a page's info).
+    Held,
+}
+
+fn rule(parent: &str, name: &str) -> Option<Rule> {
+    use Rule::*;
+    Some(match (parent, name) {
+        ("Query" | "Plan", "provinces") => Whole(|s| s.provinces),
+        ("Query" | "Plan", "cities") => Whole(|s| s.cities),
+        ("Query" | "Plan", "indicators") => Whole(|s| s.indicators),
+        ("Query" | "Plan", "targets") => Whole(|s| s.targets),
+        ("Query", "observations") => Whole(|s| s.observations),
+        ("Province", "cities") => Keyed(|s| s.cities_per_province, |s| s.cities),
+        ("Province", "observations") => Keyed(|s| s.observations_per_province, |s| s.observations),
+        ("City", "observations") => Keyed(|s| s.observations_per_city, |s| s.observations),
+        ("Indicator", "observations") => Keyed(|s| s.observations_per_indicator, |s| s.observations),
+        ("Indicator", "targets") => Keyed(|s| s.targets_per_indicator, |s| s.targets),
+        ("Indicator", "ranking") => Ranking,
+        ("Target", "evaluations") => Evaluations,
+        (_, "nodes" | "edges") if parent.ends_with("Connection") => Page,
+        (_, "statusCounts") => Items(|_| 7, |_| 0),
+        ("City" | "Province" | "Plan", "evaluation") => Evaluation,
+        ("City", "sources") => Items(|s| s.sources_per_city, |s| s.sources_per_city),
+        ("TargetEvaluation", "observations") => Items(
+            |s| s.observations_per_series.saturating_mul(3),
+            |s| s.observations_per_series.saturating_mul(3),
+        ),
+        ("TargetEvaluation", "series") => WhatIfSeries,
+        ("YearValue", "derivedFrom") => Items(|_| 2, |_| 2),
+        ("Plan", "milestones") => Items(|s| s.milestones, |s| s.milestones),
+        ("Plan", "strategicIndustries") => Items(|s| s.industries, |s| s.industries),
+        ("Plan", "countsByTier") => Items(|_| 4, |_| 4),
+        ("Plan", "countsByEvidence") => Items(|_| 3, |_| 6),
+        ("Query", "nodes") => Argument("ids", 1),
+        ("Mutation", "recordObservations") => Argument("input", 5),
+        ("City" | "Observation", "province") | ("Province", "coverage") => Lookup(|s| s.provinces),
+        ("Observation" | "CityRank", "city") => Lookup(|s| s.cities),
+        ("Observation" | "TargetEvaluation" | "Target", "indicator") => Lookup(|s| s.indicators),
+        ("Query", "city") => Search(|s| s.cities),
+        ("Query", "province" | "indicator" | "target" | "node") => Search(|_| 1),
+        (_, "pageInfo" | "node" | "plan" | "target" | "city" | "province" | "observation")
+        | ("Plan", "officialPeriod" | "reportedPeriod")
+        | ("Query", "evaluate") => Held,
+        _ => return None,
+    })
+}
+
+/// What one field adds for its parents: items per parent (a list's), and rows read.
+struct Step {
+    list: bool,
+    k: u64,
+    reads: u64,
+}
+
+impl Walk<'_> {
+    fn step(&self, parent: &str, name: &str, field: &Field, m: u64, page: Option<u64>) -> Step {
+        let s = self.stats;
+        let asked = self.page_size(field);
+        let one = |reads: u64| Step { list: false, k: 1, reads };
+        let items =
+            |k: u64, reads_per_parent: u64| Step { list: true, k, reads: m.saturating_mul(reads_per_parent) };
+        let connection = |k: u64, reads: u64| Step { list: false, k, reads };
+        let Some(rule) = rule(parent, name) else {
+            // A scalar (in its parent's row; the plan's come from its record and its entry
+            // counts, each read once per request), or an object field without a rule (a test
+            // fails): a whole largest page of it.
+            let max = u64::from(self.pages.max_size);
+            return match self.map.field(parent, name) {
+                Some(ty) if self.is_object(&ty.name) => items(max, max),
+                _ => one(if parent == "Plan" { m.saturating_mul(2) } else { 0 }),
+            };
+        };
+        match rule {
+            Rule::Whole(total) => {
+                let k = asked.min(total(s));
+                connection(k, m.saturating_mul(total(s).saturating_add(k)))
+            }
+            Rule::Keyed(max, total) => {
+                let k = asked.min(max(s));
+                connection(k, m.saturating_mul(max(s)).min(total(s)).saturating_add(m.saturating_mul(k)))
+            }
+            Rule::Ranking => {
+                let k = asked.min(s.observations_per_indicator).min(s.cities);
+                connection(k, m.saturating_mul(s.observations_per_indicator.saturating_add(k)))
+            }
+            Rule::Evaluations => {
+                // Every city in scope is judged from its points of the target's indicators; then
+                // the page's cities are read again, each with its series of up to three
+                // indicators (the target's and its derivation's inputs).
+                let k = asked.min(s.cities.max(1));
+                let judged = s.cities.saturating_add(s.observations_per_target);
+                let page = k.saturating_mul(s.observations_per_series.saturating_mul(3).saturating_add(1));
+                connection(k, m.saturating_mul(judged.saturating_add(page)))
+            }
+            Rule::Page => Step { list: true, k: page.unwrap_or(asked), reads: 0 },
+            Rule::Evaluation => Step {
+                list: true,
+                k: s.targets,
+                reads: s
+                    .targets
+                    .saturating_add(m.saturating_mul(s.observations_per_subject).min(s.observations)),
+            },
+            Rule::Items(k, reads) => items(k(s), reads(s)),
+            Rule::WhatIfSeries => {
+                // A stored series holds published values and values derived in other years.
+                items(self.what_if.unwrap_or(s.observations_per_series.saturating_mul(2)), 0)
+            }
+            Rule::Argument(argument, reads) => {
+                let k = self.list_length(field, argument);
+                items(k, k.saturating_mul(reads))
+            }
+            Rule::Lookup(total) => one(m.min(total(s))),
+            Rule::Search(reads) => one(m.saturating_mul(reads(s))),
+            Rule::Held => one(0),
+        }
+    }
+
+    fn is_object(&self, name: &str) -> bool {
+        self.map.has_fields(name)
+    }
+
+    /// The page a connection field asks for: `first` or `last`, else the default page; never
+    /// more than the largest page (a larger one fails with PAGE_SIZE_LIMIT before it reads).
+    fn page_size(&self, field: &Field) -> u64 {
+        let asked = ["first", "last"].iter().find_map(|arg| match self.argument(field, arg) {
+            Some(Value::Number(n)) => n.as_u64(),
+            _ => None,
+        });
+        asked.unwrap_or(self.pages.default_size.into()).min(self.pages.max_size.into())
+    }
+
+    fn list_length(&self, field: &Field, argument: &str) -> u64 {
+        match self.argument(field, argument) {
+            Some(Value::List(items)) => items.len() as u64,
+            Some(_) => 1,
+            None => 0,
+        }
+    }
+
+    /// An argument's value, with variables resolved.
+    fn argument(&self, field: &Field, name: &str) -> Option<Value> {
+        let (_, value) = field.arguments.iter().find(|(n, _)| n.node == name)?;
+        value.node.clone().into_const_with(|var| self.variables.get(&var).cloned().ok_or(())).ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_field_that_returns_objects_has_a_rule() {
+        let map = SchemaMap::get();
+        let missing: Vec<String> = map
+            .all_fields()
+            .filter(|(_, _, ty)| map.has_fields(&ty.name))
+            .filter(|(parent, name, _)| rule(parent, name).is_none())
+            .map(|(parent, name, _)| format!("{parent}.{name}"))
+            .collect();
+        assert!(missing.is_empty(), "no cost rule for {missing:?}");
+    }
+
+    #[test]
+    fn figures_are_written_with_thousands_separators() {
+        assert_eq!(thousands(412_000), "412,000");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1_000_000), "1,000,000");
+    }
+}

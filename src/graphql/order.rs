@@ -1,0 +1,160 @@
+//! Response fields in the order the document asked for them (the spec's "Serialized Map
+//! Ordering"). async-graphql 7 resolves sibling fields concurrently and keeps each object's
+//! fields in the order they finished; this puts every object back in selection order after
+//! execution, before the response is serialized or cached: aliases, fragments and inline
+//! fragments included, fields merged under one response key as the spec's CollectFields does.
+
+use async_graphql::indexmap::IndexMap;
+use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationType, SelectionSet};
+use async_graphql::{Name, Value};
+
+use super::schema_map::{SchemaMap, each_field};
+
+/// Orders every object of `data` as the operation `name` of `document` selected its fields.
+pub fn by_selection(data: &mut Value, document: &ExecutableDocument, name: Option<&str>) {
+    let operation = match (&document.operations, name) {
+        (DocumentOperations::Single(op), _) => Some(op),
+        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name),
+        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => ops.values().next(),
+        (DocumentOperations::Multiple(_), None) => None,
+    };
+    let Some(operation) = operation else { return };
+    let root = match operation.node.ty {
+        OperationType::Query => "Query",
+        OperationType::Mutation => "Mutation",
+        OperationType::Subscription => "Subscription",
+    };
+    let walk = Walk { document, map: SchemaMap::get() };
+    walk.value(data, &[&operation.node.selection_set.node], root);
+}
+
+/// The response keys of an object in selection order, each with the selection sets of its
+/// fields (several when one key is selected more than once) and the type of its value.
+type Plan<'a> = Vec<(&'a Name, Vec<&'a SelectionSet>, &'a str)>;
+
+struct Walk<'a> {
+    document: &'a ExecutableDocument,
+    map: &'a SchemaMap,
+}
+
+impl<'a> Walk<'a> {
+    fn value(&self, value: &mut Value, sets: &[&'a SelectionSet], ty: &'a str) {
+        match value {
+            Value::List(items) if !self.map.is_abstract(ty) => {
+                // Every item has the same type: one plan for all of them.
+                let plan = self.plan(sets, ty);
+                for item in items {
+                    self.apply(item, &plan);
+                }
+            }
+            Value::List(items) => {
+                for item in items {
+                    self.value(item, sets, ty);
+                }
+            }
+            Value::Object(fields) => {
+                let object = self.object_type(fields, sets, ty);
+                let plan = self.plan(sets, object);
+                self.reorder(fields, &plan);
+            }
+            _ => {}
+        }
+    }
+
+    fn apply(&self, value: &mut Value, plan: &Plan<'a>) {
+        match value {
+            Value::Object(fields) => self.reorder(fields, plan),
+            Value::List(items) => items.iter_mut().for_each(|item| self.apply(item, plan)),
+            _ => {}
+        }
+    }
+
+    /// Puts `fields` in the plan's order, ordering each value below it in turn. A key the
+    /// plan does not know (none should exist) keeps its place after the others.
+    fn reorder(&self, fields: &mut IndexMap<Name, Value>, plan: &Plan<'a>) {
+        let mut rest = std::mem::take(fields);
+        for (key, sets, ty) in plan {
+            if let Some(mut value) = rest.shift_remove(*key) {
+                self.value(&mut value, sets, ty);
+                fields.insert((*key).clone(), value);
+            }
+        }
+        fields.extend(rest);
+    }
+
+    /// The response keys of a value of object type `object`, in the order CollectFields
+    /// gives them.
+    fn plan(&self, sets: &[&'a SelectionSet], object: &'a str) -> Plan<'a> {
+        let mut plan: Plan<'a> = Vec::new();
+        let keep = |condition: &str| self.map.applies(condition, object) || condition == object;
+        for set in sets {
+            each_field(self.document, set, object, &keep, &mut |visited| {
+                let field = visited.field;
+                let key = field.alias.as_ref().map_or(&field.name.node, |alias| &alias.node);
+                let child = &field.selection_set.node;
+                match plan.iter_mut().find(|(k, _, _)| *k == key) {
+                    Some((_, child_sets, _)) => child_sets.push(child),
+                    None => {
+                        let ty =
+                            self.map.field(visited.parent, &field.name.node).map_or("", |t| t.name.as_str());
+                        plan.push((key, vec![child], ty));
+                    }
+                }
+            });
+        }
+        plan
+    }
+
+    /// The object type of a value of type `ty`: `ty` itself unless it is abstract (a `Node`),
+    /// then the possible type whose selected keys are exactly the value's, or failing that the
+    /// one with the fewest keys beyond them.
+    fn object_type(&self, fields: &IndexMap<Name, Value>, sets: &[&'a SelectionSet], ty: &'a str) -> &'a str {
+        if !self.map.is_abstract(ty) {
+            return ty;
+        }
+        let fits = |candidate: &&'a str| {
+            let plan = self.plan(sets, candidate);
+            let covers = fields.keys().all(|k| plan.iter().any(|(key, _, _)| *key == k));
+            (!covers, plan.len().saturating_sub(fields.len()))
+        };
+        self.map.possible_types(ty).into_iter().min_by_key(fits).unwrap_or(ty)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use async_graphql::value;
+
+    use super::*;
+
+    fn ordered(query: &str, mut data: Value) -> String {
+        let document = async_graphql::parser::parse_query(query).unwrap();
+        by_selection(&mut data, &document, None);
+        serde_json::to_string(&data).unwrap()
+    }
+
+    #[test]
+    fn objects_follow_the_selection_through_aliases_and_fragments() {
+        let query =
+            "{ city(code: \"Bengbu\") { province { nameEn } ...names adminCode } p: plan { titleEn } }
+                     fragment names on City { nameZh nameEn }";
+        let data = value!({ "p": { "titleEn": "t" }, "city": { "adminCode": "340300", "nameEn": "Bengbu",
+                            "nameZh": "蚌埠市", "province": { "nameEn": "Anhui" } } });
+        assert_eq!(
+            ordered(query, data),
+            r#"{"city":{"province":{"nameEn":"Anhui"},"nameZh":"蚌埠市","nameEn":"Bengbu","adminCode":"340300"},"p":{"titleEn":"t"}}"#
+        );
+    }
+
+    #[test]
+    fn list_items_and_interfaces_are_ordered_by_their_own_type() {
+        let query = "{ provinces { nodes { code nameEn } }
+                       node(id: \"x\") { ... on City { nameEn adminCode } id ... on Province { code nameEn } } }";
+        let data = value!({ "node": { "nameEn": "Anhui", "code": "340000", "id": "x" },
+                            "provinces": { "nodes": [{ "nameEn": "Hebei", "code": "130000" }] } });
+        assert_eq!(
+            ordered(query, data),
+            r#"{"provinces":{"nodes":[{"code":"130000","nameEn":"Hebei"}]},"node":{"id":"x","code":"340000","nameEn":"Anhui"}}"#
+        );
+    }
+}

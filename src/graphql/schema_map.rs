@@ -1,0 +1,178 @@
+//! The schema's types as the cost estimate and the response ordering walk them: each field's
+//! type, and which object types an abstract type may be. Read once from the SDL, so it is the
+//! served schema by construction.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use async_graphql::parser::types::{
+    BaseType, ExecutableDocument, Selection, SelectionSet, TypeKind, TypeSystemDefinition,
+};
+
+/// A field's type: its named type, and whether it is a list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldType {
+    pub name: String,
+    pub list: bool,
+}
+
+/// Every object and interface type's fields, and the implementers of each interface or union.
+pub struct SchemaMap {
+    fields: HashMap<String, HashMap<String, FieldType>>,
+    possible: HashMap<String, Vec<String>>,
+}
+
+impl SchemaMap {
+    /// The served schema's map.
+    pub fn get() -> &'static Self {
+        static MAP: OnceLock<SchemaMap> = OnceLock::new();
+        MAP.get_or_init(|| Self::from_sdl(super::sdl()))
+    }
+
+    fn from_sdl(sdl: &str) -> Self {
+        let document = async_graphql::parser::parse_schema(sdl).expect("the schema's own SDL parses");
+        let mut map = Self { fields: HashMap::new(), possible: HashMap::new() };
+        for definition in document.definitions {
+            let TypeSystemDefinition::Type(definition) = definition else { continue };
+            let name = definition.node.name.node.to_string();
+            let fields = match definition.node.kind {
+                TypeKind::Object(object) => {
+                    for interface in &object.implements {
+                        map.possible.entry(interface.node.to_string()).or_default().push(name.clone());
+                    }
+                    object.fields
+                }
+                TypeKind::Interface(interface) => interface.fields,
+                TypeKind::Union(union) => {
+                    let members = union.members.iter().map(|m| m.node.to_string()).collect();
+                    map.possible.insert(name, members);
+                    continue;
+                }
+                _ => continue,
+            };
+            let fields = fields.into_iter().map(|f| {
+                let (mut ty, mut list) = (&f.node.ty.node, false);
+                while let BaseType::List(inner) = &ty.base {
+                    (ty, list) = (inner, true);
+                }
+                let BaseType::Named(named) = &ty.base else { unreachable!("lists were unwrapped") };
+                (f.node.name.node.to_string(), FieldType { name: named.to_string(), list })
+            });
+            map.fields.insert(name, fields.collect());
+        }
+        map
+    }
+
+    /// The type of `field` on `parent`; `None` for introspection fields and unknown names.
+    pub fn field(&self, parent: &str, field: &str) -> Option<&FieldType> {
+        self.fields.get(parent)?.get(field)
+    }
+
+    /// Whether `name` is an object or interface type (a type with fields).
+    pub fn has_fields(&self, name: &str) -> bool {
+        self.fields.contains_key(name)
+    }
+
+    /// Whether `name` is an interface or a union: its values are of one of several object types.
+    pub fn is_abstract(&self, name: &str) -> bool {
+        self.possible.contains_key(name)
+    }
+
+    /// The object types a value of `name` may have (itself, for an object type).
+    pub fn possible_types<'a>(&'a self, name: &'a str) -> Vec<&'a str> {
+        match self.possible.get(name) {
+            Some(types) => types.iter().map(String::as_str).collect(),
+            None => vec![name],
+        }
+    }
+
+    /// Whether a fragment on `condition` applies to a value of object type `object`.
+    pub fn applies(&self, condition: &str, object: &str) -> bool {
+        condition == object
+            || self.possible.get(condition).is_some_and(|types| types.iter().any(|t| t == object))
+    }
+
+    /// Every field and list type the schema has, as (parent, field, type): for checking that
+    /// each has a cost rule.
+    #[cfg(test)]
+    pub fn all_fields(&self) -> impl Iterator<Item = (&str, &str, &FieldType)> {
+        self.fields
+            .iter()
+            .flat_map(|(parent, fields)| fields.iter().map(move |(f, t)| (parent.as_str(), f.as_str(), t)))
+    }
+}
+
+/// One step through a selection set: a field with the type its parent has at that point
+/// (fragments may narrow it), whatever fragments it came through.
+pub struct Visited<'a> {
+    pub parent: &'a str,
+    pub field: &'a async_graphql::parser::types::Field,
+}
+
+/// Visits every field of `set` in document order, entering fragment spreads and inline
+/// fragments (each spread at most once on the way down, so a cyclic document, which
+/// validation refuses, cannot loop). `keep` says whether a fragment on a type condition is
+/// entered, given the parent type there and the condition.
+pub fn each_field<'a>(
+    document: &'a ExecutableDocument,
+    set: &'a SelectionSet,
+    parent: &'a str,
+    keep: &dyn Fn(&str) -> bool,
+    visit: &mut dyn FnMut(Visited<'a>),
+) {
+    fn walk<'a>(
+        document: &'a ExecutableDocument,
+        set: &'a SelectionSet,
+        parent: &'a str,
+        keep: &dyn Fn(&str) -> bool,
+        visit: &mut dyn FnMut(Visited<'a>),
+        entered: &mut Vec<&'a str>,
+    ) {
+        for selection in &set.items {
+            match &selection.node {
+                Selection::Field(field) => visit(Visited { parent, field: &field.node }),
+                Selection::FragmentSpread(spread) => {
+                    let name = spread.node.fragment_name.node.as_str();
+                    let Some(fragment) = document.fragments.get(name) else { continue };
+                    let condition = fragment.node.type_condition.node.on.node.as_str();
+                    if entered.contains(&name) || !keep(condition) {
+                        continue;
+                    }
+                    entered.push(name);
+                    walk(document, &fragment.node.selection_set.node, condition, keep, visit, entered);
+                    entered.pop();
+                }
+                Selection::InlineFragment(inline) => {
+                    let condition =
+                        inline.node.type_condition.as_ref().map_or(parent, |c| c.node.on.node.as_str());
+                    if keep(condition) {
+                        walk(document, &inline.node.selection_set.node, condition, keep, visit, entered);
+                    }
+                }
+            }
+        }
+    }
+    walk(document, set, parent, keep, visit, &mut Vec::new());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_map_knows_lists_connections_and_the_node_interface() {
+        let map = SchemaMap::get();
+        assert_eq!(
+            map.field("Province", "cities"),
+            Some(&FieldType { name: "CityConnection".into(), list: false })
+        );
+        assert_eq!(
+            map.field("City", "evaluation"),
+            Some(&FieldType { name: "TargetEvaluation".into(), list: true })
+        );
+        assert!(map.is_abstract("Node") && map.possible_types("Node").contains(&"City"));
+        assert!(
+            map.applies("Node", "City") && map.applies("City", "City") && !map.applies("Province", "City")
+        );
+    }
+}
