@@ -51,7 +51,7 @@ fn playground_examples() -> Vec<String> {
 async fn every_playground_example_runs_without_errors() {
     let server = Server::start();
     let examples = playground_examples();
-    assert_eq!(examples.len(), 4);
+    assert_eq!(examples.len(), 5);
     for query in examples {
         let data = server.data(&query, serde_json::json!({})).await;
         assert!(data.as_object().is_some_and(|d| d.values().all(|v| !v.is_null())), "{query}: {data}");
