@@ -37,7 +37,7 @@ impl Default for CostLimits {
 pub struct Estimate {
     pub nodes: u64,
     pub reads: u64,
-    /// The field contributing most nodes, described from the root ("cities under provinces").
+    /// The fields contributing most nodes, by path from the root ("cities under provinces").
     pub most_nodes: Option<(String, u64)>,
     /// The field contributing most reads.
     pub most_reads: Option<(String, u64)>,
@@ -69,9 +69,9 @@ impl Estimate {
         } else {
             return None;
         };
-        let from = most
-            .as_ref()
-            .map_or(String::new(), |(path, n)| format!(", most of them ({}) from {path}", thousands(*n)));
+        let from = most.as_ref().map_or(String::new(), |(path, n)| {
+            format!(", the largest share ({}) from {path}", thousands(*n))
+        });
         Some(format!(
             "estimated {} {what} (limit {}){from}: ask for fewer with `first:`, or for fewer levels",
             thousands(estimate),
@@ -127,8 +127,16 @@ pub fn estimate(
         variables: &values,
         what_if: None,
         estimate: Estimate::default(),
+        shares: Default::default(),
     };
     walk.set(&operation.node.selection_set.node, root, 1, None, &mut Vec::new());
+    let largest = |pick: fn(&(u64, u64)) -> u64| {
+        let (path, share) =
+            walk.shares.iter().max_by_key(|(path, share)| (pick(share), std::cmp::Reverse(*path)))?;
+        (pick(share) > 0).then(|| (path.clone(), pick(share)))
+    };
+    walk.estimate.most_nodes = largest(|s| s.0);
+    walk.estimate.most_reads = largest(|s| s.1);
     walk.estimate
 }
 
@@ -141,6 +149,8 @@ struct Walk<'a> {
     /// Inside `evaluate`: how many values the what-if series has.
     what_if: Option<u64>,
     estimate: Estimate,
+    /// Nodes and reads by the path of the fields they come from.
+    shares: std::collections::HashMap<String, (u64, u64)>,
 }
 
 impl<'a> Walk<'a> {
@@ -180,7 +190,7 @@ impl<'a> Walk<'a> {
         self.add(field, path, m, &step, objects);
         let plumbing = matches!(name, "nodes" | "edges" | "node");
         if !plumbing {
-            path.push(field.alias.as_ref().map_or(name, |a| a.node.as_str()));
+            path.push(name);
         }
         let connection = ty.name.ends_with("Connection").then_some(step.k);
         let below = if objects { m.saturating_mul(step.k) } else { m };
@@ -195,27 +205,26 @@ impl<'a> Walk<'a> {
         }
     }
 
-    /// Counts a field's nodes and reads, and remembers the field that contributes most.
-    fn add(&mut self, field: &Field, path: &[&str], m: u64, step: &Step, counted_here: bool) {
+    /// Counts a field's nodes and reads toward the totals and toward its path's share.
+    fn add(&mut self, field: &Field, path: &[&'a str], m: u64, step: &Step, counted_here: bool) {
         let nodes = if step.list && counted_here { m.saturating_mul(step.k) } else { 0 };
         self.estimate.nodes = self.estimate.nodes.saturating_add(nodes);
         self.estimate.reads = self.estimate.reads.saturating_add(step.reads);
-        let name = field.alias.as_ref().map_or(field.name.node.as_str(), |a| a.node.as_str());
-        // "observations under cities under provinces": a page's items are its connection's.
-        let described = || {
-            let (own, above) = match (name, path.split_last()) {
-                ("nodes" | "edges", Some((own, above))) => (*own, above),
-                _ => (name, path),
-            };
-            std::iter::once(own).chain(above.iter().rev().copied()).collect::<Vec<_>>().join(" under ")
-        };
-        for (most, added) in
-            [(&mut self.estimate.most_nodes, nodes), (&mut self.estimate.most_reads, step.reads)]
-        {
-            if added > most.as_ref().map_or(0, |(_, n)| *n) {
-                *most = Some((described(), added));
-            }
+        if nodes == 0 && step.reads == 0 {
+            return;
         }
+        // "observations under cities under provinces", by field name (twenty aliases of one
+        // field are one share): a page's items are its connection's.
+        let name = field.name.node.as_str();
+        let (own, above) = match (name, path.split_last()) {
+            ("nodes" | "edges", Some((own, above))) => (*own, above),
+            _ => (name, path),
+        };
+        let described =
+            std::iter::once(own).chain(above.iter().rev().copied()).collect::<Vec<_>>().join(" under ");
+        let share = self.shares.entry(described).or_default();
+        share.0 = share.0.saturating_add(nodes);
+        share.1 = share.1.saturating_add(step.reads);
     }
 }
 

@@ -75,7 +75,13 @@ async fn a_huge_query_is_refused_before_it_runs_with_its_figures() {
         message.starts_with("estimated ") && message.contains(" list items (limit 100,000)"),
         "{message}"
     );
-    assert!(message.contains("from observations under cities under province under"), "{message}");
+    assert!(
+        message.contains("the largest share (")
+            && message.contains(
+                "from observations under cities under province under cities under province under cities:"
+            ),
+        "{message}"
+    );
     assert!(message.contains("ask for fewer with `first:`"), "{message}");
     let (nodes, _, limit, _) = cost(&body);
     assert!(nodes > 1_000_000 && limit == 100_000, "{}", body["extensions"]);
