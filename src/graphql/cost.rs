@@ -41,6 +41,8 @@ pub struct Estimate {
     pub most_nodes: Option<(String, u64)>,
     /// The field contributing most reads.
     pub most_reads: Option<(String, u64)>,
+    /// The document expands to more fields than [`MAX_VISITS`] through its fragments.
+    pub expands_too_far: bool,
 }
 
 impl Estimate {
@@ -62,6 +64,12 @@ impl Estimate {
 
     /// Why the query is refused, or `None` when it is within `limits`.
     pub fn refusal(&self, limits: CostLimits) -> Option<String> {
+        if self.expands_too_far {
+            let more = thousands(MAX_VISITS as u64);
+            return Some(format!(
+                "the document expands to more than {more} fields through its fragments: spread fewer"
+            ));
+        }
         let (what, estimate, limit, most) = if self.nodes > limits.nodes {
             ("list items", self.nodes, limits.nodes, &self.most_nodes)
         } else if self.reads > limits.reads {
@@ -128,6 +136,7 @@ pub fn estimate(
         what_if: None,
         estimate: Estimate::default(),
         shares: Default::default(),
+        visits: 0,
     };
     walk.set(&operation.node.selection_set.node, root, 1, None, &mut Vec::new());
     let largest = |pick: fn(&(u64, u64)) -> u64| {
@@ -151,7 +160,13 @@ struct Walk<'a> {
     estimate: Estimate,
     /// Nodes and reads by the path of the fields they come from.
     shares: std::collections::HashMap<String, (u64, u64)>,
+    /// Fields visited so far, fragments expanded.
+    visits: usize,
 }
+
+/// Most fields a document may expand to through its fragments (a query a person writes has a
+/// few hundred).
+const MAX_VISITS: usize = 100_000;
 
 impl<'a> Walk<'a> {
     /// Adds the fields of `set` on `parent`, for `m` parent objects. `page` is the page size of
@@ -165,11 +180,26 @@ impl<'a> Walk<'a> {
         path: &mut Vec<&'a str>,
     ) {
         let mut fields = Vec::new();
-        // Every fragment counts, whatever its type condition: an upper bound.
-        each_field(self.document, set, parent, &|_| true, &mut |visited| {
-            fields.push((visited.parent, visited.field))
+        let visits = &mut self.visits;
+        // Every fragment counts, whatever its type condition: an upper bound. Spreading
+        // fragments in fragments can make a short document expand exponentially: past
+        // MAX_VISITS fields the walk stops, and the query is refused.
+        let walked = each_field(self.document, set, parent, &|_| true, &mut |visited| {
+            *visits += 1;
+            if *visits > MAX_VISITS {
+                return std::ops::ControlFlow::Break(());
+            }
+            fields.push((visited.parent, visited.field));
+            std::ops::ControlFlow::Continue(())
         });
+        if walked.is_break() {
+            self.estimate.expands_too_far = true;
+            return;
+        }
         for (parent, field) in fields {
+            if self.estimate.expands_too_far {
+                return;
+            }
             self.field(parent, field, m, page, path);
         }
     }

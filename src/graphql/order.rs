@@ -4,6 +4,8 @@
 //! execution, before the response is serialized or cached: aliases, fragments and inline
 //! fragments included, fields merged under one response key as the spec's CollectFields does.
 
+use std::ops::ControlFlow;
+
 use async_graphql::indexmap::IndexMap;
 use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationType, SelectionSet};
 use async_graphql::{Name, Value};
@@ -69,17 +71,19 @@ impl<'a> Walk<'a> {
         }
     }
 
-    /// Puts `fields` in the plan's order, ordering each value below it in turn. A key the
-    /// plan does not know (none should exist) keeps its place after the others.
+    /// Puts `fields` in the plan's order, ordering each value below it in turn. Fields already
+    /// in order (an object whose fields all resolved at once) are left where they are; a key
+    /// the plan does not know (none should exist) goes last.
     fn reorder(&self, fields: &mut IndexMap<Name, Value>, plan: &Plan<'a>) {
-        let mut rest = std::mem::take(fields);
-        for (key, sets, ty) in plan {
-            if let Some(mut value) = rest.shift_remove(*key) {
-                self.value(&mut value, sets, ty);
-                fields.insert((*key).clone(), value);
+        let position = |key: &Name| plan.iter().position(|(k, _, _)| *k == key).unwrap_or(usize::MAX);
+        if !fields.keys().map(position).is_sorted() {
+            fields.sort_by_cached_key(|key, _| position(key));
+        }
+        for (key, value) in fields.iter_mut() {
+            if let Some((_, sets, ty)) = plan.iter().find(|(k, _, _)| *k == key) {
+                self.value(value, sets, ty);
             }
         }
-        fields.extend(rest);
     }
 
     /// The response keys of a value of object type `object`, in the order CollectFields
@@ -88,7 +92,7 @@ impl<'a> Walk<'a> {
         let mut plan: Plan<'a> = Vec::new();
         let keep = |condition: &str| self.map.applies(condition, object) || condition == object;
         for set in sets {
-            each_field(self.document, set, object, &keep, &mut |visited| {
+            let _ = each_field(self.document, set, object, &keep, &mut |visited| {
                 let field = visited.field;
                 let key = field.alias.as_ref().map_or(&field.name.node, |alias| &alias.node);
                 let child = &field.selection_set.node;
@@ -100,6 +104,7 @@ impl<'a> Walk<'a> {
                         plan.push((key, vec![child], ty));
                     }
                 }
+                ControlFlow::Continue(())
             });
         }
         plan

@@ -105,6 +105,17 @@ struct Prepared {
     cost: Cost,
     /// Whether its full validation can be reused (see [`KnownValid`]).
     valid: Validity,
+    /// Its cost estimate, for a document without variables: the same until the data changes.
+    estimated: std::sync::Mutex<Option<Arc<Estimated>>>,
+}
+
+/// A document's cost estimate for one operation at one data version, and the
+/// `extensions.cost` it gives.
+struct Estimated {
+    version: u64,
+    operation: Option<String>,
+    estimate: Estimate,
+    extension: Value,
 }
 
 /// The schema again, with async-graphql's fast validation: complexity, depth and fragment
@@ -323,9 +334,9 @@ async fn respond_here(
         }
         read_only = false;
     }
-    let estimate = estimate(schema, &prepared.document, &request);
     let cost_limits = schema.data::<CostLimits>().copied().unwrap_or_default();
-    let cost = estimate.extension(cost_limits);
+    let estimated = estimate(schema, &prepared, &request, cost_limits);
+    let (estimate, cost) = (&estimated.estimate, estimated.extension.clone());
     if dry_run(&request) {
         let mut response = async_graphql::Response::new(Value::Null);
         response.extensions.insert("cost".into(), cost);
@@ -389,18 +400,41 @@ fn prepare(schema: &AppSchema, source: &str) -> Result<Arc<Prepared>, (String, &
         return Err((message.to_string(), "INTROSPECTION_DISABLED"));
     }
     let valid = Validity::of(&document);
-    let prepared = Arc::new(Prepared { document, cost: Cost::unknown(), valid });
+    let prepared =
+        Arc::new(Prepared { document, cost: Cost::unknown(), valid, estimated: Default::default() });
     if let Some(documents) = documents {
         documents.0.insert(source.to_string(), prepared.clone());
     }
     Ok(prepared)
 }
 
-/// What the request will cost, estimated from what the data holds (see [`cost`]).
-fn estimate(schema: &AppSchema, document: &ExecutableDocument, request: &async_graphql::Request) -> Estimate {
-    let Some(db) = schema.data::<Db>() else { return Estimate::default() };
+/// What the request will cost, estimated from what the data holds (see [`cost`]); for a
+/// document without variables, estimated once per data version.
+fn estimate(
+    schema: &AppSchema,
+    prepared: &Prepared,
+    request: &async_graphql::Request,
+    limits: CostLimits,
+) -> Arc<Estimated> {
+    let stats = schema.data::<Db>().map(Db::stats).unwrap_or_default();
+    let kept = || prepared.estimated.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if prepared.valid.reusable
+        && let Some(known) = kept()
+            .as_ref()
+            .filter(|known| known.version == stats.version && known.operation == request.operation_name)
+    {
+        return known.clone();
+    }
     let pages = schema.data::<PageLimits>().copied().unwrap_or_default();
-    cost::estimate(document, request.operation_name.as_deref(), &request.variables, &db.stats(), pages)
+    let name = request.operation_name.as_deref();
+    let estimate = cost::estimate(&prepared.document, name, &request.variables, &stats, pages);
+    let extension = estimate.extension(limits);
+    let operation = request.operation_name.clone();
+    let estimated = Arc::new(Estimated { version: stats.version, operation, estimate, extension });
+    if prepared.valid.reusable {
+        *kept() = Some(estimated.clone());
+    }
+    estimated
 }
 
 /// Whether the request asks only for its cost: `"extensions": {"dryRun": true}`.

@@ -3,6 +3,7 @@
 //! served schema by construction.
 
 use std::collections::HashMap;
+use std::ops::ControlFlow;
 use std::sync::OnceLock;
 
 use async_graphql::parser::types::{
@@ -111,26 +112,26 @@ pub struct Visited<'a> {
 
 /// Visits every field of `set` in document order, entering fragment spreads and inline
 /// fragments (each spread at most once on the way down, so a cyclic document, which
-/// validation refuses, cannot loop). `keep` says whether a fragment on a type condition is
-/// entered, given the parent type there and the condition.
+/// validation refuses, cannot loop), until `visit` breaks off. `keep` says whether a fragment
+/// on a type condition is entered, given the parent type there and the condition.
 pub fn each_field<'a>(
     document: &'a ExecutableDocument,
     set: &'a SelectionSet,
     parent: &'a str,
     keep: &dyn Fn(&str) -> bool,
-    visit: &mut dyn FnMut(Visited<'a>),
-) {
+    visit: &mut dyn FnMut(Visited<'a>) -> ControlFlow<()>,
+) -> ControlFlow<()> {
     fn walk<'a>(
         document: &'a ExecutableDocument,
         set: &'a SelectionSet,
         parent: &'a str,
         keep: &dyn Fn(&str) -> bool,
-        visit: &mut dyn FnMut(Visited<'a>),
+        visit: &mut dyn FnMut(Visited<'a>) -> ControlFlow<()>,
         entered: &mut Vec<&'a str>,
-    ) {
+    ) -> ControlFlow<()> {
         for selection in &set.items {
             match &selection.node {
-                Selection::Field(field) => visit(Visited { parent, field: &field.node }),
+                Selection::Field(field) => visit(Visited { parent, field: &field.node })?,
                 Selection::FragmentSpread(spread) => {
                     let name = spread.node.fragment_name.node.as_str();
                     let Some(fragment) = document.fragments.get(name) else { continue };
@@ -139,20 +140,21 @@ pub fn each_field<'a>(
                         continue;
                     }
                     entered.push(name);
-                    walk(document, &fragment.node.selection_set.node, condition, keep, visit, entered);
+                    walk(document, &fragment.node.selection_set.node, condition, keep, visit, entered)?;
                     entered.pop();
                 }
                 Selection::InlineFragment(inline) => {
                     let condition =
                         inline.node.type_condition.as_ref().map_or(parent, |c| c.node.on.node.as_str());
                     if keep(condition) {
-                        walk(document, &inline.node.selection_set.node, condition, keep, visit, entered);
+                        walk(document, &inline.node.selection_set.node, condition, keep, visit, entered)?;
                     }
                 }
             }
         }
+        ControlFlow::Continue(())
     }
-    walk(document, set, parent, keep, visit, &mut Vec::new());
+    walk(document, set, parent, keep, visit, &mut Vec::new())
 }
 
 #[cfg(test)]
