@@ -70,13 +70,13 @@ pub fn check_source(source: &str, limits: &ShapeLimits) -> Result<(), Breach> {
 
 /// Checks every operation of a parsed document.
 pub fn check(document: &ExecutableDocument, limits: &ShapeLimits) -> Result<(), Breach> {
-    let mut walk = Walk { document, depths: HashMap::new(), visiting: Vec::new() };
+    let mut walk = Walk { document, depths: HashMap::new(), roots: HashMap::new(), visiting: Vec::new() };
     for (_, operation) in document.operations.iter() {
         let depth = walk.depth(&operation.node.selection_set);
         if depth > limits.max_depth {
             return Err(breach("DEPTH_LIMIT", "levels of nesting", depth, limits.max_depth));
         }
-        let roots = walk.root_fields(&operation.node.selection_set, 0);
+        let roots = walk.root_fields(&operation.node.selection_set);
         if roots > limits.max_root_fields {
             return Err(breach("ROOT_FIELD_LIMIT", "root fields", roots, limits.max_root_fields));
         }
@@ -96,6 +96,7 @@ pub fn check(document: &ExecutableDocument, limits: &ShapeLimits) -> Result<(), 
 struct Walk<'a> {
     document: &'a ExecutableDocument,
     depths: HashMap<&'a Name, usize>,
+    roots: HashMap<&'a Name, usize>,
     /// Fragments being measured now: a cycle (which validation rejects later) counts as 0.
     visiting: Vec<&'a Name>,
 }
@@ -131,23 +132,34 @@ impl<'a> Walk<'a> {
         depth
     }
 
-    /// Fields at the root of an operation, through fragments. `spreads` counts the fragment
-    /// spreads followed so far: more than there are fragments means a cycle, which validation
-    /// rejects later.
-    fn root_fields(&self, set: &'a Positioned<SelectionSet>, spreads: usize) -> usize {
-        if spreads > self.document.fragments.len() {
+    /// Fields at the root of an operation, through fragments, each fragment counted once (a
+    /// fragment that spreads another twice, and so on, would otherwise take exponential time
+    /// to count). A cycle, which validation rejects later, counts as 0.
+    fn root_fields(&mut self, set: &'a Positioned<SelectionSet>) -> usize {
+        let mut count = 0usize;
+        for item in &set.node.items {
+            count = count.saturating_add(match &item.node {
+                Selection::Field(_) => 1,
+                Selection::InlineFragment(fragment) => self.root_fields(&fragment.node.selection_set),
+                Selection::FragmentSpread(spread) => self.fragment_roots(&spread.node.fragment_name.node),
+            });
+        }
+        count
+    }
+
+    fn fragment_roots(&mut self, name: &'a Name) -> usize {
+        if let Some(count) = self.roots.get(name) {
+            return *count;
+        }
+        let Some(fragment) = self.document.fragments.get(name) else { return 0 };
+        if self.visiting.contains(&name) {
             return 0;
         }
-        let count = |item: &'a Positioned<Selection>| match &item.node {
-            Selection::Field(_) => 1,
-            Selection::InlineFragment(fragment) => self.root_fields(&fragment.node.selection_set, spreads),
-            Selection::FragmentSpread(spread) => self
-                .document
-                .fragments
-                .get(&spread.node.fragment_name.node)
-                .map_or(0, |f| self.root_fields(&f.node.selection_set, spreads + 1)),
-        };
-        set.node.items.iter().map(count).sum()
+        self.visiting.push(name);
+        let count = self.root_fields(&fragment.node.selection_set);
+        self.visiting.pop();
+        self.roots.insert(name, count);
+        count
     }
 }
 

@@ -100,3 +100,26 @@ async fn each_sql_statement_is_limited() {
     let data = server.data("{ __typename }", json!({})).await;
     assert_eq!(data["__typename"], "Query");
 }
+
+/// Fragments that spread the next one twice, thirty deep: a document of a few hundred tokens
+/// that expands to 2^30 fields. It is refused at once, whether the expansion sits under a field
+/// (the cost walk stops counting) or at the root (the root fields are counted once per
+/// fragment).
+#[tokio::test]
+async fn fragments_that_expand_exponentially_are_refused_at_once() {
+    let server = Server::start();
+    let chain = |on: &str, leaf: &str| -> String {
+        let mut fragments: String =
+            (0..29).map(|i| format!("fragment F{i} on {on} {{ ...F{n} ...F{n} }} ", n = i + 1)).collect();
+        fragments.push_str(&format!("fragment F29 on {on} {{ {leaf} }}"));
+        fragments
+    };
+    for (query, code) in [
+        (format!("{{ plan {{ ...F0 }} }} {}", chain("Plan", "titleEn")), "COMPLEXITY_LIMIT"),
+        (format!("{{ ...F0 }} {}", chain("Query", "__typename")), "ROOT_FIELD_LIMIT"),
+    ] {
+        let started = std::time::Instant::now();
+        refused(&server, &query, code).await;
+        assert!(started.elapsed() < std::time::Duration::from_secs(5), "{code}: {:?}", started.elapsed());
+    }
+}
