@@ -32,6 +32,9 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("binding {}", config.listen))?;
     let address = listener.local_addr().context("reading the bound address")?;
+    // Listening for signals starts before the first line: a tool that stops the server as soon
+    // as it has read it gets a clean shutdown, not the default action of SIGTERM.
+    let shutdown = shutdown_signal().context("listening for SIGINT and SIGTERM")?;
     // Tests and tools read this exact first line to learn the port.
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "listening on http://{address}")
@@ -39,7 +42,7 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         .context("writing to stdout")?;
     drop(stdout);
     tracing::info!(%address, "listening");
-    http::serve(listener, router, shutdown_signal()).await.context("serving")?;
+    http::serve(listener, router, shutdown).await.context("serving")?;
     db.checkpoint().await.context("closing the database")?;
     tracing::info!("shut down");
     Ok(())
@@ -106,26 +109,25 @@ fn watch_data_version(db: Db) {
     });
 }
 
-/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
-async fn shutdown_signal() {
-    let interrupt = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
+/// Starts listening for SIGINT (Ctrl-C) and SIGTERM at once; the future resolves on either.
+#[cfg(unix)]
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (mut interrupt, mut terminate) = (signal(SignalKind::interrupt())?, signal(SignalKind::terminate())?);
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => tracing::info!("SIGINT received, shutting down"),
+            _ = terminate.recv() => tracing::info!("SIGTERM received, shutting down"),
         }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+    })
+}
+
+/// Resolves on Ctrl-C.
+#[cfg(not(unix))]
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    Ok(async {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            tracing::info!("Ctrl-C received, shutting down");
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = interrupt => tracing::info!("SIGINT received, shutting down"),
-        () = terminate => tracing::info!("SIGTERM received, shutting down"),
-    }
+    })
 }

@@ -68,3 +68,13 @@ async fn a_memory_database_serves_the_seed() {
     let data = server.data("{ plan { confirmedCityCount } }", json!({})).await;
     assert_eq!(data["plan"]["confirmedCityCount"], crate::common::seed_cities().0.len());
 }
+
+/// A tool may stop the server as soon as it has read the first line: the signal is handled
+/// (a clean exit), not left to its default action.
+#[tokio::test]
+async fn a_server_stopped_right_after_its_first_line_exits_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    for _ in 0..5 {
+        Server::start_on(&dir.path().join("quick.db"), &[]).stop();
+    }
+}
