@@ -13,7 +13,7 @@ use super::evaluation::{
     evaluate_stored, judge,
 };
 use super::filter::SortDirection;
-use super::paging::{Edge, PageInfo, build, page};
+use super::paging::{Conn, Edge, PageInfo, build, page};
 use super::{ApiResult, db_error, loaders};
 use crate::db::observations::{CityScope, each_city_series, indicator_series};
 use crate::domain::evaluation::Evaluation;
@@ -76,6 +76,18 @@ pub struct TargetEvaluationConnection {
     pub total_count: u32,
     /// How many cities in scope have each status (every status, zero counts included).
     pub status_counts: Vec<StatusCount>,
+}
+
+impl TargetEvaluationConnection {
+    fn of(page: Conn<EvaluationNode>, status_counts: Vec<StatusCount>) -> Self {
+        Self {
+            edges: page.edges,
+            nodes: page.nodes,
+            page_info: page.page_info,
+            total_count: page.total_count,
+            status_counts,
+        }
+    }
 }
 
 /// Paging arguments as given: `first`, `after`, `last`, `before`.
@@ -145,14 +157,7 @@ pub async fn list(
         let subject = Evaluated::City(city.clone());
         rows.push((index, evaluate_stored(target, subject, &points, as_of, options)?));
     }
-    let c = build(&page, window.total, rows.into_iter());
-    Ok(TargetEvaluationConnection {
-        edges: c.edges,
-        nodes: c.nodes,
-        page_info: c.page_info,
-        total_count: c.total_count,
-        status_counts,
-    })
+    Ok(TargetEvaluationConnection::of(build(&page, window.total, rows.into_iter()), status_counts))
 }
 
 /// The list of a plan-wide total: the plan area's own evaluation as its one node (a total is
@@ -175,14 +180,7 @@ async fn plan_wide(
     let nodes: Vec<(u32, EvaluationNode)> = if kept { vec![(0, node)] } else { Vec::new() };
     let window = page.window(nodes.len() as u32);
     let picked = nodes.into_iter().filter(|(i, _)| *i >= window.start && *i < window.end);
-    let c = build(page, window.total, picked);
-    Ok(TargetEvaluationConnection {
-        edges: c.edges,
-        nodes: c.nodes,
-        page_info: c.page_info,
-        total_count: c.total_count,
-        status_counts,
-    })
+    Ok(TargetEvaluationConnection::of(build(page, window.total, picked), status_counts))
 }
 
 /// The indicators a target's evaluation reads: its own, and the inputs of its derivation.

@@ -252,3 +252,19 @@ pub fn a_million_nodes() -> String {
     let aliased: String = (0..20).map(|i| format!("a{i}: {one} ")).collect();
     format!("{{ {aliased} }}")
 }
+
+/// Runs `rustbelt import KIND FILE --db DB EXTRA…`; gives whether it succeeded, its stdout and
+/// its stderr.
+pub fn import(kind: &str, db: &Path, file: &Path, extra: &[&str]) -> (bool, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_rustbelt"))
+        .args(["import", kind])
+        .arg(file)
+        .arg("--db")
+        .arg(db)
+        .args(extra)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run rustbelt import");
+    let text = |b: Vec<u8>| String::from_utf8(b).unwrap();
+    (output.status.success(), text(output.stdout), text(output.stderr))
+}

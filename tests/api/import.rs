@@ -1,7 +1,6 @@
 //! `rustbelt import observations`: the real binary on a real file.
 
 use std::path::Path;
-use std::process::Command;
 
 use serde_json::json;
 
@@ -10,17 +9,7 @@ use crate::common::Server;
 const HEADER: &str = "subject_kind,subject_code,indicator,year,value,unit,definition,source,source_note\n";
 
 fn import(db: &Path, file: &Path, extra: &[&str]) -> (bool, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_rustbelt"))
-        .args(["import", "observations"])
-        .arg(file)
-        .arg("--db")
-        .arg(db)
-        .args(extra)
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("run rustbelt import");
-    let text = |b: Vec<u8>| String::from_utf8(b).unwrap();
-    (output.status.success(), text(output.stdout), text(output.stderr))
+    crate::common::import("observations", db, file, extra)
 }
 
 async fn user_rows(db: &Path) -> u64 {

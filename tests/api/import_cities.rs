@@ -3,28 +3,13 @@
 //! that notices the import.
 
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::common::{Server, seed_cities};
+use crate::common::{Server, import, seed_cities};
 
 const HEADER: &str = "admin_code,name_zh,name_en,province_code,tier,lat,lon,evidence,source,note\n";
-
-fn import(kind: &str, db: &Path, file: &Path, extra: &[&str]) -> (bool, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_rustbelt"))
-        .args(["import", kind])
-        .arg(file)
-        .arg("--db")
-        .arg(db)
-        .args(extra)
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("run rustbelt import");
-    let text = |b: Vec<u8>| String::from_utf8(b).unwrap();
-    (output.status.success(), text(output.stdout), text(output.stderr))
-}
 
 fn write_file(dir: &Path, name: &str, rows: &str) -> std::path::PathBuf {
     let file = dir.join(name);
