@@ -8,6 +8,7 @@
 //! that count per request, which is how N+1 regressions become visible (and testable).
 
 pub mod entries;
+pub mod facets;
 mod list;
 mod migrate;
 pub mod observations;

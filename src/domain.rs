@@ -10,6 +10,7 @@ pub mod entries;
 pub mod evaluation;
 pub mod query;
 pub mod recording;
+pub mod rollup;
 
 pub use evaluation::{Direction, TargetKind};
 
@@ -235,6 +236,16 @@ pub struct GradeCount {
     pub sources: i64,
 }
 
+/// A column of plan entries that lists count by (`facets`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CityFacet {
+    Province,
+    Region,
+    Tier,
+    Membership,
+    Evidence,
+}
+
 /// How much of a province's set of entries is known.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProvinceCoverage {
@@ -313,6 +324,13 @@ pub enum EntryKind {
     DistrictNotKnown,
 }
 
+impl Indicator {
+    /// How values of several places combine, by the stored rule and the derivation.
+    pub fn aggregation(&self) -> rollup::Aggregation {
+        rollup::Aggregation::of(&self.aggregation, self.derivation.as_ref())
+    }
+}
+
 impl City {
     /// What unit the entry is. A district's GB/T 2260 code ends in something other than `00`;
     /// an entry of the 25 group that carries a city's code (ending in `00`) is a district not
@@ -353,8 +371,11 @@ pub struct Indicator {
     pub name_zh: Option<String>,
     pub unit: String,
     pub direction: Direction,
-    /// How values of several places combine: `sum`, `none` or `weighted_by:<indicator>`.
+    /// How values of several places combine, as stored: `sum`, `none` or
+    /// `weighted_by:<indicator>` (see [`Indicator::aggregation`]).
     pub aggregation: String,
+    /// How the indicator follows from two others where it is not published.
+    pub derivation: Option<derivation::Derivation>,
     pub description: String,
     /// Lowest physically possible value, when there is one (a share cannot be below 0).
     pub min_value: Option<f64>,

@@ -215,7 +215,7 @@ pub(super) fn array(values: impl IntoIterator<Item = Value>) -> Rc<Vec<Value>> {
 }
 
 /// Renders a filter tree as a SQL condition, pushing its values onto `params`.
-fn filter_sql(filter: &Filter, params: &mut Vec<Value>) -> String {
+pub(super) fn filter_sql(filter: &Filter, params: &mut Vec<Value>) -> String {
     let join = |children: &[Filter], op: &str, empty: &str, params: &mut Vec<Value>| {
         if children.is_empty() {
             return empty.to_string();

@@ -12,13 +12,19 @@ use super::{Conn, DbError, Record};
 use crate::domain::derivation::Derivation;
 use crate::domain::query::ListQuery;
 use crate::domain::{
-    City, CitySource, CityTier, Completeness, EvidenceGrade, Indicator, Membership, Origin, Province,
-    ProvinceCoverage, ProvinceKind, Region, Source, Target, parse_direction, parse_target_kind,
+    City, CityFacet, CitySource, CityTier, Completeness, EvidenceGrade, Indicator, Membership, Origin,
+    Province, ProvinceCoverage, ProvinceKind, Region, Source, Target, parse_direction, parse_target_kind,
 };
 
 pub const PROVINCES: Table = Table { name: "provinces", base: "provinces", key: "code" };
 pub const CITIES: Table = Table { name: "cities", base: "cities", key: "admin_code" };
-pub const INDICATORS: Table = Table { name: "indicators", base: "indicators", key: "code" };
+/// Indicators with how each is derived where it is not published.
+pub const INDICATORS: Table = Table {
+    name: "(SELECT i.*, d.numerator, d.denominator, d.scale, d.note AS derivation_note
+            FROM indicators i LEFT JOIN indicator_derivations d ON d.indicator_code = i.code)",
+    base: "indicators",
+    key: "code",
+};
 /// Targets with their source address, and how their indicator is derived where it is not
 /// published.
 pub const TARGETS: Table = Table {
@@ -90,7 +96,20 @@ fn indicator(row: &Record<'_, '_>) -> rusqlite::Result<Indicator> {
         description: row.get("description")?,
         min_value: row.get("min_value")?,
         max_value: row.get("max_value")?,
+        derivation: derivation(row, "code")?,
     })
+}
+
+/// The derivation joined to an indicator's or a target's row, if its indicator has one.
+fn derivation(row: &Record<'_, '_>, indicator: &str) -> rusqlite::Result<Option<Derivation>> {
+    let Some(numerator) = row.get::<_, Option<String>>("numerator")? else { return Ok(None) };
+    Ok(Some(Derivation {
+        indicator: row.get(indicator)?,
+        numerator,
+        denominator: row.get("denominator")?,
+        scale: row.get("scale")?,
+        why: row.get("derivation_note")?,
+    }))
 }
 
 fn target(row: &Record<'_, '_>) -> rusqlite::Result<Target> {
@@ -109,16 +128,7 @@ fn target(row: &Record<'_, '_>) -> rusqlite::Result<Target> {
         scope: row.get("scope")?,
         caveats: row.get("caveats")?,
         source_url: row.get("source_url")?,
-        derivation: match row.get::<_, Option<String>>("numerator")? {
-            None => None,
-            Some(numerator) => Some(Derivation {
-                indicator: row.get("indicator_code")?,
-                numerator,
-                denominator: row.get("denominator")?,
-                scale: row.get("scale")?,
-                why: row.get("derivation_note")?,
-            }),
-        },
+        derivation: derivation(row, "indicator_code")?,
     })
 }
 
@@ -242,4 +252,22 @@ pub fn coverage(conn: &Conn<'_>, codes: &[String]) -> Result<Vec<(String, Provin
 /// Every target, in code order (six in the seed).
 pub fn all_targets(conn: &Conn<'_>) -> Result<Vec<Target>, DbError> {
     conn.rows(&format!("SELECT * FROM {} ORDER BY code", TARGETS.name), [], target)
+}
+
+/// How many entries matching `query` have each value of `facet`, for each province in
+/// `provinces` (or, with `None`, for the whole list, keyed `""`); values as stored.
+pub fn city_facet(
+    conn: &Conn<'_>,
+    provinces: Option<&[String]>,
+    query: &ListQuery,
+    facet: CityFacet,
+) -> Result<super::facets::FacetCounts, DbError> {
+    let value = match facet {
+        CityFacet::Province => "province_code",
+        CityFacet::Region => "(SELECT p.region FROM provinces p WHERE p.code = cities.province_code)",
+        CityFacet::Tier => "tier",
+        CityFacet::Membership => "membership",
+        CityFacet::Evidence => "evidence",
+    };
+    super::facets::counts(conn, &CITIES, provinces.map(|p| ("province_code", p)), query, value)
 }

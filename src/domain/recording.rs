@@ -185,6 +185,7 @@ mod tests {
             unit: "% of GDP".into(),
             direction: Direction::HigherIsBetter,
             aggregation: "none".into(),
+            derivation: None,
             description: String::new(),
             min_value: Some(0.0),
             max_value: Some(100.0),

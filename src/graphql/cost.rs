@@ -13,6 +13,7 @@
 use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, Field, OperationType};
 use async_graphql::{Name, Value, Variables};
 
+use super::facets::FACET_CAP;
 use super::paging::PageLimits;
 use super::schema_map::{SchemaMap, each_field};
 use crate::db::Stats;
@@ -134,6 +135,7 @@ pub fn estimate(
         pages,
         variables: &values,
         what_if: None,
+        rollup_scope: None,
         estimate: Estimate::default(),
         shares: Default::default(),
         visits: 0,
@@ -157,6 +159,8 @@ struct Walk<'a> {
     variables: &'a Variables,
     /// Inside `evaluate`: how many values the what-if series has.
     what_if: Option<u64>,
+    /// Inside a roll-up: the most cities in its scope (a province's, or every city).
+    rollup_scope: Option<u64>,
     estimate: Estimate,
     /// Nodes and reads by the path of the fields they come from.
     shares: std::collections::HashMap<String, (u64, u64)>,
@@ -224,12 +228,15 @@ impl<'a> Walk<'a> {
         }
         let connection = ty.name.ends_with("Connection").then_some(step.k);
         let below = if objects { m.saturating_mul(step.k) } else { m };
-        let what_if = self.what_if;
-        if parent == "Query" && name == "evaluate" {
-            self.what_if = Some(self.list_length(field, "observations"));
+        let (what_if, rollup_scope) = (self.what_if, self.rollup_scope);
+        match (parent, name) {
+            ("Query", "evaluate") => self.what_if = Some(self.list_length(field, "observations")),
+            ("Plan", "rollup") => self.rollup_scope = Some(self.stats.cities),
+            ("Province", "rollup") => self.rollup_scope = Some(self.stats.cities_per_province),
+            _ => {}
         }
         self.set(&field.selection_set.node, &ty.name, below, connection, path);
-        self.what_if = what_if;
+        (self.what_if, self.rollup_scope) = (what_if, rollup_scope);
         if !plumbing {
             path.pop();
         }
@@ -285,6 +292,11 @@ enum Rule {
     Lookup(fn(&Stats) -> u64),
     /// One object a root field searches for, reading at most this many rows.
     Search(fn(&Stats) -> u64),
+    /// A roll-up: its indicator, and the cities in scope with up to two points each.
+    Rollup,
+    /// A roll-up's cities, or the observations it used: at most the cities in its scope (twice
+    /// for the observations).
+    RollupItems(u64),
     /// One object already in memory (an evaluation's target, a page's info).
     Held,
 }
@@ -318,6 +330,12 @@ fn rule(parent: &str, name: &str) -> Option<Rule> {
         ("Plan", "strategicIndustries") => Items(|s| s.industries, |s| s.industries),
         ("Plan", "countsByTier") => Items(|_| 4, |_| 4),
         ("Plan", "countsByEvidence") => Items(|_| 3, |_| 6),
+        (_, "facets") => Held,
+        ("CityFacets", _) => Items(|_| FACET_CAP as u64, |_| FACET_CAP as u64),
+        ("EvaluationFacets", _) => Items(|_| FACET_CAP as u64, |_| 0),
+        ("Province" | "Plan", "rollup") => Rollup,
+        ("Rollup", "contributing" | "missing") => RollupItems(1),
+        ("Rollup", "observations") => RollupItems(2),
         ("Query", "nodes") => Argument("ids", 1),
         ("Mutation", "recordObservations") => Argument("input", 5),
         ("City" | "Observation", "province") | ("Province", "coverage") => Lookup(|s| s.provinces),
@@ -325,7 +343,7 @@ fn rule(parent: &str, name: &str) -> Option<Rule> {
         ("Observation" | "TargetEvaluation" | "Target", "indicator") => Lookup(|s| s.indicators),
         ("Query", "city") => Search(|s| s.cities),
         ("Query", "province" | "indicator" | "target" | "node") => Search(|_| 1),
-        (_, "pageInfo" | "node" | "plan" | "target" | "city" | "province" | "observation")
+        (_, "pageInfo" | "node" | "plan" | "target" | "city" | "province" | "observation" | "indicator")
         | ("Plan", "officialPeriod" | "reportedPeriod")
         | ("Query", "evaluate") => Held,
         _ => return None,
@@ -395,6 +413,15 @@ impl Walk<'_> {
             Rule::Argument(argument, reads) => {
                 let k = self.list_length(field, argument);
                 items(k, k.saturating_mul(reads))
+            }
+            Rule::Rollup => {
+                let scope = if parent == "Plan" { s.cities } else { s.cities_per_province };
+                // The indicator's row, then each city's row with its points of the year.
+                one(m.saturating_mul(scope.saturating_mul(3).saturating_add(1)))
+            }
+            Rule::RollupItems(per_city) => {
+                let k = self.rollup_scope.unwrap_or(s.cities).saturating_mul(per_city);
+                items(k, k)
             }
             Rule::Lookup(total) => one(m.min(total(s))),
             Rule::Search(reads) => one(m.saturating_mul(reads(s))),

@@ -7,15 +7,17 @@ use std::sync::Arc;
 
 use async_graphql::{Context, Enum, InputObject, SimpleObject};
 
-use super::enums::{Membership, Region};
+use super::enums::{CityTier, EvidenceGrade, Membership, Region};
 use super::evaluation::{
     Evaluated, EvaluationNode, EvaluationOptionsInput, EvaluationStatus, StatusCount, check_year,
     evaluate_stored, judge,
 };
+use super::facets::{EvaluationFacets, enum_name, named, tally};
 use super::filter::SortDirection;
 use super::paging::{Conn, Edge, PageInfo, build, page};
 use super::{ApiResult, db_error, loaders};
-use crate::db::observations::{CityScope, each_city_series, indicator_series};
+use crate::db::observations::{CityFacets, CityScope, each_city_series, indicator_series};
+use crate::domain;
 use crate::domain::evaluation::Evaluation;
 use crate::domain::query::Page;
 use crate::domain::{SeriesPoint, Target, TargetKind};
@@ -76,16 +78,21 @@ pub struct TargetEvaluationConnection {
     pub total_count: u32,
     /// How many cities in scope have each status (every status, zero counts included).
     pub status_counts: Vec<StatusCount>,
+    /// How many evaluations of the whole filtered list (every page, the status filter
+    /// included) have each value of a field, most frequent first. A plan-wide total's list
+    /// counts its one node by status only.
+    pub facets: EvaluationFacets,
 }
 
 impl TargetEvaluationConnection {
-    fn of(page: Conn<EvaluationNode>, status_counts: Vec<StatusCount>) -> Self {
+    fn of(page: Conn<EvaluationNode>, status_counts: Vec<StatusCount>, facets: EvaluationFacets) -> Self {
         Self {
             edges: page.edges,
             nodes: page.nodes,
             page_info: page.page_info,
             total_count: page.total_count,
             status_counts,
+            facets,
         }
     }
 }
@@ -126,7 +133,7 @@ pub async fn list(
     let indicators = target_indicators(target);
     l.read(|c| {
         each_city_series(c, &scope, &indicators, |city| match judge(target, city.points, as_of, options) {
-            Ok(result) => verdicts.push(Verdict::new(city.admin_code, city.name_en, &result)),
+            Ok(result) => verdicts.push(Verdict::new(city.admin_code, city.name_en, city.facets, &result)),
             Err(error) => failed = Some(error),
         })
     })?;
@@ -137,6 +144,7 @@ pub async fn list(
     if let Some(statuses) = &filter.status {
         verdicts.retain(|v| statuses.contains(&v.status));
     }
+    let facets = facet(&verdicts);
     sort(&mut verdicts, &order_by);
     let window = page.window(verdicts.len() as u32);
     let picked: Vec<(u32, String)> = verdicts
@@ -157,7 +165,7 @@ pub async fn list(
         let subject = Evaluated::City(city.clone());
         rows.push((index, evaluate_stored(target, subject, &points, as_of, options)?));
     }
-    Ok(TargetEvaluationConnection::of(build(&page, window.total, rows.into_iter()), status_counts))
+    Ok(TargetEvaluationConnection::of(build(&page, window.total, rows.into_iter()), status_counts, facets))
 }
 
 /// The list of a plan-wide total: the plan area's own evaluation as its one node (a total is
@@ -180,7 +188,9 @@ async fn plan_wide(
     let nodes: Vec<(u32, EvaluationNode)> = if kept { vec![(0, node)] } else { Vec::new() };
     let window = page.window(nodes.len() as u32);
     let picked = nodes.into_iter().filter(|(i, _)| *i >= window.start && *i < window.end);
-    Ok(TargetEvaluationConnection::of(build(page, window.total, picked), status_counts))
+    let facets =
+        EvaluationFacets { status: tally(kept.then(|| Some(enum_name(status)))), ..Default::default() };
+    Ok(TargetEvaluationConnection::of(build(page, window.total, picked), status_counts, facets))
 }
 
 /// The indicators a target's evaluation reads: its own, and the inputs of its derivation.
@@ -197,6 +207,7 @@ fn target_indicators(target: &Target) -> Vec<&str> {
 struct Verdict {
     code: String,
     name: String,
+    facets: CityFacets,
     status: EvaluationStatus,
     trend_ratio: Option<f64>,
     progress: Option<f64>,
@@ -205,16 +216,32 @@ struct Verdict {
 }
 
 impl Verdict {
-    fn new(code: &str, name: &str, result: &Evaluation) -> Self {
+    fn new(code: &str, name: &str, facets: &CityFacets, result: &Evaluation) -> Self {
         Self {
             code: code.to_string(),
             name: name.to_string(),
+            facets: facets.clone(),
             status: result.status.into(),
             trend_ratio: result.trend_ratio,
             progress: result.progress,
             gap: result.gap,
             latest_value: result.latest_value,
         }
+    }
+}
+
+/// The facets of the verdicts kept.
+fn facet(verdicts: &[Verdict]) -> EvaluationFacets {
+    let by = |value: fn(&Verdict) -> Option<String>| tally(verdicts.iter().map(value));
+    EvaluationFacets {
+        province: by(|v| Some(v.facets.province_code.clone())),
+        region: by(|v| named::<_, Region>(domain::Region::parse, &v.facets.region)),
+        tier: by(|v| named::<_, CityTier>(domain::CityTier::parse, &v.facets.tier)),
+        membership: by(|v| named::<_, Membership>(domain::Membership::parse, &v.facets.membership)),
+        evidence: by(|v| {
+            named::<_, EvidenceGrade>(domain::EvidenceGrade::parse, v.facets.evidence.as_deref()?)
+        }),
+        status: by(|v| Some(enum_name(v.status))),
     }
 }
 

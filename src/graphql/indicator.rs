@@ -11,6 +11,7 @@ use super::node::global_id;
 use super::observation::{ObservationFilter, ObservationNode, ObservationOrder, observation_query};
 use super::paging::{Conn, connection, page};
 use super::ranking::{self, RankNode};
+use super::rollup::AggregationRule;
 use super::target::{TargetFilter, TargetNode, TargetOrder, target_query};
 use super::{ApiResult, db_error, loaders};
 use crate::db::observations::CityScope;
@@ -54,10 +55,11 @@ impl IndicatorNode {
         self.0.direction.into()
     }
 
-    /// How values of several places combine: `sum`, `none` (not additive) or
-    /// `weighted_by:<indicator>`.
-    async fn aggregation(&self) -> &str {
-        &self.0.aggregation
+    /// How values of several places combine: a sum, the ratio of its parts' sums (a share),
+    /// a weighted mean (a per-person value), or not at all. `Province.rollup` and
+    /// `Plan.rollup` combine by this rule.
+    async fn aggregation(&self) -> AggregationRule {
+        (&self.0.aggregation()).into()
     }
 
     /// What the indicator measures and the caveats of its published definitions.

@@ -4,7 +4,9 @@ use async_graphql::Context;
 
 use super::city::{CityFilter, CityNode, CityOrder, city_query};
 use super::enums::Membership;
+use super::facets::{CityConnection, FacetScope};
 use super::indicator::{IndicatorFilter, IndicatorNode, IndicatorOrder, indicator_query};
+use super::loaders::QueryKey;
 use super::observation::{ObservationFilter, ObservationNode, ObservationOrder, observation_query};
 use super::paging::{Conn, owned_connection, page};
 use super::province::{ProvinceFilter, ProvinceNode, ProvinceOrder, province_query};
@@ -37,13 +39,13 @@ pub async fn cities(
     filter: Option<Box<CityFilter>>,
     order_by: Option<Vec<CityOrder>>,
     (first, after, last, before): PageArgs,
-) -> ApiResult<Conn<CityNode>> {
+) -> ApiResult<CityConnection> {
     let page = page(ctx, first, after, last, before)?;
-    let query = city_query(&membership, filter, order_by, page);
+    let query = QueryKey::new(city_query(&membership, filter, order_by, page));
     let l = loaders(ctx)?;
-    let listed = l.read(|c| reference::list_cities(c, None, &query));
+    let listed = l.read(|c| reference::list_cities(c, None, &query.query));
     let listed = listed?.remove("").unwrap_or_default();
-    Ok(owned_connection(&page, listed, CityNode))
+    Ok(CityConnection::new(owned_connection(&page, listed, CityNode), FacetScope { province: None, query }))
 }
 
 /// A page of all indicators.

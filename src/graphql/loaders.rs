@@ -21,6 +21,8 @@ use futures_util::task::{ArcWake, AtomicWaker, waker_ref};
 use tokio::sync::OnceCell;
 
 use super::error::{ApiResult, db_error};
+use super::facets::FacetCounts;
+use super::rollup::RollupPoints;
 use crate::db::{Conn, Db, DbError, InlineBudget, Listed, ReadSession, StatementCounter, plan, reference};
 use crate::domain::query::ListQuery;
 use crate::domain::{
@@ -234,6 +236,8 @@ pub struct Loaders {
     province_observations: OnceLock<DataLoader<Pages<Observation>>>,
     indicator_observations: OnceLock<DataLoader<Pages<Observation>>>,
     series: OnceLock<DataLoader<ByKey<Vec<SeriesPoint>>>>,
+    rollups: OnceLock<DataLoader<RollupPoints>>,
+    facets: OnceLock<DataLoader<FacetCounts>>,
     plan: OnceCell<Plan>,
     membership_counts: OnceCell<MembershipCounts>,
     targets: OnceCell<Vec<Arc<Target>>>,
@@ -267,6 +271,8 @@ impl Loaders {
             province_observations: OnceLock::new(),
             indicator_observations: OnceLock::new(),
             series: OnceLock::new(),
+            rollups: OnceLock::new(),
+            facets: OnceLock::new(),
             plan: OnceCell::new(),
             membership_counts: OnceCell::new(),
             targets: OnceCell::new(),
@@ -332,6 +338,16 @@ impl Loaders {
     /// Series of indicators with targets, by subject key: evaluation inputs.
     pub fn series(&self) -> &DataLoader<ByKey<Vec<SeriesPoint>>> {
         self.series.get_or_init(|| self.by_key(observations::series))
+    }
+
+    /// The cities of roll-ups with their points of the year.
+    pub fn rollups(&self) -> &DataLoader<RollupPoints> {
+        self.rollups.get_or_init(|| self.loader(RollupPoints { session: self.session.clone() }))
+    }
+
+    /// Facet counts of entry lists.
+    pub fn facets(&self) -> &DataLoader<FacetCounts> {
+        self.facets.get_or_init(|| self.loader(FacetCounts { session: self.session.clone() }))
     }
 
     fn by_key<T: Send + Sync + 'static>(&self, fetch: FetchByKey<T>) -> DataLoader<ByKey<T>> {

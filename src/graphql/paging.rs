@@ -66,7 +66,6 @@ pub struct Edge<N: OutputType> {
 /// lies in the list, and how many items the whole filtered list holds.
 #[derive(SimpleObject)]
 #[graphql(concrete(name = "ProvinceConnection", params(ProvinceNode)))]
-#[graphql(concrete(name = "CityConnection", params(CityNode)))]
 #[graphql(concrete(name = "IndicatorConnection", params(IndicatorNode)))]
 #[graphql(concrete(name = "TargetConnection", params(TargetNode)))]
 #[graphql(concrete(name = "ObservationConnection", params(ObservationNode)))]

@@ -3,14 +3,16 @@
 
 use async_graphql::{Context, ID, Object, SimpleObject};
 
-use super::city::{CityFilter, CityNode, CityOrder};
+use super::city::{CityFilter, CityOrder};
 use super::enums::{CityTier, Evidence, EvidenceGrade, Membership};
 use super::evaluation::{self, Evaluated, EvaluationNode, EvaluationOptionsInput};
+use super::facets::CityConnection;
 use super::indicator::{IndicatorFilter, IndicatorNode, IndicatorOrder};
 use super::lists;
 use super::node::global_id;
 use super::paging::Conn;
 use super::province::{ProvinceFilter, ProvinceNode, ProvinceOrder};
+use super::rollup::{self, RollupNode};
 use super::target::{TargetFilter, TargetNode, TargetOrder};
 use super::{ApiResult, loaders};
 use crate::domain::{self, Plan};
@@ -188,6 +190,24 @@ impl PlanNode {
         Ok(record(ctx).await?.source_url.clone())
     }
 
+    /// One indicator's values of one year for the plan entries of every province, combined by the indicator's own rule
+    /// (`Indicator.aggregation`): a sum for flows and levels, the ratio of the parts' sums for a
+    /// share, a weighted mean for a per-person value, or a refusal with its reason; with the
+    /// cities that contributed, those that did not, and the observations used.
+    async fn rollup(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The indicator's code, e.g. `gdp` or `services_share_gdp`.")] indicator: String,
+        #[graphql(desc = "The year.")] year: i32,
+        #[graphql(
+            default_with = "vec![Membership::Confirmed]",
+            desc = "Which entries to combine: confirmed ones by default."
+        )]
+        membership: Vec<Membership>,
+    ) -> ApiResult<RollupNode> {
+        rollup::rollup(ctx, None, indicator, year, membership).await
+    }
+
     /// Entries known, by tier, beside what the plan declares: 95 prefecture-level cities, and 25
     /// districts whose split between municipalities, sub-provincial cities and capitals the
     /// sources do not give (`declared` is null for those three tiers; `declaredDistrictCount`
@@ -278,7 +298,7 @@ impl PlanNode {
         #[graphql(desc = "Page forwards: start after this cursor.")] after: Option<String>,
         #[graphql(desc = "Page backwards: at most this many.")] last: Option<i32>,
         #[graphql(desc = "Page backwards: end before this cursor.")] before: Option<String>,
-    ) -> ApiResult<Conn<CityNode>> {
+    ) -> ApiResult<CityConnection> {
         lists::cities(ctx, membership, filter, order_by, (first, after, last, before)).await
     }
 

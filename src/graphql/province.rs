@@ -7,12 +7,14 @@ use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use super::city::{CityFilter, CityNode, CityOrder, city_query};
 use super::enums::{Completeness, Membership, ProvinceKind, Region};
 use super::evaluation::{self, Evaluated, EvaluationNode, EvaluationOptionsInput};
+use super::facets::{CityConnection, FacetScope};
 use super::filter::{SortDirection, StringFilter, combine, enum_filter};
 use super::loaders::{PageKey, QueryKey};
 use super::node::global_id;
 use super::observation::{ObservationFilter, ObservationNode, ObservationOrder, observation_query};
 use super::paging::{Conn, connection, page};
 use super::plan::PlanNode;
+use super::rollup::{self, RollupNode};
 use super::{ApiResult, db_error, loaders};
 use crate::domain::Province;
 use crate::domain::query::{Filter, ListQuery, SortKey};
@@ -78,6 +80,24 @@ impl ProvinceNode {
         }))
     }
 
+    /// One indicator's values of one year for the province's plan entries, combined by the indicator's own rule
+    /// (`Indicator.aggregation`): a sum for flows and levels, the ratio of the parts' sums for a
+    /// share, a weighted mean for a per-person value, or a refusal with its reason; with the
+    /// cities that contributed, those that did not, and the observations used.
+    async fn rollup(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The indicator's code, e.g. `gdp` or `services_share_gdp`.")] indicator: String,
+        #[graphql(desc = "The year.")] year: i32,
+        #[graphql(
+            default_with = "vec![Membership::Confirmed]",
+            desc = "Which entries to combine: confirmed ones by default."
+        )]
+        membership: Vec<Membership>,
+    ) -> ApiResult<RollupNode> {
+        rollup::rollup(ctx, Some(self.0.code.clone()), indicator, year, membership).await
+    }
+
     /// The province's plan entries. Confirmed entries only unless `membership` says otherwise.
     async fn cities(
         &self,
@@ -98,12 +118,13 @@ impl ProvinceNode {
         #[graphql(desc = "Page backwards: at most this many entries, the last ones before `before`.")]
         last: Option<i32>,
         #[graphql(desc = "Page backwards: end before this cursor.")] before: Option<String>,
-    ) -> ApiResult<Conn<CityNode>> {
+    ) -> ApiResult<CityConnection> {
         let page = page(ctx, first, after, last, before)?;
-        let query = city_query(&membership, filter, order_by, page);
-        let key = PageKey { parent: self.0.code.clone(), query: QueryKey::new(query) };
+        let query = QueryKey::new(city_query(&membership, filter, order_by, page));
+        let key = PageKey { parent: self.0.code.clone(), query: query.clone() };
         let listed = loaders(ctx)?.province_cities().load_one(key).await.map_err(db_error)?;
-        Ok(connection(&page, &listed.unwrap_or_default(), CityNode))
+        let scope = FacetScope { province: Some(self.0.code.clone()), query };
+        Ok(CityConnection::new(connection(&page, &listed.unwrap_or_default(), CityNode), scope))
     }
 
     /// Observations recorded for the province as a whole (not for its cities).

@@ -9,6 +9,7 @@ use super::enums::Membership;
 use super::evaluation::{
     EvaluationNode, EvaluationOptionsInput, TargetInput, YearValueInput, evaluate_input,
 };
+use super::facets::CityConnection;
 use super::indicator::{IndicatorFilter, IndicatorNode, IndicatorOrder};
 use super::lists;
 use super::node::{Node, fetch};
@@ -90,7 +91,7 @@ impl QueryRoot {
             i32,
         >,
         #[graphql(desc = "Page backwards: end before this cursor.")] before: Option<String>,
-    ) -> ApiResult<Conn<CityNode>> {
+    ) -> ApiResult<CityConnection> {
         lists::cities(ctx, membership, filter, order_by, (first, after, last, before)).await
     }
 

@@ -53,6 +53,7 @@ fn required(parent: &str, field: &str) -> Option<&'static str> {
         ("Query", "indicator") => r#"(code: "services_share_gdp")"#,
         ("Query", "target") => r#"(code: "services_share_2017")"#,
         ("Indicator", "ranking") => "(year: 2017)",
+        ("Province" | "Plan", "rollup") => r#"(indicator: "services_share_gdp", year: 2017)"#,
         ("Query", "node" | "nodes" | "evaluate") => return None,
         _ => "",
     })

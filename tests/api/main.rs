@@ -1,5 +1,6 @@
 //! Integration tests: the real binary on a free port, a real SQLite file, a real HTTP client.
 
+mod aggregates;
 mod caching;
 mod common;
 mod cost;
