@@ -2,12 +2,15 @@
 //! serve until SIGINT or SIGTERM.
 
 use std::io::Write;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
 
 use crate::config::ServeConfig;
 use crate::db::{Db, DbOptions};
+use crate::graphql::persisted::Persisted;
+use crate::graphql::views::Views;
 use crate::graphql::{self, CostLimits, InlineLimits, Limits, PageLimits, ShapeLimits};
 use crate::http::{self, HttpOptions};
 
@@ -83,6 +86,19 @@ pub async fn build(config: &ServeConfig) -> anyhow::Result<(axum::Router, Db)> {
         max_concurrent: config.max_concurrent_requests,
         inline: InlineLimits { time: Duration::from_micros(config.inline_us), rows: config.inline_rows },
     };
+    // A view that does not load is a mistake of whoever added it: the server does not start.
+    let views = Views::load(config.views_dir.as_deref())
+        .map_err(anyhow::Error::msg)
+        .context("loading the saved views")?;
+    let mut trusted: Vec<String> = views.all().iter().map(|v| v.document.clone()).collect();
+    if let Some(file) = &config.persisted_documents {
+        trusted.extend(
+            Persisted::manifest(file)
+                .map_err(anyhow::Error::msg)
+                .context("loading the persisted documents")?,
+        );
+    }
+    let persisted = Persisted::new(trusted, config.trusted_documents_only);
     watch_data_version(db.clone());
     let schema = graphql::build_schema(db.clone(), limits, config.write_token.clone());
     let options = HttpOptions {
@@ -90,6 +106,9 @@ pub async fn build(config: &ServeConfig) -> anyhow::Result<(axum::Router, Db)> {
         request_timeout: Duration::from_millis(config.request_timeout_ms),
         cors_origins: config.cors_origins.clone(),
         cache_bytes: config.cache_mb.saturating_mul(1 << 20),
+        views: Arc::new(views),
+        persisted: Arc::new(persisted),
+        views_max_age: config.views_max_age,
     };
     Ok((http::router(schema, options), db))
 }

@@ -20,7 +20,7 @@ pub struct Config {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the API (the default).
-    Serve(ServeConfig),
+    Serve(Box<ServeConfig>),
     /// Print the GraphQL schema (SDL); identical to schema/schema.graphql.
     Schema,
     /// Load data from a file.
@@ -129,6 +129,27 @@ pub struct ServeConfig {
     /// response cache off.
     #[arg(long, env = "RUSTBELT_CACHE_MB", default_value_t = 64)]
     pub cache_mb: u64,
+
+    /// A folder of saved views (`*.graphql`, each with its header) served under `/views` beside
+    /// the shipped ones; the server does not start if one of them does not load.
+    #[arg(long, env = "RUSTBELT_VIEWS_DIR")]
+    pub views_dir: Option<PathBuf>,
+
+    /// An Apollo persisted-query manifest (JSON): documents clients may send by hash alone, and
+    /// the only ones, with the saved views, that `--trusted-documents-only` runs.
+    #[arg(long, env = "RUSTBELT_PERSISTED_DOCUMENTS")]
+    pub persisted_documents: Option<PathBuf>,
+
+    /// Run only trusted documents (the saved views' and those of `--persisted-documents`), sent
+    /// in full or by hash; nothing else runs and nothing is registered. GraphiQL's schema
+    /// query is not among them.
+    #[arg(long, env = "RUSTBELT_TRUSTED_DOCUMENTS_ONLY")]
+    pub trusted_documents_only: bool,
+
+    /// Seconds clients may reuse a view's answer without asking again (`Cache-Control:
+    /// max-age`); 0 makes them revalidate with the `ETag` every time.
+    #[arg(long, env = "RUSTBELT_VIEWS_MAX_AGE", default_value_t = 0)]
+    pub views_max_age: u32,
 
     /// Largest request body accepted (bytes); larger ones get 413.
     #[arg(long, env = "RUSTBELT_MAX_BODY_BYTES", default_value_t = 100_000)]

@@ -22,6 +22,7 @@ mod node;
 mod observation;
 mod order;
 mod paging;
+pub mod persisted;
 mod plan;
 mod province;
 mod query;
@@ -30,7 +31,9 @@ mod respond;
 mod rollup;
 mod schema_map;
 mod shape;
+mod tally;
 mod target;
+pub mod views;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -4,6 +4,7 @@
 
 mod cache;
 mod endpoint;
+mod views;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -21,6 +22,8 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::graphql::persisted::Persisted;
+use crate::graphql::views::Views;
 use crate::graphql::{self, AppSchema};
 use crate::telemetry::Metrics;
 use cache::ResponseCache;
@@ -36,6 +39,13 @@ pub struct HttpOptions {
     pub cors_origins: Vec<String>,
     /// Most bytes of responses kept for identical reads (0: no caching).
     pub cache_bytes: u64,
+    /// The saved views served under `/views`.
+    pub views: Arc<Views>,
+    /// Documents known by hash: persisted queries, and the trusted-documents mode.
+    pub persisted: Arc<Persisted>,
+    /// How long clients may reuse a view's answer without asking again (0: revalidate with
+    /// the `ETag` every time).
+    pub views_max_age: u32,
 }
 
 /// Longest request target (path and query) accepted; longer ones get 414.
@@ -51,6 +61,9 @@ struct Shared {
     metrics: Metrics,
     cache: ResponseCache,
     request_timeout: Duration,
+    views: Arc<Views>,
+    views_max_age: u32,
+    persisted: Arc<Persisted>,
 }
 
 /// Error codes a response carries, for the metrics middleware to count.
@@ -68,6 +81,9 @@ pub fn router(schema: AppSchema, options: HttpOptions) -> Router {
         metrics: Metrics::default(),
         cache: ResponseCache::new(options.cache_bytes),
         request_timeout: options.request_timeout,
+        views: options.views.clone(),
+        views_max_age: options.views_max_age,
+        persisted: options.persisted.clone(),
     });
     // Reading a slow body is bounded too; execution has its own, tighter limit (503 TIMEOUT).
     let transport_timeout = options.request_timeout + Duration::from_secs(1);
@@ -87,6 +103,8 @@ pub fn router(schema: AppSchema, options: HttpOptions) -> Router {
         .route("/assets/{file}", get(asset))
         .route("/graphql", get(endpoint::get).post(endpoint::post))
         .route("/schema.graphql", get(sdl))
+        .route("/views", get(views::index))
+        .route("/views/{name}", get(views::run))
         .route("/metrics", get(metrics))
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz))

@@ -20,7 +20,7 @@ fn main() -> ExitCode {
             print!("{}", rustbelt::graphql::sdl());
             Ok(())
         }
-        Some(Command::Serve(serve)) => rustbelt::app::run(serve),
+        Some(Command::Serve(serve)) => rustbelt::app::run(*serve),
         Some(Command::Import(Import::Observations(args))) => rustbelt::import::observations(&args),
         Some(Command::Import(Import::Cities(args))) => rustbelt::import::cities(&args),
         Some(Command::Synthesize(args)) => rustbelt::import::synthesize(&args),

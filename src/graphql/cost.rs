@@ -297,6 +297,9 @@ enum Rule {
     /// A roll-up's cities, or the observations it used: at most the cities in its scope (twice
     /// for the observations).
     RollupItems(u64),
+    /// One object read once for every parent of a list (a target's status tally by province):
+    /// this many rows, whatever the number of parents.
+    Once(fn(&Stats) -> u64),
     /// One object already in memory (an evaluation's target, a page's info).
     Held,
 }
@@ -334,6 +337,9 @@ fn rule(parent: &str, name: &str) -> Option<Rule> {
         ("CityFacets", _) => Items(|_| FACET_CAP as u64, |_| FACET_CAP as u64),
         ("EvaluationFacets", _) => Items(|_| FACET_CAP as u64, |_| 0),
         ("Province" | "Plan", "rollup") => Rollup,
+        ("Province", "statusTally") => {
+            Once(|s| s.cities.saturating_add(s.observations_per_target).saturating_add(1))
+        }
         ("Rollup", "contributing" | "missing") => RollupItems(1),
         ("Rollup", "observations") => RollupItems(2),
         ("Query", "nodes") => Argument("ids", 1),
@@ -423,6 +429,7 @@ impl Walk<'_> {
                 let k = self.rollup_scope.unwrap_or(s.cities).saturating_mul(per_city);
                 items(k, k)
             }
+            Rule::Once(reads) => one(reads(s)),
             Rule::Lookup(total) => one(m.min(total(s))),
             Rule::Search(reads) => one(m.saturating_mul(reads(s))),
             Rule::Held => one(0),

@@ -23,6 +23,7 @@ use tokio::sync::OnceCell;
 use super::error::{ApiResult, db_error};
 use super::facets::FacetCounts;
 use super::rollup::RollupPoints;
+use super::tally::Tallies;
 use crate::db::{Conn, Db, DbError, InlineBudget, Listed, ReadSession, StatementCounter, plan, reference};
 use crate::domain::query::ListQuery;
 use crate::domain::{
@@ -238,6 +239,7 @@ pub struct Loaders {
     series: OnceLock<DataLoader<ByKey<Vec<SeriesPoint>>>>,
     rollups: OnceLock<DataLoader<RollupPoints>>,
     facets: OnceLock<DataLoader<FacetCounts>>,
+    tallies: OnceLock<DataLoader<Tallies>>,
     plan: OnceCell<Plan>,
     membership_counts: OnceCell<MembershipCounts>,
     targets: OnceCell<Vec<Arc<Target>>>,
@@ -273,6 +275,7 @@ impl Loaders {
             series: OnceLock::new(),
             rollups: OnceLock::new(),
             facets: OnceLock::new(),
+            tallies: OnceLock::new(),
             plan: OnceCell::new(),
             membership_counts: OnceCell::new(),
             targets: OnceCell::new(),
@@ -348,6 +351,11 @@ impl Loaders {
     /// Facet counts of entry lists.
     pub fn facets(&self) -> &DataLoader<FacetCounts> {
         self.facets.get_or_init(|| self.loader(FacetCounts { session: self.session.clone() }))
+    }
+
+    /// Status tallies of a target by province.
+    pub fn tallies(&self) -> &DataLoader<Tallies> {
+        self.tallies.get_or_init(|| self.loader(Tallies { session: self.session.clone() }))
     }
 
     fn by_key<T: Send + Sync + 'static>(&self, fetch: FetchByKey<T>) -> DataLoader<ByKey<T>> {

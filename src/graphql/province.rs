@@ -15,6 +15,7 @@ use super::observation::{ObservationFilter, ObservationNode, ObservationOrder, o
 use super::paging::{Conn, connection, page};
 use super::plan::PlanNode;
 use super::rollup::{self, RollupNode};
+use super::tally::{self, StatusTally};
 use super::{ApiResult, db_error, loaders};
 use crate::domain::Province;
 use crate::domain::query::{Filter, ListQuery, SortKey};
@@ -96,6 +97,22 @@ impl ProvinceNode {
         membership: Vec<Membership>,
     ) -> ApiResult<RollupNode> {
         rollup::rollup(ctx, Some(self.0.code.clone()), indicator, year, membership).await
+    }
+
+    /// How many of the province's entries have each status for one target (as a benchmark
+    /// against the plan's level): every entry in scope judged once for all provinces of a
+    /// list. A plan-wide total, not split across cities, counts zero.
+    async fn status_tally(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The target's code, e.g. `services_share_2017`.")] target: String,
+        #[graphql(
+            default_with = "vec![Membership::Confirmed]",
+            desc = "Which entries to count: confirmed ones by default."
+        )]
+        membership: Vec<Membership>,
+    ) -> ApiResult<StatusTally> {
+        tally::of_province(ctx, &self.0.code, target, membership).await
     }
 
     /// The province's plan entries. Confirmed entries only unless `membership` says otherwise.

@@ -335,6 +335,9 @@ async fn respond_here(
         read_only = false;
     }
     let cost_limits = schema.data::<CostLimits>().copied().unwrap_or_default();
+    if let Some(message) = missing_variable(&prepared.document, &request) {
+        return Some(Outcome::RequestError(request_error(message, "GRAPHQL_VALIDATION_FAILED")));
+    }
     let estimated = estimate(schema, &prepared, &request, cost_limits);
     let (estimate, cost) = (&estimated.estimate, estimated.extension.clone());
     if dry_run(&request) {
@@ -455,6 +458,24 @@ fn is_mutation(document: &async_graphql::parser::types::ExecutableDocument, name
         (DocumentOperations::Multiple(_), None) => None,
     };
     operation.is_some_and(|op| op.node.ty == OperationType::Mutation)
+}
+
+/// A variable the operation requires (non-null, without a default) that the request does not
+/// give: a request error by the spec's CoerceVariableValues, which async-graphql 7 leaves to
+/// the first field that reads it (as an uncoded field error).
+fn missing_variable(document: &ExecutableDocument, request: &async_graphql::Request) -> Option<String> {
+    use async_graphql::parser::types::DocumentOperations;
+    let operation = match (&document.operations, request.operation_name.as_deref()) {
+        (DocumentOperations::Single(op), _) => op,
+        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name)?,
+        (DocumentOperations::Multiple(ops), None) => ops.values().next().filter(|_| ops.len() == 1)?,
+    };
+    let definition = operation.node.variable_definitions.iter().find(|v| {
+        let given = request.variables.get(&v.node.name.node).is_some_and(|value| *value != Value::Null);
+        !v.node.var_type.node.nullable && v.node.default_value.is_none() && !given
+    })?;
+    let (name, ty) = (&definition.node.name.node, &definition.node.var_type.node);
+    Some(format!("variable ${name} of type {ty} is required and was not given"))
 }
 
 /// A response carrying one request-level error with `code`.

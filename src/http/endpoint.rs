@@ -14,6 +14,7 @@ use std::time::Instant;
 
 use super::cache::{CacheKey, Stored};
 use super::{AppState, ErrorCodes, Statements};
+use crate::graphql::persisted::Persisted;
 use crate::graphql::{self, Outcome, Transport};
 
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json; charset=utf-8";
@@ -157,9 +158,9 @@ async fn run(
     key: Option<CacheKey>,
 ) -> Response {
     let started = Instant::now();
-    let request = match into_request(params) {
+    let request = match into_request(params, &state.persisted) {
         Ok(request) => request,
-        Err(message) => return reject(StatusCode::BAD_REQUEST, &message, "BAD_REQUEST"),
+        Err((status, message, code)) => return reject(status, &message, code),
     };
     // Waiting for a turn counts against the request's time limit too.
     let deadline = started + state.request_timeout;
@@ -249,25 +250,39 @@ fn counted(mut http: Response, response: &async_graphql::Response) -> Response {
     http
 }
 
-fn into_request(params: WireParams) -> Result<async_graphql::Request, String> {
+/// Why a request was refused before GraphQL ran: its status, message and code.
+type Refusal = (StatusCode, String, &'static str);
+
+fn into_request(params: WireParams, persisted: &Persisted) -> Result<async_graphql::Request, Refusal> {
     use serde_json::Value as J;
+    let bad = |message: &str| (StatusCode::BAD_REQUEST, message.to_string(), "BAD_REQUEST");
     let query = match params.query {
-        Some(J::String(query)) => query,
-        Some(_) => return Err("`query` must be a string".into()),
-        None => return Err("`query` is missing".into()),
+        Some(J::String(query)) => Some(query),
+        None | Some(J::Null) => None,
+        Some(_) => return Err(bad("`query` must be a string")),
     };
+    let hashed = params.extensions.as_ref().and_then(|e| e.get("persistedQuery"));
+    let query = persisted.resolve(query, hashed).map_err(|refused| {
+        // Apollo clients read PersistedQueryNotFound from a 200 answer, then register.
+        let status = if refused.code == "PERSISTED_QUERY_NOT_FOUND" {
+            StatusCode::OK
+        } else {
+            StatusCode::BAD_REQUEST
+        };
+        (status, refused.message, refused.code)
+    })?;
     let mut request = async_graphql::Request::new(query);
     match params.operation_name {
         None | Some(J::Null) => {}
         Some(J::String(name)) => request = request.operation_name(name),
-        Some(_) => return Err("`operationName` must be a string or null".into()),
+        Some(_) => return Err(bad("`operationName` must be a string or null")),
     }
     match params.variables {
         None | Some(J::Null) => {}
         Some(J::Object(map)) => {
             request = request.variables(async_graphql::Variables::from_json(J::Object(map)))
         }
-        Some(_) => return Err("`variables` must be an object or null".into()),
+        Some(_) => return Err(bad("`variables` must be an object or null")),
     }
     match params.extensions {
         None | Some(J::Null) => {}
@@ -276,7 +291,7 @@ fn into_request(params: WireParams) -> Result<async_graphql::Request, String> {
                 request.extensions.insert(name, async_graphql::Value::from_json(value).unwrap_or_default());
             }
         }
-        Some(_) => return Err("`extensions` must be an object or null".into()),
+        Some(_) => return Err(bad("`extensions` must be an object or null")),
     }
     Ok(request)
 }
@@ -307,7 +322,7 @@ fn negotiate(headers: &HeaderMap) -> Option<Format> {
 
 /// Whether the `Accept` header lists `media` (parameters and weights aside, except a weight
 /// of zero, which refuses it).
-fn accepts(headers: &HeaderMap, media: &str) -> bool {
+pub(super) fn accepts(headers: &HeaderMap, media: &str) -> bool {
     let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
     accept.split(',').any(|item| {
         let mut parts = item.split(';').map(str::trim);

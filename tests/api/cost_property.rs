@@ -54,6 +54,7 @@ fn required(parent: &str, field: &str) -> Option<&'static str> {
         ("Query", "target") => r#"(code: "services_share_2017")"#,
         ("Indicator", "ranking") => "(year: 2017)",
         ("Province" | "Plan", "rollup") => r#"(indicator: "services_share_gdp", year: 2017)"#,
+        ("Province", "statusTally") => r#"(target: "services_share_2017")"#,
         ("Query", "node" | "nodes" | "evaluate") => return None,
         _ => "",
     })

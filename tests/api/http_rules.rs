@@ -146,6 +146,12 @@ async fn request_errors_get_400_without_data_under_graphql_response_json() {
             r#"{"query":"query($c: String!) { city(code: $c) { nameEn } }","variables":{"c":7}}"#,
             "GRAPHQL_VALIDATION_FAILED",
         ),
+        // A required variable not given at all (async-graphql alone answers an uncoded field error).
+        (r#"{"query":"query($c: String!) { city(code: $c) { nameEn } }"}"#, "GRAPHQL_VALIDATION_FAILED"),
+        (
+            r#"{"query":"query($c: String!) { city(code: $c) { nameEn } }","variables":{"c":null}}"#,
+            "GRAPHQL_VALIDATION_FAILED",
+        ),
     ] {
         let response = send(&server, Method::POST, &accept, Some(body)).await;
         assert_eq!(response.status(), 400, "{body}");

@@ -13,6 +13,7 @@ mod http_rules;
 mod import;
 mod import_cities;
 mod inline;
+mod integrators;
 mod limits;
 mod lists;
 mod lookups;

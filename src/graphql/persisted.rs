@@ -1,0 +1,182 @@
+//! Persisted documents: Apollo's automatic persisted queries (a client sends a document's
+//! SHA-256 in `extensions.persistedQuery`; an unknown hash is `PersistedQueryNotFound`, and the
+//! client sends the document once with its hash to register it), and a trusted-documents mode
+//! that runs only documents known in advance: the saved views' and those of an Apollo
+//! persisted-query manifest.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use quick_cache::sync::Cache;
+use sha2::{Digest, Sha256};
+
+impl std::fmt::Debug for Persisted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Persisted")
+            .field("trusted", &self.trusted.len())
+            .field("trusted_only", &self.trusted_only)
+            .finish()
+    }
+}
+
+/// How many registered documents are kept (the least used are forgotten first; a client that
+/// sends a forgotten hash gets PersistedQueryNotFound and registers it again).
+const REGISTERED: usize = 10_000;
+
+/// The documents a server knows by hash.
+pub struct Persisted {
+    registered: Cache<String, Arc<str>>,
+    trusted: HashMap<String, Arc<str>>,
+    trusted_only: bool,
+}
+
+/// Why a request's document cannot be run, with a stable code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refused {
+    pub code: &'static str,
+    pub message: String,
+}
+
+/// The SHA-256 of a document, in lowercase hex (as Apollo clients send it).
+pub fn hash(document: &str) -> String {
+    Sha256::digest(document.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl Persisted {
+    /// `trusted`: documents known in advance (the saved views', a manifest's); `trusted_only`:
+    /// run nothing else, and register nothing.
+    pub fn new(trusted: impl IntoIterator<Item = String>, trusted_only: bool) -> Self {
+        let trusted = trusted.into_iter().map(|d| (hash(&d), Arc::from(d))).collect();
+        Self { registered: Cache::new(REGISTERED), trusted, trusted_only }
+    }
+
+    /// The documents of an Apollo persisted-query manifest
+    /// (`{"format":"apollo-persisted-query-manifest","version":1,"operations":[{"id","body",…}]}`),
+    /// each checked against its id.
+    pub fn manifest(file: &Path) -> Result<Vec<String>, String> {
+        #[derive(serde::Deserialize)]
+        struct Manifest {
+            format: String,
+            operations: Vec<Operation>,
+        }
+        #[derive(serde::Deserialize)]
+        struct Operation {
+            id: String,
+            body: String,
+        }
+        let text = std::fs::read_to_string(file).map_err(|e| format!("reading {}: {e}", file.display()))?;
+        let manifest: Manifest =
+            serde_json::from_str(&text).map_err(|e| format!("{}: {e}", file.display()))?;
+        if manifest.format != "apollo-persisted-query-manifest" {
+            return Err(format!(
+                "{}: format {:?} is not apollo-persisted-query-manifest",
+                file.display(),
+                manifest.format
+            ));
+        }
+        for operation in &manifest.operations {
+            if hash(&operation.body) != operation.id {
+                return Err(format!(
+                    "{}: id {} is not the SHA-256 of its body",
+                    file.display(),
+                    operation.id
+                ));
+            }
+        }
+        Ok(manifest.operations.into_iter().map(|o| o.body).collect())
+    }
+
+    /// The document a request runs: its `query`, or the document its persisted-query hash
+    /// names (`persisted`: the `extensions.persistedQuery` object, if any).
+    pub fn resolve(
+        &self,
+        query: Option<String>,
+        persisted: Option<&serde_json::Value>,
+    ) -> Result<String, Refused> {
+        let refused = |code, message: &str| Refused { code, message: message.to_string() };
+        let hash_given = match persisted {
+            None => None,
+            Some(p) => {
+                if p.get("version").and_then(serde_json::Value::as_i64) != Some(1) {
+                    return Err(refused(
+                        "PERSISTED_QUERY_VERSION",
+                        "extensions.persistedQuery.version must be 1",
+                    ));
+                }
+                let given = p.get("sha256Hash").and_then(serde_json::Value::as_str);
+                Some(
+                    given
+                        .ok_or_else(|| refused("BAD_REQUEST", "extensions.persistedQuery has no sha256Hash"))?
+                        .to_lowercase(),
+                )
+            }
+        };
+        match (query, hash_given) {
+            (Some(query), given) => {
+                let actual = hash(&query);
+                if given.as_ref().is_some_and(|g| *g != actual) {
+                    return Err(refused(
+                        "PERSISTED_QUERY_HASH_MISMATCH",
+                        "the sha256Hash is not the SHA-256 of the query",
+                    ));
+                }
+                if self.trusted_only && !self.trusted.contains_key(&actual) {
+                    let message = "this server runs only trusted documents (the saved views and its manifest): send one of them, or its sha256Hash";
+                    return Err(refused("DOCUMENT_NOT_TRUSTED", message));
+                }
+                if given.is_some() && !self.trusted_only {
+                    self.registered.insert(actual, Arc::from(query.as_str()));
+                }
+                Ok(query)
+            }
+            (None, Some(given)) => {
+                let known = self.trusted.get(&given).cloned();
+                let known =
+                    known.or_else(|| (!self.trusted_only).then(|| self.registered.get(&given)).flatten());
+                known.map(|d| d.to_string()).ok_or_else(|| {
+                    if self.trusted_only {
+                        refused("DOCUMENT_NOT_TRUSTED", "no trusted document has this sha256Hash")
+                    } else {
+                        // Apollo clients look for this message to send the document once.
+                        refused("PERSISTED_QUERY_NOT_FOUND", "PersistedQueryNotFound")
+                    }
+                })
+            }
+            (None, None) => Err(refused("BAD_REQUEST", "`query` is missing")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unknown_hash_is_not_found_until_registered() {
+        let persisted = Persisted::new([], false);
+        let query = "{ plan { titleEn } }".to_string();
+        let ext = serde_json::json!({ "version": 1, "sha256Hash": hash(&query) });
+        assert_eq!(persisted.resolve(None, Some(&ext)).unwrap_err().message, "PersistedQueryNotFound");
+        assert_eq!(persisted.resolve(Some(query.clone()), Some(&ext)).unwrap(), query);
+        assert_eq!(persisted.resolve(None, Some(&ext)).unwrap(), query, "registered");
+        let wrong = serde_json::json!({ "version": 1, "sha256Hash": "00" });
+        assert_eq!(
+            persisted.resolve(Some(query), Some(&wrong)).unwrap_err().code,
+            "PERSISTED_QUERY_HASH_MISMATCH"
+        );
+    }
+
+    #[test]
+    fn trusted_mode_runs_only_known_documents() {
+        let known = "{ plan { titleEn } }".to_string();
+        let persisted = Persisted::new([known.clone()], true);
+        assert_eq!(persisted.resolve(Some(known.clone()), None).unwrap(), known);
+        let by_hash = serde_json::json!({ "version": 1, "sha256Hash": hash(&known) });
+        assert_eq!(persisted.resolve(None, Some(&by_hash)).unwrap(), known);
+        let other = "{ plan { titleZh } }".to_string();
+        assert_eq!(persisted.resolve(Some(other.clone()), None).unwrap_err().code, "DOCUMENT_NOT_TRUSTED");
+        let register = serde_json::json!({ "version": 1, "sha256Hash": hash(&other) });
+        assert_eq!(persisted.resolve(Some(other), Some(&register)).unwrap_err().code, "DOCUMENT_NOT_TRUSTED");
+    }
+}

@@ -1,0 +1,239 @@
+//! What integrators build on: saved views as stable URLs in JSON, CSV and NDJSON (parsed back
+//! and compared with the GraphQL answer), their query-string variables, ETags, persisted
+//! queries and the trusted-documents mode.
+
+use std::process::{Command, Stdio};
+
+use serde_json::{Value, json};
+
+use crate::common::{Server, first_code};
+
+const VIEWS: [&str; 4] = ["coverage", "target-evaluations", "city-series", "status-counts"];
+
+async fn get(server: &Server, path: &str, accept: Option<&str>) -> reqwest::Response {
+    let mut request = server.client.get(format!("{}{path}", server.base));
+    if let Some(accept) = accept {
+        request = request.header("accept", accept);
+    }
+    request.send().await.expect("GET")
+}
+
+/// The view's table from its JSON answer, following its `table` path.
+fn table(answer: &Value, path: &str) -> Vec<Value> {
+    path.split('.').fold(&answer["data"], |v, key| &v[key]).as_array().cloned().unwrap_or_default()
+}
+
+/// A CSV cell as the view writes a JSON value: text as it is, numbers and booleans as JSON
+/// writes them, null empty.
+fn cell(value: &Value) -> String {
+    match value {
+        Value::Null => String::new(),
+        Value::String(text) => text.clone(),
+        other => other.to_string(),
+    }
+}
+
+#[tokio::test]
+async fn every_view_answers_in_every_format_what_graphql_answers() {
+    let server = Server::start();
+    let index: Value = get(&server, "/views", None).await.json().await.unwrap();
+    let listed: Vec<&str> =
+        index["views"].as_array().unwrap().iter().map(|v| v["name"].as_str().unwrap()).collect();
+    assert_eq!(listed, VIEWS);
+    for view in index["views"].as_array().unwrap() {
+        let name = view["name"].as_str().unwrap();
+        let path = view["table"].as_str().unwrap();
+        // The same document through the GraphQL endpoint, with the view's default variables.
+        let source =
+            std::fs::read_to_string(format!("{}/views/{name}.graphql", env!("CARGO_MANIFEST_DIR"))).unwrap();
+        let (_, direct) = server.post(&source, json!({})).await;
+        let rows = table(&direct, path);
+        assert!(!rows.is_empty(), "{name} lists something on the seed");
+
+        let answer: Value = get(&server, &format!("/views/{name}"), None).await.json().await.unwrap();
+        assert_eq!(answer["data"], direct["data"], "{name} as JSON");
+
+        let response = get(&server, &format!("/views/{name}"), Some("application/x-ndjson")).await;
+        assert_eq!(response.headers()["content-type"], "application/x-ndjson");
+        let text = response.text().await.unwrap();
+        let lines: Vec<Value> =
+            text.lines().map(|l| serde_json::from_str(l).expect("one JSON object a line")).collect();
+        assert_eq!(lines, rows, "{name} as NDJSON");
+
+        let response = get(&server, &format!("/views/{name}"), Some("text/csv")).await;
+        assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
+        let text = response.text().await.unwrap();
+        let mut reader = csv::Reader::from_reader(text.as_bytes());
+        let headers: Vec<String> = reader.headers().unwrap().iter().map(str::to_string).collect();
+        let columns: Vec<String> =
+            view["columns"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_string()).collect();
+        assert_eq!(headers, columns, "{name}: a header row of dotted columns");
+        let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+        assert_eq!(records.len(), rows.len(), "{name}: one record per row");
+        for (record, row) in records.iter().zip(&rows) {
+            for (header, value) in headers.iter().zip(record.iter()) {
+                let expected = header.split('.').fold(row, |v, key| &v[key]);
+                assert_eq!(value, cell(expected), "{name}, {header}");
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn csv_for_spreadsheets_keeps_chinese_names_and_every_digit() {
+    let server = Server::start();
+    let bytes = get(&server, "/views/coverage?format=csv&bom=1", None).await.bytes().await.unwrap();
+    assert!(bytes.starts_with("\u{feff}".as_bytes()), "a UTF-8 byte-order mark for spreadsheets");
+    let text = std::str::from_utf8(&bytes[3..]).unwrap();
+    assert!(text.contains("蚌埠市") && text.contains("合肥市瑶海区"), "Chinese names as UTF-8");
+    let series = get(&server, "/views/city-series?city=Bengbu&indicator=gdp&format=csv", None)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(series.contains("2017,1550.66,"), "{series}");
+}
+
+#[tokio::test]
+async fn query_string_variables_are_typed_and_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    // An operator's own view, with a required Int and no default.
+    std::fs::write(
+        dir.path().join("ranking.graphql"),
+        "# title: Ranking of one year\n# table: indicator.ranking.nodes\n# var year: the year ranked\n\
+         query Ranking($year: Int!) { indicator(code: \"services_share_gdp\") { ranking(year: $year) { nodes { rank value city { nameEn } } } } }\n",
+    )
+    .unwrap();
+    let server = Server::start_with(&["--views-dir", dir.path().to_str().unwrap()]);
+    let ranked: Value = get(&server, "/views/ranking?year=2017", None).await.json().await.unwrap();
+    assert_eq!(ranked["data"]["indicator"]["ranking"]["nodes"][0]["city"]["nameEn"], "Jinzhong");
+    for (query, code) in [
+        ("/views/ranking", "GRAPHQL_VALIDATION_FAILED"), // missing and required
+        ("/views/ranking?year=abc", "GRAPHQL_VALIDATION_FAILED"), // not an Int
+        ("/views/ranking?year=2017&city=Bengbu", "BAD_USER_INPUT"), // not a parameter of this view
+        ("/views/ranking?year=2017&format=xml", "BAD_REQUEST"),
+        ("/views/coverage?membership=MAYBE&format=csv", "GRAPHQL_VALIDATION_FAILED"),
+    ] {
+        let response = get(&server, query, None).await;
+        assert_eq!(response.status(), 400, "{query}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(first_code(&body), code, "{query}: {body}");
+    }
+    let missing = get(&server, "/views/nope", None).await;
+    assert_eq!(missing.status(), 404);
+    let nothing = get(&server, "/views/city-series?city=Nowhere&format=csv", None).await;
+    assert_eq!(nothing.status(), 404, "a table under a null city");
+    let both: Value = get(&server, "/views/coverage?membership=CONFIRMED&membership=CANDIDATE", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let all = crate::common::seed_cities();
+    assert_eq!(
+        table(&both, "cities.nodes").len(),
+        all.0.len() + all.1.len(),
+        "a list from a repeated parameter"
+    );
+}
+
+#[test]
+fn a_view_with_a_list_of_objects_in_a_row_stops_the_server_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("bad.graphql"),
+        "# title: Bad\n# table: cities.nodes\n{ cities { nodes { adminCode sources { url } } } }\n",
+    )
+    .unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_rustbelt"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--db", ":memory:", "--views-dir"])
+        .arg(dir.path())
+        .stdout(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("view bad: sources is a list of objects inside a row"), "{stderr}");
+}
+
+#[tokio::test]
+async fn a_views_etag_holds_until_the_data_changes() {
+    let token = "views-token";
+    let server = Server::start_with(&["--write-token", token, "--views-max-age", "30"]);
+    let path = "/views/city-series?city=Jiujiang&format=csv";
+    let first = get(&server, path, None).await;
+    assert_eq!(first.headers()["cache-control"], "public, max-age=30");
+    let tag = first.headers()["etag"].to_str().unwrap().to_string();
+    let again = server
+        .client
+        .get(format!("{}{path}", server.base))
+        .header("if-none-match", &tag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 304);
+    let record = "mutation { recordObservations(input: [{ subjectKind: CITY, subjectCode: \"360400\",
+        indicatorCode: \"services_share_gdp\", year: 2016, value: 40.1, source: \"test: made up\" }]) { id } }";
+    let (_, body) = server.post_as(token, record, json!({})).await;
+    assert!(body.get("errors").is_none(), "{body}");
+    let fresh = server
+        .client
+        .get(format!("{}{path}", server.base))
+        .header("if-none-match", &tag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(fresh.status(), 200, "the very next request after a write is answered afresh");
+    assert_ne!(fresh.headers()["etag"].to_str().unwrap(), tag);
+    assert!(fresh.text().await.unwrap().contains("2016,40.1,"));
+}
+
+fn sha256(text: &str) -> String {
+    rustbelt::graphql::persisted::hash(text)
+}
+
+async fn post_body(server: &Server, body: Value) -> (u16, Value) {
+    let response = server.client.post(format!("{}/graphql", server.base)).json(&body).send().await.unwrap();
+    (response.status().as_u16(), response.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn automatic_persisted_queries_register_on_a_miss() {
+    let server = Server::start();
+    let query = "{ city(code: \"Bengbu\") { nameEn } }";
+    let ext = json!({ "persistedQuery": { "version": 1, "sha256Hash": sha256(query) } });
+    let (status, body) = post_body(&server, json!({ "extensions": ext })).await;
+    assert_eq!((status, first_code(&body)), (200, "PERSISTED_QUERY_NOT_FOUND"));
+    assert_eq!(body["errors"][0]["message"], "PersistedQueryNotFound", "what Apollo clients look for");
+    let (_, body) = post_body(&server, json!({ "query": query, "extensions": ext })).await;
+    assert_eq!(body["data"]["city"]["nameEn"], "Bengbu", "registered and run");
+    let (_, body) = post_body(&server, json!({ "extensions": ext })).await;
+    assert_eq!(body["data"]["city"]["nameEn"], "Bengbu", "found by its hash");
+    let wrong = json!({ "persistedQuery": { "version": 1, "sha256Hash": sha256("{ plan { id } }") } });
+    let (status, body) = post_body(&server, json!({ "query": query, "extensions": wrong })).await;
+    assert_eq!((status, first_code(&body)), (400, "PERSISTED_QUERY_HASH_MISMATCH"));
+}
+
+#[tokio::test]
+async fn trusted_documents_mode_runs_only_known_documents() {
+    let dir = tempfile::tempdir().unwrap();
+    let known = "query Named { plan { titleEn } }";
+    let manifest = json!({ "format": "apollo-persisted-query-manifest", "version": 1,
+                           "operations": [{ "id": sha256(known), "name": "Named", "type": "query", "body": known }] });
+    let file = dir.path().join("manifest.json");
+    std::fs::write(&file, manifest.to_string()).unwrap();
+    let server =
+        Server::start_with(&["--trusted-documents-only", "--persisted-documents", file.to_str().unwrap()]);
+    let (status, body) = post_body(&server, json!({ "query": "{ plan { titleZh } }" })).await;
+    assert_eq!((status, first_code(&body)), (400, "DOCUMENT_NOT_TRUSTED"));
+    let (_, body) = post_body(&server, json!({ "query": known })).await;
+    assert!(body["data"]["plan"]["titleEn"].is_string(), "{body}");
+    let view =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/views/coverage.graphql")).unwrap();
+    let by_hash = json!({ "persistedQuery": { "version": 1, "sha256Hash": sha256(&view) } });
+    let (_, body) = post_body(&server, json!({ "extensions": by_hash })).await;
+    assert!(body["data"]["cities"]["nodes"].is_array(), "a saved view's document, by its hash: {body}");
+    let register = json!({ "persistedQuery": { "version": 1, "sha256Hash": sha256("{ plan { id } }") } });
+    let (_, body) = post_body(&server, json!({ "query": "{ plan { id } }", "extensions": register })).await;
+    assert_eq!(first_code(&body), "DOCUMENT_NOT_TRUSTED", "nothing is registered");
+    assert_eq!(get(&server, "/views/coverage?format=csv", None).await.status(), 200, "views run");
+}
