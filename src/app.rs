@@ -12,7 +12,7 @@ use crate::db::{Db, DbOptions};
 use crate::graphql::persisted::Persisted;
 use crate::graphql::views::Views;
 use crate::graphql::{self, CostLimits, InlineLimits, Limits, PageLimits, ShapeLimits};
-use crate::http::{self, HttpOptions};
+use crate::http::{self, HttpOptions, LiveLimits};
 
 /// Runs the server described by `config` until a shutdown signal.
 pub fn run(config: ServeConfig) -> anyhow::Result<()> {
@@ -109,6 +109,13 @@ pub async fn build(config: &ServeConfig) -> anyhow::Result<(axum::Router, Db)> {
         views: Arc::new(views),
         persisted: Arc::new(persisted),
         views_max_age: config.views_max_age,
+        live: LiveLimits {
+            max_connections: config.max_sockets,
+            max_operations: config.max_socket_operations,
+            init_timeout: Duration::from_millis(config.socket_init_timeout_ms),
+            send_timeout: Duration::from_millis(config.socket_send_timeout_ms),
+            ..LiveLimits::default()
+        },
     };
     Ok((http::router(schema, options), db))
 }

@@ -151,9 +151,29 @@ pub struct ServeConfig {
     #[arg(long, env = "RUSTBELT_VIEWS_MAX_AGE", default_value_t = 0)]
     pub views_max_age: u32,
 
-    /// Largest request body accepted (bytes); larger ones get 413.
+    /// Largest request body accepted (bytes); larger ones get 413. Also the largest WebSocket
+    /// message (larger ones close the socket with 1009).
     #[arg(long, env = "RUSTBELT_MAX_BODY_BYTES", default_value_t = 100_000)]
     pub max_body_bytes: usize,
+
+    /// Most WebSocket connections open at once; more are closed with 1013 (try again later).
+    #[arg(long, env = "RUSTBELT_MAX_SOCKETS", default_value_t = 256)]
+    pub max_sockets: usize,
+
+    /// Most operations (subscriptions included) one WebSocket runs at once; more are refused
+    /// with TOO_MANY_SUBSCRIPTIONS.
+    #[arg(long, env = "RUSTBELT_MAX_SOCKET_OPERATIONS", default_value_t = 32)]
+    pub max_socket_operations: usize,
+
+    /// How long (ms) a new WebSocket may take to send `connection_init`; then it is closed
+    /// with 4408.
+    #[arg(long, env = "RUSTBELT_SOCKET_INIT_TIMEOUT_MS", default_value_t = 3_000)]
+    pub socket_init_timeout_ms: u64,
+
+    /// How long (ms) one message may wait for a WebSocket client to read it; a slower client
+    /// is dropped with 1013 rather than buffered for.
+    #[arg(long, env = "RUSTBELT_SOCKET_SEND_TIMEOUT_MS", default_value_t = 10_000)]
+    pub socket_send_timeout_ms: u64,
 
     /// Most characters a query document may have (QUERY_TOO_LONG).
     #[arg(long, env = "RUSTBELT_MAX_QUERY_CHARS", default_value_t = 20_000)]

@@ -241,6 +241,8 @@ pub struct Db {
     /// The data version (`meta.data_version`) as last seen: bumped by every write of this
     /// process at once, and by [`Db::refresh_version`] for writes of other processes.
     version: Arc<AtomicU64>,
+    /// Tells live subscribers the data version moved (see [`Db::changes`]).
+    changes: tokio::sync::watch::Sender<u64>,
     /// What the data holds, for cost estimates: read again whenever `version` moves.
     stats: Arc<Mutex<Arc<Stats>>>,
     /// Taken by a read session once it has read more than `heavy_rows` rows.
@@ -319,6 +321,7 @@ impl Db {
             readers,
             statement_timeout: options.statement_timeout,
             version: Arc::new(AtomicU64::new(version)),
+            changes: tokio::sync::watch::Sender::new(version),
             stats: Arc::new(Mutex::new(Arc::new(stats))),
             heavy: Arc::default(),
             heavy_rows: options.heavy_rows,
@@ -370,16 +373,17 @@ impl Db {
     ) -> Result<T, DbError> {
         let mut connection = self.writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let tx = connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        // The version moves first, so what `f` writes can be marked with the version it makes.
+        tx.execute("UPDATE meta SET value = value + 1 WHERE key = 'data_version'", [])?;
         let conn = Conn::new(&tx, None);
         let result = f(&conn);
         counter.add(conn.statements.get());
         if result.is_ok() {
-            tx.execute("UPDATE meta SET value = value + 1 WHERE key = 'data_version'", [])?;
             let version = read_version(&tx)?;
             let stats = stats::read(&Conn::new(&tx, None), version)?;
             tx.commit()?;
-            self.version.fetch_max(version, Ordering::AcqRel);
             self.set_stats(stats);
+            self.saw_version(version);
         }
         result
     }
@@ -425,7 +429,26 @@ impl Db {
             .await??;
             self.set_stats(stats?);
         }
-        Ok(self.version.fetch_max(stored, Ordering::AcqRel).max(stored))
+        self.saw_version(stored);
+        Ok(self.data_version())
+    }
+
+    /// Takes in a data version read from the file; subscribers hear of it if it is new.
+    fn saw_version(&self, version: u64) {
+        if self.version.fetch_max(version, Ordering::AcqRel) < version {
+            self.changes.send_if_modified(|seen| {
+                let moved = *seen < version;
+                *seen = (*seen).max(version);
+                moved
+            });
+        }
+    }
+
+    /// The data version as it moves: a receiver sees the latest version each time it looks,
+    /// never a queue of them, so a subscriber that falls behind costs no memory (it reads what
+    /// the versions it skipped wrote, see `observations::recorded_since`).
+    pub fn changes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.changes.subscribe()
     }
 
     /// Opens (creating, migrating and seeding) a new database file and adds synthetic data to

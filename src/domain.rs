@@ -144,6 +144,18 @@ stored_enum! {
 }
 
 stored_enum! {
+    /// Who wrote an observation's value.
+    Recorder {
+        /// The seed shipped with the binary (at a start, or when a newer binary refreshed it).
+        Seed = "SEED",
+        /// `rustbelt import observations`.
+        Import = "IMPORT",
+        /// A GraphQL mutation.
+        Api = "API",
+    }
+}
+
+stored_enum! {
     /// How well a milestone is supported by the sources.
     Evidence {
         /// Checked against the plan's own text or an official copy.
@@ -436,4 +448,8 @@ pub struct Observation {
     pub origin: Origin,
     /// Generated for benchmarks (`rustbelt synthesize`), not data.
     pub synthetic: bool,
+    /// The data version of the write that recorded the value (0: before this was tracked).
+    pub recorded_version: i64,
+    /// Who recorded it; `None` for user rows written before this was tracked.
+    pub recorded_by: Option<Recorder>,
 }

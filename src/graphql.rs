@@ -12,10 +12,12 @@ mod enums;
 mod error;
 mod evaluation;
 mod evaluations;
+mod events;
 mod facets;
 mod filter;
 mod indicator;
 mod lists;
+mod live;
 mod loaders;
 mod mutation;
 mod node;
@@ -31,6 +33,7 @@ mod respond;
 mod rollup;
 mod schema_map;
 mod shape;
+mod subscription;
 mod tally;
 mod target;
 pub mod views;
@@ -38,11 +41,13 @@ pub mod views;
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_graphql::{EmptySubscription, SDLExportOptions, Schema, ValidationMode};
+use async_graphql::{SDLExportOptions, Schema, ValidationMode};
 use tokio::sync::Semaphore;
 
 pub use cost::CostLimits;
 pub use error::{ApiError, ApiResult, db_error};
+pub use events::EventDeadline;
+pub use live::{accepts_token, over_socket};
 pub use mutation::{Bearer, MutationRoot, WriteToken};
 pub use paging::PageLimits;
 pub use query::QueryRoot;
@@ -50,11 +55,12 @@ pub use query::QueryRoot;
 use crate::db::Db;
 use loaders::Loaders;
 use respond::{Documents, IntrospectionOff, KnownValid, Turns};
-pub use respond::{Outcome, Ran, Transport, request_error, respond};
+pub use respond::{Outcome, Ran, Transport, is_request_error, request_error, respond};
 pub use shape::ShapeLimits;
+pub use subscription::SubscriptionRoot;
 
 /// The schema type served.
-pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
 /// Bounds on what one request may ask for.
 #[derive(Debug, Clone, Copy)]
@@ -116,7 +122,7 @@ pub fn build_schema(db: Db, limits: Limits, write_token: Option<String>) -> AppS
     let turns = Turns(Arc::new(Semaphore::new(limits.max_concurrent.max(1))));
     let build = |mode: ValidationMode| {
         // Depth is checked by `shape` (which leaves introspection out), not by `limit_depth`.
-        let mut builder = Schema::build(QueryRoot, MutationRoot, EmptySubscription)
+        let mut builder = Schema::build(QueryRoot, MutationRoot, SubscriptionRoot)
             .data(db.clone())
             .data(limits.shape)
             .data(WriteToken(write_token.clone().filter(|t| !t.is_empty())))
@@ -130,14 +136,19 @@ pub fn build_schema(db: Db, limits: Limits, write_token: Option<String>) -> AppS
         builder
     };
     let known_valid = KnownValid(build(ValidationMode::Fast).finish());
-    build(ValidationMode::Strict).data(turns).data(Documents::new()).data(known_valid).finish()
+    build(ValidationMode::Strict)
+        .data(turns)
+        .data(Documents::new())
+        .data(known_valid)
+        .extension(events::EventLoaders)
+        .finish()
 }
 
 /// The schema's SDL, exactly as `schema/schema.graphql` holds it (rendered once).
 pub fn sdl() -> &'static str {
     static SDL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     SDL.get_or_init(|| {
-        let schema = Schema::build(QueryRoot, MutationRoot, EmptySubscription).finish();
+        let schema = Schema::build(QueryRoot, MutationRoot, SubscriptionRoot).finish();
         let options = SDLExportOptions::new().sorted_fields().sorted_enum_items();
         schema.sdl_with_options(options.use_space_ident().indent_width(2))
     })

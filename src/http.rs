@@ -3,14 +3,20 @@
 //! database.
 
 mod cache;
+mod dashboard;
 mod endpoint;
+mod live;
 mod views;
+
+pub use live::LiveLimits;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, MatchedPath, Path, Request, State};
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Path, Query, RawQuery, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -46,6 +52,8 @@ pub struct HttpOptions {
     /// How long clients may reuse a view's answer without asking again (0: revalidate with
     /// the `ETag` every time).
     pub views_max_age: u32,
+    /// Bounds on live (WebSocket) connections.
+    pub live: LiveLimits,
 }
 
 /// Longest request target (path and query) accepted; longer ones get 414.
@@ -64,6 +72,9 @@ struct Shared {
     views: Arc<Views>,
     views_max_age: u32,
     persisted: Arc<Persisted>,
+    max_body_bytes: usize,
+    live: LiveLimits,
+    connections: live::Connections,
 }
 
 /// Error codes a response carries, for the metrics middleware to count.
@@ -84,6 +95,9 @@ pub fn router(schema: AppSchema, options: HttpOptions) -> Router {
         views: options.views.clone(),
         views_max_age: options.views_max_age,
         persisted: options.persisted.clone(),
+        max_body_bytes: options.max_body_bytes,
+        live: options.live,
+        connections: live::Connections::new(options.live),
     });
     // Reading a slow body is bounded too; execution has its own, tighter limit (503 TIMEOUT).
     let transport_timeout = options.request_timeout + Duration::from_secs(1);
@@ -101,7 +115,9 @@ pub fn router(schema: AppSchema, options: HttpOptions) -> Router {
     let router = Router::new()
         .route("/", get(graphiql))
         .route("/assets/{file}", get(asset))
-        .route("/graphql", get(endpoint::get).post(endpoint::post))
+        .route("/graphql", get(graphql_get).post(endpoint::post))
+        .route("/dashboard", get(dashboard::page))
+        .route("/dashboard/{file}", get(dashboard::asset))
         .route("/schema.graphql", get(sdl))
         .route("/views", get(views::index))
         .route("/views/{name}", get(views::run))
@@ -176,8 +192,19 @@ async fn track(State(state): State<AppState>, request: Request, next: Next) -> R
 
 /// The route template as a static label (the router's routes; anything else is "unmatched").
 fn route_label(matched: Option<&str>) -> &'static str {
-    const ROUTES: [&str; 7] =
-        ["/", "/assets/{file}", "/graphql", "/schema.graphql", "/metrics", "/healthz", "/readyz"];
+    const ROUTES: [&str; 11] = [
+        "/",
+        "/assets/{file}",
+        "/graphql",
+        "/schema.graphql",
+        "/views",
+        "/views/{name}",
+        "/dashboard",
+        "/dashboard/{file}",
+        "/metrics",
+        "/healthz",
+        "/readyz",
+    ];
     matched.and_then(|path| ROUTES.iter().find(|r| **r == path)).copied().unwrap_or("unmatched")
 }
 
@@ -192,6 +219,22 @@ fn method_label(method: &Method) -> &'static str {
         Method::DELETE => "DELETE",
         Method::PATCH => "PATCH",
         _ => "OTHER",
+    }
+}
+
+/// `GET /graphql`: a WebSocket upgrade (live operations), or a query over GET.
+async fn graphql_get(
+    State(state): State<AppState>,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+    headers: axum::http::HeaderMap,
+    raw: RawQuery,
+    query: Query<std::collections::HashMap<String, String>>,
+) -> Response {
+    match upgrade {
+        Ok(upgrade) => live::upgrade(state, upgrade, &headers),
+        // A request that asks to upgrade and cannot (a missing key, a wrong version) hears why.
+        Err(rejection) if headers.contains_key(header::UPGRADE) => rejection.into_response(),
+        Err(_) => endpoint::get(State(state), headers, raw, query).await,
     }
 }
 

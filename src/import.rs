@@ -16,9 +16,9 @@ use crate::db::entries::{self, Imported};
 use crate::db::observations::{self, Recorded};
 use crate::db::synthetic;
 use crate::db::{Db, DbOptions, StatementCounter};
-use crate::domain::SubjectKind;
 use crate::domain::entries::EntryRow;
 use crate::domain::recording::{NewObservation, Problem, Subject, current_year};
+use crate::domain::{Recorder, SubjectKind};
 
 /// The file's columns, in this order (README.md, "Importing observations").
 pub const COLUMNS: [&str; 9] = [
@@ -61,7 +61,9 @@ pub fn observations(args: &ImportFile) -> anyhow::Result<()> {
     let dry_run = args.dry_run || !problems.is_empty();
     let rows = std::sync::Arc::new(rows);
     let accepted = |r: &Recorded| matches!(r, Recorded::Written(_));
-    let recorded = write(&args.db, dry_run, accepted, move |c| observations::record(c, &rows, last_year))?;
+    let recorded = write(&args.db, dry_run, accepted, move |c| {
+        observations::record(c, &rows, last_year, Recorder::Import)
+    })?;
     if let Recorded::Refused(refused) = recorded {
         problems.extend(refused.into_iter().map(|p| Problem { row: lines[p.row], ..p }));
     }

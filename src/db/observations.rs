@@ -3,11 +3,11 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::list::{self, Listed, Table, stored};
+use super::list::{self, Listed, Table, optional_stored, stored};
 use super::{Conn, DbError, Record, reference};
 use crate::domain::query::ListQuery;
 use crate::domain::recording::{self, Known, NewObservation, Problem, Subject};
-use crate::domain::{Indicator, Membership, Observation, Origin, Region, SeriesPoint, SubjectKind};
+use crate::domain::{Indicator, Membership, Observation, Origin, Recorder, Region, SeriesPoint, SubjectKind};
 
 /// Observations with their source address (a view, see schema.sql).
 pub const OBSERVATIONS: Table = Table { name: "observation_rows", base: "observations", key: "id" };
@@ -51,6 +51,8 @@ fn observation(row: &Record<'_, '_>) -> rusqlite::Result<Observation> {
         source_note: row.get("source_note")?,
         origin: stored(row, "origin", Origin::parse)?,
         synthetic: row.get("synthetic")?,
+        recorded_version: row.get("recorded_version")?,
+        recorded_by: optional_stored(row, "recorded_by", Recorder::parse)?,
     })
 }
 
@@ -78,6 +80,26 @@ pub fn observations_by_id(conn: &Conn<'_>, ids: &[String]) -> Result<Vec<(String
     conn.rows(&sql, [list::array(ids)], |row| Ok((row.get::<_, i64>("id")?.to_string(), observation(row)?)))
 }
 
+/// The writes after data version `after`, up to `upto`, that recorded observations: each
+/// write's data version and writer, oldest first.
+pub fn writes_since(conn: &Conn<'_>, after: u64, upto: u64) -> Result<Vec<(u64, Recorder)>, DbError> {
+    let version = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+    let rows = conn.rows(
+        "SELECT recorded_version, recorded_by FROM observations
+         WHERE recorded_version > ?1 AND recorded_version <= ?2 AND recorded_by IS NOT NULL
+         GROUP BY recorded_version, recorded_by ORDER BY recorded_version",
+        [version(after), version(upto)],
+        |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)),
+    )?;
+    rows.into_iter()
+        .map(|(v, by)| {
+            let by =
+                Recorder::parse(&by).ok_or_else(|| DbError::Corrupt(format!("unknown writer {by:?}")))?;
+            Ok((u64::try_from(v).unwrap_or(0), by))
+        })
+        .collect()
+}
+
 /// The outcome of recording a batch of observations.
 #[derive(Debug, Clone)]
 pub enum Recorded {
@@ -90,14 +112,19 @@ pub enum Recorded {
 /// Checks every row, then, only if all pass, upserts them by (subject, indicator, year) as
 /// user observations. Run it inside [`super::Db::write`] so the rows are written together or
 /// not at all.
-pub fn record(conn: &Conn<'_>, rows: &[NewObservation], last_year: i32) -> Result<Recorded, DbError> {
+pub fn record(
+    conn: &Conn<'_>,
+    rows: &[NewObservation],
+    last_year: i32,
+    by: Recorder,
+) -> Result<Recorded, DbError> {
     let problems = check_rows(conn, rows, last_year)?;
     if !problems.is_empty() {
         return Ok(Recorded::Refused(problems));
     }
     let mut ids = Vec::with_capacity(rows.len());
     for row in rows {
-        ids.push(upsert(conn, row)?);
+        ids.push(upsert(conn, row, by)?);
     }
     let keys: Vec<String> = ids.iter().map(i64::to_string).collect();
     let mut stored: HashMap<String, Observation> = observations_by_id(conn, &keys)?.into_iter().collect();
@@ -150,8 +177,9 @@ fn existing_subjects(conn: &Conn<'_>, rows: &[NewObservation]) -> Result<HashSet
     Ok(existing)
 }
 
-/// Inserts or replaces one user observation; gives its id.
-fn upsert(conn: &Conn<'_>, row: &NewObservation) -> Result<i64, DbError> {
+/// Inserts or replaces one user observation, marking it with the write's data version and its
+/// writer; gives its id.
+fn upsert(conn: &Conn<'_>, row: &NewObservation, by: Recorder) -> Result<i64, DbError> {
     conn.execute("INSERT INTO sources (url) VALUES (?1) ON CONFLICT (url) DO NOTHING", [row.source.trim()])?;
     let (city, province) = match &row.subject {
         Subject::City(code) => (Some(code.as_str()), None),
@@ -160,13 +188,15 @@ fn upsert(conn: &Conn<'_>, row: &NewObservation) -> Result<i64, DbError> {
     };
     let ids = conn.rows(
         "INSERT INTO observations (subject_kind, city_code, province_code, subject_key, indicator_code, year,
-                                   value, unit, definition, source_id, source_note, origin)
+                                   value, unit, definition, source_id, source_note, origin,
+                                   recorded_version, recorded_by)
          SELECT ?1, ?2, ?3, ?1 || ':' || coalesce(?2, ?3, ''), ?4, ?5, ?6, coalesce(?7, i.unit), coalesce(?8, ''),
-                s.id, coalesce(?9, ''), 'USER'
-         FROM indicators i, sources s WHERE i.code = ?4 AND s.url = ?10
+                s.id, coalesce(?9, ''), 'USER', m.value, ?11
+         FROM indicators i, sources s, meta m WHERE i.code = ?4 AND s.url = ?10 AND m.key = 'data_version'
          ON CONFLICT (subject_key, indicator_code, year) DO UPDATE SET value = excluded.value,
            unit = excluded.unit, definition = excluded.definition, source_id = excluded.source_id,
-           source_note = excluded.source_note, origin = 'USER'
+           source_note = excluded.source_note, origin = 'USER',
+           recorded_version = excluded.recorded_version, recorded_by = excluded.recorded_by
          RETURNING id",
         rusqlite::params![
             row.subject.kind().as_str(),
@@ -178,7 +208,8 @@ fn upsert(conn: &Conn<'_>, row: &NewObservation) -> Result<i64, DbError> {
             row.unit,
             row.definition,
             row.source_note,
-            row.source.trim()
+            row.source.trim(),
+            by.as_str()
         ],
         |r| r.get(0),
     )?;

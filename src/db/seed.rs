@@ -202,6 +202,8 @@ pub fn apply_seed(connection: &mut rusqlite::Connection, seed: &Seed) -> Result<
     let plan: PlanFile =
         serde_json::from_str(seed.plan).map_err(|e| DbError::Seed(format!("plan.json: {e}")))?;
     let tx = connection.transaction()?;
+    // The version moves first, so observations the seed changes are marked with it.
+    tx.execute("UPDATE meta SET value = value + 1 WHERE key = 'data_version'", [])?;
     apply_plan(&tx, &plan)?;
     apply_provinces(&tx, &csv_rows("provinces.csv", seed.provinces)?)?;
     let entries = Entries::parse(seed)?;
@@ -211,7 +213,6 @@ pub fn apply_seed(connection: &mut rusqlite::Connection, seed: &Seed) -> Result<
     apply_derivations(&tx, &csv_rows("indicator_derivations.csv", seed.indicator_derivations)?)?;
     apply_targets(&tx, &csv_rows("plan_targets.csv", seed.targets)?)?;
     apply_observations(&tx, &csv_rows("observations.csv", seed.observations)?)?;
-    tx.execute("UPDATE meta SET value = value + 1 WHERE key = 'data_version'", [])?;
     tx.commit()?;
     tracing::info!("reference data refreshed from the embedded seed");
     Ok(())
@@ -521,14 +522,22 @@ fn apply_observations(tx: &Transaction<'_>, rows: &[ObservationRow]) -> Result<(
     for o in rows {
         let source = source_id(tx, &o.source_url, None)?;
         // A user's row for the same (subject, indicator, year) wins: the seed never overwrites it.
+        // A row the seed leaves as it was keeps the version that recorded it: a restart is not
+        // news to a subscriber.
         tx.execute(
             "INSERT INTO observations (subject_kind, city_code, subject_key, indicator_code, year, value,
-                                       unit, definition, source_id, source_note, origin)
-             VALUES ('CITY', ?1, 'CITY:' || ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'SEED')
+                                       unit, definition, source_id, source_note, origin,
+                                       recorded_version, recorded_by)
+             SELECT 'CITY', ?1, 'CITY:' || ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'SEED', value, 'SEED'
+             FROM meta WHERE key = 'data_version'
              ON CONFLICT (subject_key, indicator_code, year) DO UPDATE SET value = excluded.value,
                unit = excluded.unit, definition = excluded.definition,
-               source_id = excluded.source_id, source_note = excluded.source_note
-             WHERE origin = 'SEED'",
+               source_id = excluded.source_id, source_note = excluded.source_note,
+               recorded_version = excluded.recorded_version, recorded_by = 'SEED'
+             WHERE origin = 'SEED'
+               AND (value, unit, definition, source_id, source_note)
+                   IS NOT (excluded.value, excluded.unit, excluded.definition, excluded.source_id,
+                           excluded.source_note)",
             params![o.admin_code, o.indicator, o.year, o.value, o.unit, o.definition, source, o.source_note],
         )?;
         keep.push(format!("CITY:{}|{}|{}", o.admin_code, o.indicator, o.year));

@@ -126,6 +126,7 @@ pub fn estimate(
     }
     let root = match operation.node.ty {
         OperationType::Mutation => "Mutation",
+        OperationType::Subscription => "Subscription",
         _ => "Query",
     };
     let mut walk = Walk {
@@ -344,6 +345,13 @@ fn rule(parent: &str, name: &str) -> Option<Rule> {
         ("Rollup", "observations") => RollupItems(2),
         ("Query", "nodes") => Argument("ids", 1),
         ("Mutation", "recordObservations") => Argument("input", 5),
+        // One event's worth: a write's observations (listed up to 1,000), or one evaluation
+        // read with its series.
+        ("Subscription", "observationsRecorded") => Held,
+        ("ObservationsRecorded", "observations") => Items(|_| 1_000, |_| 1_000),
+        ("Subscription", "evaluationChanged") => {
+            Once(|s| s.observations_per_series.saturating_mul(3).saturating_add(2))
+        }
         ("City" | "Observation", "province") | ("Province", "coverage") => Lookup(|s| s.provinces),
         ("Observation" | "CityRank", "city") => Lookup(|s| s.cities),
         ("Observation" | "TargetEvaluation" | "Target", "indicator") => Lookup(|s| s.indicators),

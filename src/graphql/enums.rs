@@ -161,6 +161,18 @@ pub enum Origin {
 }
 stored_as!(Origin, domain::Origin, domain::Origin::as_str);
 
+/// Who wrote an observation's value.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "domain::Recorder")]
+pub enum Recorder {
+    /// The seed shipped with the server, at a start (or when a newer binary refreshed it).
+    Seed,
+    /// `rustbelt import observations`, perhaps by another process on the same file.
+    Import,
+    /// A GraphQL mutation (`recordObservations`).
+    Api,
+}
+
 /// How well a milestone is supported.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
 #[graphql(remote = "domain::Evidence")]

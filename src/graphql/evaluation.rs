@@ -99,7 +99,7 @@ pub struct YearValueInput {
 /// One value an evaluation used: published, or derived from two published values where the
 /// indicator has no published value for the year (a services share from tertiary value added
 /// and GDP).
-#[derive(SimpleObject, Clone, Copy, Debug)]
+#[derive(SimpleObject, Clone, Copy, Debug, PartialEq)]
 #[graphql(complex)]
 pub struct YearValue {
     /// Calendar year.

@@ -11,6 +11,7 @@ use super::node::decode;
 use super::observation::ObservationNode;
 use super::{ApiError, ApiResult, loaders};
 use crate::db::observations::{self, Deleted, Recorded};
+use crate::domain::Recorder;
 use crate::domain::recording::{NewObservation, Subject, current_year};
 
 /// Most rows one call may record or delete.
@@ -80,7 +81,7 @@ impl MutationRoot {
             .collect::<Result<Vec<_>, _>>()?;
         let last_year = current_year();
         let l = loaders(ctx)?;
-        let recorded = l.write(|c| observations::record(c, &rows, last_year));
+        let recorded = l.write(|c| observations::record(c, &rows, last_year, Recorder::Api));
         match recorded? {
             Recorded::Written(stored) => {
                 Ok(stored.into_iter().map(|o| ObservationNode(Arc::new(o))).collect())

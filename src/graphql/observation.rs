@@ -5,7 +5,7 @@ use std::sync::Arc;
 use async_graphql::{Context, Enum, ID, InputObject, Object};
 
 use super::city::CityNode;
-use super::enums::{Origin, SubjectKind};
+use super::enums::{Origin, Recorder, SubjectKind};
 use super::filter::{FloatFilter, IntFilter, SortDirection, StringFilter, combine, enum_filter};
 use super::indicator::IndicatorNode;
 use super::node::global_id;
@@ -95,6 +95,19 @@ impl ObservationNode {
     async fn origin(&self) -> Origin {
         self.0.origin.into()
     }
+
+    /// Who wrote the value: the seed, an import or the API. Null for a user's value written
+    /// before the server kept track (an older database).
+    async fn recorded_by(&self) -> Option<Recorder> {
+        self.0.recorded_by.map(Into::into)
+    }
+
+    /// The data version of the write that recorded the value (0 where it predates tracking).
+    /// Every write makes a larger one: a client that saw version `v` (from
+    /// `observationsRecorded`) catches up with `filter: { recordedVersion: { gt: v } }`.
+    async fn recorded_version(&self) -> i64 {
+        self.0.recorded_version
+    }
 }
 
 enum_filter!(
@@ -131,6 +144,8 @@ pub struct ObservationFilter {
     pub value: Option<FloatFilter>,
     /// Seeded or recorded by a user.
     pub origin: Option<OriginFilter>,
+    /// The data version of the write that recorded the value.
+    pub recorded_version: Option<IntFilter>,
 }
 
 impl ObservationFilter {
@@ -144,6 +159,7 @@ impl ObservationFilter {
         fields.extend(self.year.as_ref().map(|f| f.on("year")));
         fields.extend(self.value.as_ref().map(|f| f.on("value")));
         fields.extend(self.origin.as_ref().map(|f| f.on("origin")));
+        fields.extend(self.recorded_version.as_ref().map(|f| f.on("recorded_version")));
         let list = |v: &Option<Vec<Self>>| v.as_ref().map(|v| v.iter().map(Self::to_filter).collect());
         combine(fields, list(&self.and), list(&self.or), self.not.as_ref().map(|f| f.to_filter()))
     }

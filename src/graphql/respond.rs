@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use async_graphql::Value;
-use async_graphql::parser::types::ExecutableDocument;
+use async_graphql::parser::types::{ExecutableDocument, OperationType};
 use futures_util::FutureExt;
 use quick_cache::sync::Cache;
 use tokio::sync::Semaphore;
@@ -100,8 +100,8 @@ pub(super) struct Turns(pub(super) Arc<Semaphore>);
 pub(super) struct Documents(Cache<String, Arc<Prepared>, DocumentWeight>);
 
 /// A parsed document, and what its runs cost.
-struct Prepared {
-    document: ExecutableDocument,
+pub(super) struct Prepared {
+    pub(super) document: ExecutableDocument,
     cost: Cost,
     /// Whether its full validation can be reused (see [`KnownValid`]).
     valid: Validity,
@@ -111,11 +111,11 @@ struct Prepared {
 
 /// A document's cost estimate for one operation at one data version, and the
 /// `extensions.cost` it gives.
-struct Estimated {
+pub(super) struct Estimated {
     version: u64,
     operation: Option<String>,
-    estimate: Estimate,
-    extension: Value,
+    pub(super) estimate: Estimate,
+    pub(super) extension: Value,
 }
 
 /// The schema again, with async-graphql's fast validation: complexity, depth and fragment
@@ -328,6 +328,13 @@ async fn respond_here(
         Err((message, code)) => return Some(Outcome::RequestError(request_error(message, code))),
     };
     let mut read_only = true;
+    if operation_type(&prepared.document, request.operation_name.as_deref())
+        == Some(OperationType::Subscription)
+    {
+        let message = "subscriptions are served over WebSocket at this same address \
+                       (protocol graphql-transport-ws, as the graphql-ws client speaks)";
+        return Some(Outcome::RequestError(request_error(message, "SUBSCRIPTION_OVER_HTTP")));
+    }
     if is_mutation(&prepared.document, request.operation_name.as_deref()) {
         if transport == Transport::Get {
             return Some(Outcome::MutationOverGet);
@@ -365,14 +372,25 @@ async fn respond_here(
         return None;
     }
     response.extensions.insert("cost".into(), cost);
-    let request_failed = response.data == Value::Null
-        && !response.errors.is_empty()
-        && response.errors.iter().all(|e| e.path.is_empty());
-    if !request_failed {
+    if !is_request_error(&response) {
         prepared.valid.passed();
         order::by_selection(&mut response.data, &prepared.document, operation.as_deref());
         return Some(Outcome::Executed { response, read_only, ran });
     }
+    code_request_errors(&mut response);
+    Some(Outcome::RequestError(response))
+}
+
+/// Whether nothing ran: no data, and only errors about the request as a whole (no path).
+pub fn is_request_error(response: &async_graphql::Response) -> bool {
+    response.data == Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|e| e.path.is_empty())
+}
+
+/// Gives every error of a refused request its code: async-graphql's validation errors have
+/// none.
+pub(super) fn code_request_errors(response: &mut async_graphql::Response) {
     for error in &mut response.errors {
         let code = limit_code(&error.message).unwrap_or("GRAPHQL_VALIDATION_FAILED");
         let extensions = error.extensions.get_or_insert_with(Default::default);
@@ -380,12 +398,11 @@ async fn respond_here(
             extensions.set("code", code);
         }
     }
-    Some(Outcome::RequestError(response))
 }
 
 /// The parsed document of `source`, checked against the shape limits (and the introspection
 /// switch); parsed once per distinct text while it stays in [`Documents`].
-fn prepare(schema: &AppSchema, source: &str) -> Result<Arc<Prepared>, (String, &'static str)> {
+pub(super) fn prepare(schema: &AppSchema, source: &str) -> Result<Arc<Prepared>, (String, &'static str)> {
     let documents = schema.data::<Documents>();
     if let Some(document) = documents.and_then(|d| d.0.get(source)) {
         return Ok(document);
@@ -413,7 +430,7 @@ fn prepare(schema: &AppSchema, source: &str) -> Result<Arc<Prepared>, (String, &
 
 /// What the request will cost, estimated from what the data holds (see [`cost`]); for a
 /// document without variables, estimated once per data version.
-fn estimate(
+pub(super) fn estimate(
     schema: &AppSchema,
     prepared: &Prepared,
     request: &async_graphql::Request,
@@ -450,20 +467,29 @@ fn limit_code(message: &str) -> Option<&'static str> {
     if message.contains("recursion depth") { Some("RECURSION_LIMIT") } else { None }
 }
 
-fn is_mutation(document: &async_graphql::parser::types::ExecutableDocument, name: Option<&str>) -> bool {
-    use async_graphql::parser::types::{DocumentOperations, OperationType};
+fn is_mutation(document: &ExecutableDocument, name: Option<&str>) -> bool {
+    operation_type(document, name) == Some(OperationType::Mutation)
+}
+
+/// The type of the operation `name` of `document` (`None` if there is no such operation).
+pub(super) fn operation_type(document: &ExecutableDocument, name: Option<&str>) -> Option<OperationType> {
+    use async_graphql::parser::types::DocumentOperations;
     let operation = match (&document.operations, name) {
         (DocumentOperations::Single(op), _) => Some(op),
         (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name),
-        (DocumentOperations::Multiple(_), None) => None,
+        // A single named operation is parsed into `Multiple`; run without a name it is the one.
+        (DocumentOperations::Multiple(ops), None) => ops.values().next().filter(|_| ops.len() == 1),
     };
-    operation.is_some_and(|op| op.node.ty == OperationType::Mutation)
+    operation.map(|op| op.node.ty)
 }
 
 /// A variable the operation requires (non-null, without a default) that the request does not
 /// give: a request error by the spec's CoerceVariableValues, which async-graphql 7 leaves to
 /// the first field that reads it (as an uncoded field error).
-fn missing_variable(document: &ExecutableDocument, request: &async_graphql::Request) -> Option<String> {
+pub(super) fn missing_variable(
+    document: &ExecutableDocument,
+    request: &async_graphql::Request,
+) -> Option<String> {
     use async_graphql::parser::types::DocumentOperations;
     let operation = match (&document.operations, request.operation_name.as_deref()) {
         (DocumentOperations::Single(op), _) => op,

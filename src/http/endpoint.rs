@@ -131,16 +131,16 @@ fn cached(
 }
 
 /// The request parameters as they came over the wire, before their types are checked.
-struct WireParams {
-    query: Option<serde_json::Value>,
-    operation_name: Option<serde_json::Value>,
-    variables: Option<serde_json::Value>,
+pub(super) struct WireParams {
+    pub(super) query: Option<serde_json::Value>,
+    pub(super) operation_name: Option<serde_json::Value>,
+    pub(super) variables: Option<serde_json::Value>,
     /// An object or null; `{"dryRun": true}` asks for the request's cost without running it.
-    extensions: Option<serde_json::Value>,
+    pub(super) extensions: Option<serde_json::Value>,
 }
 
 /// The token of an `Authorization: Bearer <token>` header.
-fn bearer(headers: &HeaderMap) -> Option<String> {
+pub(super) fn bearer(headers: &HeaderMap) -> Option<String> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_string())
@@ -251,9 +251,12 @@ fn counted(mut http: Response, response: &async_graphql::Response) -> Response {
 }
 
 /// Why a request was refused before GraphQL ran: its status, message and code.
-type Refusal = (StatusCode, String, &'static str);
+pub(super) type Refusal = (StatusCode, String, &'static str);
 
-fn into_request(params: WireParams, persisted: &Persisted) -> Result<async_graphql::Request, Refusal> {
+pub(super) fn into_request(
+    params: WireParams,
+    persisted: &Persisted,
+) -> Result<async_graphql::Request, Refusal> {
     use serde_json::Value as J;
     let bad = |message: &str| (StatusCode::BAD_REQUEST, message.to_string(), "BAD_REQUEST");
     let query = match params.query {

@@ -16,6 +16,8 @@ mod inline;
 mod integrators;
 mod limits;
 mod lists;
+mod live;
+mod live_limits;
 mod lookups;
 mod operations;
 mod persistence;

@@ -157,14 +157,22 @@ async fn user_observations_survive_a_restart_and_a_reseed() {
 #[tokio::test]
 async fn mutations_over_get_run_nothing() {
     let server = Server::start_with(&["--write-token", TOKEN]);
-    let response = server
-        .client
-        .get(format!("{}/graphql", server.base))
-        .bearer_auth(TOKEN)
-        .query(&[("query", "mutation { deleteObservations(ids: []) }")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 405);
-    assert_eq!(response.headers()["allow"], "POST");
+    let record = "{ recordObservations(input: [{ subjectCode: \"340300\", indicatorCode: \"gdp\", year: 2014,
+                    value: 1100, source: \"https://example.org/get\" }]) { id } }";
+    // Anonymous and named: a single named operation is still the one that runs.
+    for query in [format!("mutation {record}"), format!("mutation Named {record}")] {
+        let response = server
+            .client
+            .get(format!("{}/graphql", server.base))
+            .bearer_auth(TOKEN)
+            .query(&[("query", query.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 405, "{query}");
+        assert_eq!(response.headers()["allow"], "POST");
+    }
+    let data =
+        server.data("{ observations(filter: { origin: { eq: USER } }) { totalCount } }", json!({})).await;
+    assert_eq!(data["observations"]["totalCount"], 0, "nothing was written");
 }

@@ -1,0 +1,467 @@
+// rustbelt live dashboard: an example of using the public GraphQL API from a plain page.
+// No framework and no build step: read it top to bottom. Sections:
+//   1. talking to the API (HTTP POST for queries, graphql-ws for the live feed)
+//   2. the GraphQL operations the page sends (README.md shows the same text)
+//   3. state and loading   4. drawing: header, filters, table, map, chart   5. live updates
+'use strict';
+
+// ---------------------------------------------------------------- 1. the API
+// Same origin only: the page works wherever the server is mounted, with no CORS.
+const HTTP_URL = '/graphql';
+const WS_URL = (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/graphql';
+
+// Every operation here is named, and the name is sent as `operationName` too: the spec
+// makes it optional for a one-operation document, but this server (like some others) needs
+// it to tell that a named document is a subscription, and it labels the server's logs.
+const opName = (doc) => /^\s*(?:query|mutation|subscription)\s+(\w+)/.exec(doc)[1];
+
+// One GraphQL request over HTTP. A GraphQL error comes back with HTTP 200 and an
+// `errors` array, so check both the status and the body.
+async function gql(query, variables = {}) {
+  const res = await fetch(HTTP_URL, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json' },
+    body: JSON.stringify({ query, variables, operationName: opName(query) }),
+  });
+  const body = await res.json().catch(() => null);
+  if (!res.ok || !body || body.errors) {
+    const msg = body && body.errors ? body.errors.map((e) => e.message).join('; ') : `HTTP ${res.status}`;
+    throw new Error(msg);
+  }
+  return body.data;
+}
+
+// ------------------------------------------------------ 2. the operations
+const START = `query DashboardStart {
+  plan {
+    declaredCityCount confirmedCityCount candidateCityCount unknownCityCount
+    targets { nodes { code nameEn kind unit targetValue targetChange baselineYear targetYear
+                      indicator { code nameEn unit } } }
+  }
+  provinces(first: 100) { nodes { code nameEn nameZh } }
+}`;
+
+// One page of a target's evaluations. `statusCounts` ignores the status filter (so the
+// status menu always offers every status); `facets` count the list under the whole filter.
+const EVALUATIONS = `query Evaluations($target: String!, $filter: CityEvaluationFilter, $after: String) {
+  target(code: $target) {
+    evaluations(filter: $filter, first: 500, after: $after) {
+      totalCount
+      pageInfo { hasNextPage endCursor }
+      statusCounts { status count }
+      facets { province { value count } membership { value count } }
+      nodes {
+        subjectKind status reason latestYear latestValue derived
+        city { adminCode nameEn nameZh membership latitude longitude province { code nameEn } }
+      }
+    }
+  }
+}`;
+
+// What the chart needs; the same fields for a city and for the plan area as a whole.
+const SERIES_FIELDS = `fragment SeriesFields on TargetEvaluation {
+  target { code } status reason evaluationYear latestYear latestValue derived
+  baselineYear baselineValue baselineSubstituted targetLevel
+  series { year value derived }
+}`;
+const CITY_SERIES = `query CitySeries($code: String!) {
+  city(code: $code) { adminCode nameEn nameZh membership evaluation { ...SeriesFields } }
+}
+${SERIES_FIELDS}`;
+const PLAN_SERIES = `query PlanSeries { plan { evaluation { ...SeriesFields } } }
+${SERIES_FIELDS}`;
+
+// No filter: any write may change what is shown (a services share can be derived from
+// two other indicators), so the page hears every write and re-asks what it shows.
+const LIVE = `subscription Live {
+  observationsRecorded { version recordedBy count observations { city { adminCode nameEn } } }
+}`;
+
+// ------------------------------------------------------- 3. state and loading
+const STATUS = { // the API's order, best first; colours tell them apart, labels say it
+  ACHIEVED: ['Achieved', '#1a9850'],
+  ON_TRACK: ['On track', '#66bd63'],
+  MODERATE_PROGRESS: ['Moderate progress', '#e6b400'],
+  INSUFFICIENT_PROGRESS: ['Insufficient progress', '#f46d43'],
+  MOVING_AWAY: ['Moving away', '#b2182b'],
+  NOT_ACHIEVED: ['Not achieved', '#762a83'],
+  INSUFFICIENT_DATA: ['Insufficient data', '#8c8c8c'],
+};
+const REASON = {
+  NO_OBSERVATIONS: 'no observations', SINGLE_OBSERVATION: 'only one year observed',
+  BASELINE_MISSING: 'no baseline-year value', NON_POSITIVE_BASELINE: 'baseline not positive',
+  EVALUATION_BEFORE_BASELINE: 'evaluated before the baseline year',
+};
+const PLAN_CODE = 'PLAN'; // data-code of the one row a plan-wide (CUMULATIVE) target has
+const DEFAULT_TARGET = 'services_share_2017'; // the target the seed has most values for
+
+const state = {
+  targets: [], provinces: new Map(), target: null, selected: null,
+  filter: { status: '', province: '', membership: '' }, rows: [], changed: new Set(),
+};
+const $ = (sel) => document.querySelector(sel);
+const fmt = new Intl.NumberFormat('en', { maximumFractionDigits: 2 });
+const num = (v) => (v === null || v === undefined ? '—' : fmt.format(v)); // a gap stays a gap
+const statusLabel = (s) => (STATUS[s] ? STATUS[s][0] : s);
+const statusColor = (s) => (STATUS[s] ? STATUS[s][1] : '#000');
+const codeOf = (row) => (row.city ? row.city.adminCode : PLAN_CODE);
+
+// Each loader remembers a sequence number, so a slow old answer never overwrites a newer one.
+let evalSeq = 0, chartSeq = 0;
+
+async function loadStart() {
+  const data = await gql(START);
+  const p = data.plan;
+  $('#coverage').textContent = `${p.confirmedCityCount} of ${p.declaredCityCount} entries confirmed · ` +
+    `${p.candidateCityCount} candidates · ${p.unknownCityCount} not known`;
+  state.targets = p.targets.nodes;
+  for (const pr of data.provinces.nodes) state.provinces.set(pr.code, pr);
+  const wanted = new URLSearchParams(location.hash.slice(1));
+  const codes = state.targets.map((t) => t.code);
+  const code = [wanted.get('target'), DEFAULT_TARGET, codes[0]].find((c) => codes.includes(c));
+  state.target = state.targets.find((t) => t.code === code);
+  state.selected = wanted.get('city');
+  const sel = $('#target');
+  sel.replaceChildren(...state.targets.map((t) => h('option', { value: t.code }, t.nameEn)));
+  sel.value = code;
+}
+
+async function loadEvaluations() {
+  const seq = ++evalSeq;
+  const f = state.filter;
+  const filter = {
+    membership: f.membership ? [f.membership] : ['CONFIRMED', 'CANDIDATE'], // default is CONFIRMED only
+    ...(f.status && { status: [f.status] }),
+    ...(f.province && { provinceCode: f.province }),
+  };
+  const rows = [];
+  let after = null, conn;
+  do { // page through: the server caps a page (500 by default) and never cuts silently
+    const data = await gql(EVALUATIONS, { target: state.target.code, filter, after });
+    conn = data.target.evaluations;
+    rows.push(...conn.nodes);
+    after = conn.pageInfo.endCursor;
+  } while (conn.pageInfo.hasNextPage);
+  if (seq !== evalSeq) return;
+  state.rows = rows;
+  drawFilters(conn);
+  drawTable(rows, conn.totalCount);
+  drawMap(rows);
+}
+
+async function loadChart() {
+  const seq = ++chartSeq;
+  const code = state.selected;
+  if (!code) return drawChart(null);
+  const data = code === PLAN_CODE ? await gql(PLAN_SERIES) : await gql(CITY_SERIES, { code });
+  if (seq !== chartSeq) return;
+  const owner = code === PLAN_CODE ? { nameEn: 'Plan area as a whole', nameZh: '' } : data.city;
+  const list = code === PLAN_CODE ? data.plan.evaluation : (data.city ? data.city.evaluation : []);
+  const ev = list.find((e) => e.target && e.target.code === state.target.code);
+  drawChart(owner && ev ? { owner, ev } : null);
+}
+
+// Shows an error instead of throwing it away; the next good answer hides it.
+const guard = (p) => p.then(() => { $('#error').hidden = true; }, (e) => {
+  $('#error').textContent = `Could not load from the API: ${e.message}`;
+  $('#error').hidden = false;
+});
+const saveHash = () => history.replaceState(null, '', '#' + new URLSearchParams(
+  { target: state.target.code, ...(state.selected && { city: state.selected }) }));
+
+function select(code) {
+  state.selected = code;
+  saveHash();
+  for (const n of document.querySelectorAll('#table [data-code]')) n.classList.toggle('selected', n.dataset.code === code);
+  drawMap(state.rows);
+  guard(loadChart());
+}
+
+// --------------------------------------------------------------- 4. drawing
+// Elements are built with textContent, never innerHTML, so no name can inject markup.
+function make(ns, tag, attrs, children) {
+  const e = ns ? document.createElementNS(ns, tag) : document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
+    else if (v !== null && v !== undefined && v !== false) e.setAttribute(k, v);
+  }
+  e.append(...children.filter((c) => c !== null && c !== undefined));
+  return e;
+}
+const h = (tag, attrs, ...kids) => make(null, tag, attrs, kids);
+const s = (tag, attrs, ...kids) => make('http://www.w3.org/2000/svg', tag, attrs, kids); // a namespace, never fetched
+const onActivate = (code) => ({ // click, Enter or Space: points and rows work from the keyboard too
+  tabindex: 0, onclick: () => select(code),
+  onkeydown: (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); select(code); } },
+});
+
+function drawTargetInfo() {
+  const t = state.target;
+  const goal = t.kind === 'CHANGE_FROM_BASELINE' ? `${fmt.format(t.targetChange * 100)} % from ${t.baselineYear}`
+    : `${num(t.targetValue)} ${t.unit}${t.kind === 'CUMULATIVE' ? ' in total' : ''}`;
+  $('#target-info').textContent = `${t.kind.replaceAll('_', ' ').toLowerCase()}: ${goal} by ${t.targetYear} · ` +
+    `indicator ${t.indicator.nameEn} (${t.indicator.unit})`;
+  $('#table thead th:nth-child(7)').textContent = `Latest value (${t.indicator.unit})`;
+}
+
+// The menus offer what the API's facets count; the chosen value stays offered even at 0.
+function drawFilters(conn) {
+  const fill = (id, key, all, entries, label) => {
+    const chosen = state.filter[key];
+    if (chosen && !entries.some((e) => e.value === chosen)) entries.push({ value: chosen, count: 0 });
+    $(id).replaceChildren(h('option', { value: '' }, all),
+      ...entries.map((e) => h('option', { value: e.value }, `${label(e.value)} (${e.count})`)));
+    $(id).value = chosen;
+  };
+  fill('#filter-status', 'status', 'all statuses',
+    conn.statusCounts.map((c) => ({ value: c.status, count: c.count })), statusLabel);
+  fill('#filter-province', 'province', 'all provinces', conn.facets.province.filter((e) => e.value),
+    (v) => (state.provinces.get(v) || { nameEn: v }).nameEn);
+  fill('#filter-membership', 'membership', 'confirmed and candidates', conn.facets.membership.filter((e) => e.value),
+    (v) => v.toLowerCase());
+}
+
+function statusCell(row) {
+  const why = row.status === 'INSUFFICIENT_DATA' && row.reason ? ` (${REASON[row.reason] || row.reason})` : '';
+  return h('td', { class: 'status' }, swatch(row.status, row.city ? row.city.membership : 'CONFIRMED'),
+    statusLabel(row.status) + why);
+}
+function swatch(status, membership) { // the same mark as on the map: filled or hollow
+  const c = statusColor(status), hollow = membership === 'CANDIDATE';
+  return s('svg', { class: 'swatch', width: 14, height: 14, viewBox: '0 0 14 14', 'aria-hidden': 'true' },
+    s('circle', { cx: 7, cy: 7, r: 5, fill: hollow ? '#fff' : c, stroke: c, 'stroke-width': 2 }));
+}
+
+function drawTable(rows, total) {
+  const body = rows.map((r) => {
+    const c = r.city, code = codeOf(r);
+    const cls = [c && c.membership === 'CANDIDATE' && 'candidate', state.changed.has(code) && 'changed',
+      state.selected === code && 'selected'].filter(Boolean).join(' ');
+    return h('tr', { 'data-code': code, 'data-status': r.status, 'data-membership': c ? c.membership : null,
+      class: cls || null, ...onActivate(code) },
+    h('th', { scope: 'row' }, c ? c.nameEn : 'Plan area as a whole'), h('td', { lang: 'zh' }, c ? c.nameZh : ''),
+    h('td', {}, c ? c.province.nameEn : '—'), h('td', { class: 'membership' }, c ? c.membership.toLowerCase() : 'plan-wide'),
+    statusCell(r), h('td', { class: 'num latest-year' }, r.latestYear === null ? '—' : String(r.latestYear)),
+    h('td', { class: 'num latest-value' }, num(r.latestValue)), h('td', { class: 'derived' }, r.derived ? 'derived' : ''));
+  });
+  $('#table tbody').replaceChildren(...body);
+  const cand = rows.filter((r) => r.city && r.city.membership === 'CANDIDATE').length;
+  $('#row-count').textContent = rows.some((r) => !r.city) ? `${total} listed: the plan area as a whole`
+    : `${total} listed: ${rows.length - cand} confirmed, ${cand} candidates`;
+}
+
+// Equirectangular projection fitted to the points: x = longitude × cos(mid-latitude), y = −latitude.
+function drawMap(rows) {
+  const W = 600, H = 420, PAD = 30;
+  const placed = rows.filter((r) => r.city && r.city.latitude !== null && r.city.longitude !== null);
+  const unplaced = rows.filter((r) => r.city && !placed.includes(r));
+  const svg = $('#map');
+  const lats = placed.map((r) => r.city.latitude), lons = placed.map((r) => r.city.longitude);
+  const [la0, la1, lo0, lo1] = [Math.min(...lats) - 1, Math.max(...lats) + 1, Math.min(...lons) - 1, Math.max(...lons) + 1];
+  const k = Math.cos(((la0 + la1) / 2) * Math.PI / 180);
+  const scale = Math.min((W - 2 * PAD) / ((lo1 - lo0) * k), (H - 2 * PAD) / (la1 - la0));
+  const dx = (W - 2 * PAD - (lo1 - lo0) * k * scale) / 2, dy = (H - 2 * PAD - (la1 - la0) * scale) / 2; // centre it
+  const x = (lon) => PAD + dx + (lon - lo0) * k * scale, y = (lat) => H - PAD - dy - (lat - la0) * scale;
+  const grid = [];
+  if (placed.length) { // 5° graticule for orientation; there is no base map
+    for (let g = Math.ceil(lo0 / 5) * 5; g <= lo1; g += 5) grid.push(s('line', { class: 'grid', x1: x(g), x2: x(g), y1: y(la0), y2: y(la1) }), s('text', { class: 'grid-label', x: x(g) + 2, y: y(la0) - 3 }, `${g}°E`));
+    for (let g = Math.ceil(la0 / 5) * 5; g <= la1; g += 5) grid.push(s('line', { class: 'grid', x1: x(lo0), x2: x(lo1), y1: y(g), y2: y(g) }), s('text', { class: 'grid-label', x: x(lo0) + 2, y: y(g) - 3 }, `${g}°N`));
+  }
+  const selectedLast = (a, b) => (a.city.adminCode === state.selected) - (b.city.adminCode === state.selected);
+  const points = [...placed].sort(selectedLast).map((r) => {
+    const c = r.city, col = statusColor(r.status), hollow = c.membership === 'CANDIDATE';
+    const cls = ['point', state.changed.has(c.adminCode) && 'changed', state.selected === c.adminCode && 'selected'];
+    return s('circle', { cx: x(c.longitude).toFixed(1), cy: y(c.latitude).toFixed(1), r: 6,
+      fill: hollow ? '#fff' : col, stroke: col, 'stroke-width': 2.5, class: cls.filter(Boolean).join(' '),
+      'data-code': c.adminCode, 'data-status': r.status, 'data-membership': c.membership, role: 'button',
+      'aria-label': `${c.nameEn}: ${statusLabel(r.status)}`, ...onActivate(c.adminCode) },
+    s('title', {}, `${c.nameEn} ${c.nameZh} — ${statusLabel(r.status)}${hollow ? ' (candidate)' : ''}`));
+  });
+  const empty = placed.length ? null : s('text', { x: W / 2, y: H / 2, 'text-anchor': 'middle', class: 'empty' },
+    rows.some((r) => !r.city) ? 'A plan-wide target: not split across cities, nothing to place.' : 'No entry to place.');
+  const sel = placed.find((r) => r.city.adminCode === state.selected); // name the chosen point on the map
+  const flip = sel && x(sel.city.longitude) > W * 0.6; // near the right edge: name it on the left
+  const label = sel && s('text', { class: 'point-label', x: x(sel.city.longitude) + (flip ? -10 : 10),
+    y: y(sel.city.latitude) + 4, 'text-anchor': flip ? 'end' : 'start' }, sel.city.nameEn);
+  svg.replaceChildren(...grid, ...points, label, empty);
+  $('#no-coords').textContent = unplaced.length
+    ? `Not placed (no coordinates): ${unplaced.map((r) => r.city.nameEn).join(', ')}.` : '';
+}
+
+function drawLegend() { // colours come from STATUS, so the legend and the marks cannot disagree
+  $('#legend').replaceChildren(h('li', { class: 'legend-head' }, 'Status'),
+    ...Object.keys(STATUS).map((st) => h('li', {}, swatch(st, 'CONFIRMED'), statusLabel(st))));
+}
+
+// ---------------------------------------------------------------- the chart
+// The series the evaluation used, with the target level and the baseline as lines named in
+// the right margin, so no label sits on the data. A CUMULATIVE target is a total of annual
+// flows, so its series is drawn as a running total. The chart is drawn at the panel's real
+// width (not a scaled viewBox), so its text keeps its CSS size on a wide or a narrow screen.
+const CHART_H = 320, TOP = 30, BOTTOM = 34, PAD = 24; // PAD keeps end points off the axes
+let shownChart = null, drawnWidth = 0;
+new ResizeObserver(() => { // redraw when the panel changes width, not on every event
+  if (shownChart && Math.round($('#chart').getBoundingClientRect().width) !== drawnWidth) drawChart(shownChart);
+}).observe($('#chart-panel'));
+
+// A round step (1, 2 or 5 × a power of ten) no smaller than `min`.
+function roundStep(min) {
+  const mag = 10 ** Math.floor(Math.log10(min));
+  return [1, 2, 5, 10].map((m) => m * mag).find((st) => st >= min * 0.999);
+}
+// Labels: millions as "9.37M"; otherwise up to 4 significant digits, never rounding away
+// whole units (20,512 stays 20,512). Tooltips and the table keep the full number.
+function short(v) {
+  if (Math.abs(v) >= 1e6) return new Intl.NumberFormat('en', { notation: 'compact', maximumFractionDigits: 2 }).format(v);
+  const digits = Math.max(4, Math.floor(Math.log10(Math.abs(v) || 1)) + 1);
+  return new Intl.NumberFormat('en', { maximumSignificantDigits: digits }).format(v);
+}
+// Ticks all show the same number of decimals, as many as the step needs (0.05 → 2).
+function tickFormat(step, biggest) {
+  if (biggest >= 1e6) return (v) => short(v);
+  const dec = Math.max(0, -Math.floor(Math.log10(step) + 1e-9));
+  const f = new Intl.NumberFormat('en', { minimumFractionDigits: dec, maximumFractionDigits: dec });
+  return (v) => f.format(v);
+}
+
+function drawChart(sel) {
+  const svg = $('#chart'), t = state.target;
+  shownChart = sel;
+  svg.hidden = $('#chart-legend').hidden = !sel;
+  $('#chart-hint').hidden = !!sel;
+  if (!sel) { $('#chart-heading').textContent = 'Series'; $('#chart-note').textContent = ''; return; }
+  const { owner, ev } = sel, cumulative = t.kind === 'CUMULATIVE';
+  let run = 0;
+  const pts = ev.series.map((p) => ({ ...p, value: cumulative ? (run += p.value) : p.value }));
+  $('#chart-heading').textContent = `${owner.nameEn} ${owner.nameZh} — ${t.indicator.nameEn}`;
+
+  // Value scale: round ticks around every value, with half a step of room, not below zero
+  // for values that are not.
+  const vals = [...pts.map((p) => p.value), ev.targetLevel, ev.baselineValue].filter((v) => v !== null);
+  const lo = vals.length ? Math.min(...vals) : 0, hi = vals.length ? Math.max(...vals) : 1;
+  const step = roundStep((hi - lo || Math.abs(hi) || 1) / 4);
+  const v0 = lo >= 0 ? Math.max(0, Math.floor((lo - step / 2) / step) * step) : Math.floor((lo - step / 2) / step) * step;
+  const v1 = Math.ceil((hi + step / 2) / step) * step;
+  const ticks = [];
+  for (let i = 0; v0 + i * step <= v1 + step / 2; i++) ticks.push(v0 + i * step); // no float drift
+  const tick = tickFormat(step, Math.max(Math.abs(v0), Math.abs(v1)));
+
+  // The reference lines and their two-line margin labels.
+  const refs = [];
+  if (ev.targetLevel !== null) refs.push({ cls: 'target', v: ev.targetLevel, year: null, text: [`target ${short(ev.targetLevel)}`, `by ${t.targetYear}`] });
+  if (ev.baselineValue !== null) refs.push({ cls: 'baseline', v: ev.baselineValue, year: ev.baselineYear, text: [`baseline ${short(ev.baselineValue)}`, `in ${ev.baselineYear}`] });
+
+  // Margins fit the widest tick and margin label (about 7 px a character at 12 px).
+  const W = Math.max(360, Math.round(svg.getBoundingClientRect().width) || 600), H = CHART_H;
+  drawnWidth = W;
+  svg.setAttribute('viewBox', `0 0 ${W} ${H}`);
+  const L = 12 + 7 * Math.max(...ticks.map((v) => tick(v).length));
+  const R = refs.length ? 14 + 6.5 * Math.max(...refs.flatMap((r) => r.text).map((l) => l.length)) : 12;
+  const years = [t.baselineYear, ev.evaluationYear, ...pts.map((p) => p.year)];
+  const x0 = Math.min(...years), x1 = Math.max(...years), perYear = (W - L - R - 2 * PAD) / (x1 - x0 || 1);
+  const x = (yr) => L + PAD + (yr - x0) * perYear, y = (v) => H - BOTTOM - ((v - v0) / (v1 - v0)) * (H - TOP - BOTTOM);
+  const yearStep = [1, 2, 5, 10, 20, 50].find((n) => n * perYear >= 44) || 100; // years ≥ 44 px apart
+
+  const parts = [s('text', { class: 'unit', x: 4, y: 14 }, cumulative ? `${t.indicator.unit}, running total` : t.indicator.unit)];
+  for (const v of ticks) parts.push(s('line', { class: 'grid', x1: L, x2: W - R, y1: y(v), y2: y(v) }),
+    s('text', { class: 'tick', x: L - 6, y: y(v) + 4, 'text-anchor': 'end' }, tick(v)));
+  for (let yr = Math.ceil(x0 / yearStep) * yearStep; yr <= x1; yr += yearStep) {
+    parts.push(s('text', { class: 'tick', x: x(yr), y: H - BOTTOM + 18, 'text-anchor': 'middle' }, String(yr)));
+  }
+  parts.push(s('line', { class: 'axis', x1: L, x2: W - R, y1: H - BOTTOM, y2: H - BOTTOM }),
+    s('line', { class: 'axis', x1: L, x2: L, y1: TOP, y2: H - BOTTOM }));
+  // Two close levels would put their labels on top of each other: push them 30 px apart.
+  const ly = refs.map((r) => y(r.v));
+  if (ly.length === 2 && Math.abs(ly[0] - ly[1]) < 30) {
+    const mid = (ly[0] + ly[1]) / 2, up = ly[0] <= ly[1] ? -1 : 1; // the target keeps its side
+    [ly[0], ly[1]] = [mid + 15 * up, mid - 15 * up];
+  }
+  refs.forEach((r, i) => parts.push( // the baseline starts at its year: it is a value in that year
+    s('line', { class: `${r.cls}-line`, x1: r.year === null ? L : x(r.year), x2: W - R, y1: y(r.v), y2: y(r.v) }),
+    s('text', { class: `${r.cls}-label`, x: W - R + 8, y: Math.min(Math.max(ly[i], 16), H - 18) - 2 },
+      s('tspan', {}, r.text[0]), s('tspan', { x: W - R + 8, dy: 13 }, r.text[1]))));
+
+  if (pts.length > 1) parts.push(s('polyline', { class: 'series', points: pts.map((p) => `${x(p.year)},${y(p.value)}`).join(' ') }));
+  const roomy = perYear >= 48; // room to label every value; if not, only the latest one
+  pts.forEach((p, i) => parts.push(
+    s('circle', { class: p.derived ? 'value derived' : 'value', cx: x(p.year), cy: y(p.value), r: 5, 'data-year': p.year, 'data-derived': String(p.derived) },
+      s('title', {}, `${p.year}: ${num(p.value)} ${t.indicator.unit}, ${p.derived ? 'derived from two published values' : 'published'}`)),
+    roomy || i === pts.length - 1 ? s('text', { class: 'value-label', x: x(p.year), y: y(p.value) - 10, 'text-anchor': 'middle' }, short(p.value)) : null));
+  if (!pts.length) parts.push(s('text', { class: 'empty', x: (L + W - R) / 2, y: (TOP + H - BOTTOM) / 2, 'text-anchor': 'middle' }, 'No values recorded: nothing to draw.'));
+  svg.replaceChildren(...parts.filter(Boolean));
+
+  const why = ev.status === 'INSUFFICIENT_DATA' && ev.reason ? ` (${REASON[ev.reason] || ev.reason})` : '';
+  $('#chart-note').textContent = [`${statusLabel(ev.status)}${why} as of ${ev.evaluationYear}.`,
+    ev.baselineSubstituted && `No ${t.baselineYear} value: the first observed year, ${ev.baselineYear}, stands in as the baseline.`,
+    owner.membership === 'CANDIDATE' && 'A candidate entry: only indirect evidence puts it on the plan\'s list.',
+  ].filter(Boolean).join(' ');
+}
+
+// ----------------------------------------------------------- 5. live updates
+function setLive(stateName, text) {
+  const el = $('#live-status');
+  el.dataset.state = stateName;
+  el.textContent = text;
+}
+
+// Bursts of writes are folded: at most one refresh runs, and at most one more is queued.
+let running = false, queued = false;
+async function refresh() {
+  if (running) { queued = true; return; }
+  running = true;
+  try { do { queued = false; await guard(Promise.all([loadEvaluations(), loadChart()])); } while (queued); }
+  finally { running = false; }
+}
+
+function onEvent({ data, errors }) {
+  if (errors) return setLive('error', `live feed error: ${errors.map((e) => e.message).join('; ')}`);
+  const ev = data.observationsRecorded;
+  const cities = [...new Set(ev.observations.filter((o) => o.city).map((o) => o.city.nameEn))];
+  const where = cities.length ? ` for ${cities.slice(0, 3).join(', ')}${cities.length > 3 ? ', …' : ''}` : '';
+  $('#last-event').textContent = `version ${ev.version}: ${ev.count} observation${ev.count === 1 ? '' : 's'} ` +
+    `recorded by ${ev.recordedBy}${where} · ${new Date().toLocaleTimeString('en-GB')}`;
+  const changed = new Set(ev.observations.filter((o) => o.city).map((o) => o.city.adminCode));
+  state.changed = changed;
+  setTimeout(() => changed.clear(), 4000); // flash once, not on every later redraw
+  refresh();
+}
+
+function startLive() {
+  const client = graphqlWs.createClient({
+    url: WS_URL,
+    lazy: false, // connect at once, so the indicator tells the truth before any event
+    retryAttempts: Infinity, // a dashboard left open should come back after a server restart
+    shouldRetry: () => true,
+    retryWait: (n) => new Promise((ok) => setTimeout(ok, Math.min(500 * 2 ** n, 15000))),
+    onNonLazyError: (e) => setLive('offline', `offline (${e && e.code ? 'closed ' + e.code : 'error'})`),
+    on: {
+      connecting: (isRetry) => setLive(isRetry ? 'reconnecting' : 'connecting', isRetry ? 'reconnecting…' : 'connecting…'),
+      // Writes made while the socket was down were never announced: re-ask everything.
+      connected: (_socket, _payload, wasRetry) => { setLive('connected', 'live'); if (wasRetry) refresh(); },
+      closed: () => setLive('reconnecting', 'reconnecting…'),
+    },
+  });
+  client.subscribe({ query: LIVE, operationName: opName(LIVE) }, {
+    next: onEvent,
+    error: (e) => setLive('offline', `offline: ${e && e.message ? e.message : 'the live feed ended'}`),
+    complete: () => setLive('offline', 'offline: the server ended the live feed'),
+  });
+}
+
+// ------------------------------------------------------------------- start
+async function main() {
+  drawLegend();
+  startLive(); // subscribe first, then query, so no write falls between the two
+  await loadStart();
+  drawTargetInfo();
+  $('#target').addEventListener('change', (e) => {
+    state.target = state.targets.find((t) => t.code === e.target.value);
+    state.filter.status = ''; // statuses differ per target; province and membership carry over
+    drawTargetInfo(); saveHash(); refresh();
+  });
+  for (const key of ['status', 'province', 'membership']) {
+    $(`#filter-${key}`).addEventListener('change', (e) => { state.filter[key] = e.target.value; guard(loadEvaluations()); });
+  }
+  await refresh();
+}
+guard(main());
