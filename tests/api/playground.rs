@@ -49,11 +49,29 @@ fn playground_examples() -> Vec<String> {
 
 #[tokio::test]
 async fn every_playground_example_runs_without_errors() {
-    let server = Server::start();
+    let server = Server::start_with(&["--write-token", "playground"]);
     let examples = playground_examples();
-    assert_eq!(examples.len(), 5);
-    for query in examples {
-        let data = server.data(&query, serde_json::json!({})).await;
+    assert_eq!(examples.len(), 6);
+    let (subscriptions, queries): (Vec<_>, Vec<_>) =
+        examples.iter().partition(|q| q.contains("\nsubscription "));
+    for query in queries {
+        let data = server.data(query, serde_json::json!({})).await;
         assert!(data.as_object().is_some_and(|d| d.values().all(|v| !v.is_null())), "{query}: {data}");
     }
+    // The live tab, as GraphiQL runs it: over the socket, answered by the next matching write.
+    assert_eq!(subscriptions.len(), 1);
+    let mut socket = crate::live::Socket::ready(&server, serde_json::json!({})).await;
+    socket.subscribe("live", subscriptions[0], serde_json::json!({})).await;
+    let record = "mutation($v: Float!) { recordObservations(input: [{ subjectCode: \"340300\",
+                    indicatorCode: \"services_share_gdp\", year: 2014, value: $v, source: \"playground test\" }]) { id } }";
+    for value in [40.5, 41.5, 42.5] {
+        let (status, body) = server.post_as("playground", record, serde_json::json!({ "v": value })).await;
+        assert!(status == 200 && body.get("errors").is_none(), "{body}");
+        if let Some(event) = socket.within(std::time::Duration::from_secs(1)).await {
+            assert_eq!(event["type"], "next", "{event}");
+            assert_eq!(event["payload"]["data"]["observationsRecorded"]["recordedBy"], "API", "{event}");
+            return;
+        }
+    }
+    panic!("the live tab heard none of three writes");
 }
