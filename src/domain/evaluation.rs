@@ -342,10 +342,9 @@ fn insufficient(reason: Reason) -> Evaluation {
 fn without_frame(target: &TargetSpec, usable: &[(i32, f64)], reason: Reason) -> Evaluation {
     let mut out = insufficient(reason);
     if let (Reason::BaselineMissing, Some(&(year, value))) = (reason, usable.last()) {
-        // §3.3 step 3: the latest observation only.
+        // §3.3 step 3 and §3.5: the latest observation only; `final` and `achieved` stay false.
         out.latest_year = Some(year);
         out.latest_value = Some(value);
-        out.is_final = year == target.target_year;
     } else {
         // NO_OBSERVATIONS: the target level and a given (or the implicit CUMULATIVE) baseline.
         out.target_level = level_from_spec(target);
@@ -432,11 +431,9 @@ impl<'a> Frame<'a> {
         }
     }
 
-    /// §3.5 rules 4–12 (rules 1–3 ended earlier); `Err` carries the INSUFFICIENT_DATA reason.
+    /// §3.5 rules 5–12 (rules 1–4 ended earlier); `Err` carries the INSUFFICIENT_DATA reason.
     fn status(&self, achieved: bool, trend: Option<f64>) -> Result<EvaluationStatus, Reason> {
-        if self.target.kind == TargetKind::ChangeFromBaseline && self.base_value <= 0.0 {
-            Err(Reason::NonPositiveBaseline)
-        } else if achieved {
+        if achieved {
             Ok(EvaluationStatus::Achieved)
         } else if self.latest_year == self.target.target_year {
             Ok(EvaluationStatus::NotAchieved)
@@ -487,6 +484,18 @@ impl<'a> Frame<'a> {
 
     /// All §3.4 quantities and the §3.5 status.
     fn assess(&self, option: TrendMethod) -> Evaluation {
+        if self.target.kind == TargetKind::ChangeFromBaseline && self.base_value <= 0.0 {
+            // Rule 4: a level computed from a non-positive baseline means nothing, so a gap or a
+            // projection against it would read as met or missed when it is neither (§3.5).
+            return Evaluation {
+                reason: Some(Reason::NonPositiveBaseline),
+                baseline_year: Some(self.base_year),
+                baseline_value: Some(self.base_value),
+                latest_year: Some(self.latest_year),
+                latest_value: finite(Some(self.latest_value)),
+                ..Evaluation::default()
+            };
+        }
         let (v_t, level, method) = (self.latest_value, self.level, self.method(option));
         let single = self.latest_year == self.base_year;
         let is_final = self.latest_year == self.target.target_year;
@@ -503,8 +512,7 @@ impl<'a> Frame<'a> {
         Evaluation {
             status: verdict.unwrap_or_default(),
             reason: verdict.err(),
-            // Rule 4 outranks rule 5: against a meaningless level, achievement is not demonstrated.
-            achieved: achieved && verdict.is_ok(),
+            achieved,
             is_final,
             method: verdict.is_ok().then_some(method),
             baseline_year: Some(self.base_year),
@@ -869,11 +877,31 @@ mod tests {
         assert_eq!(e.reason, Some(InsufficientDataReason::NonPositiveBaseline));
         assert_eq!((e.method, e.trend_ratio, e.cagr_actual), (None, None, None));
         assert_eq!((e.baseline_year, e.baseline_value), (Some(2010), Some(0.0)));
-        close(e.target_level, 0.0); // 0·(1 − 0.2)
-        close(e.gap, 1.0); // −1·(0 − 1)
-        assert_eq!(e.required_annual_rate, None); // L ≤ 0
-        close(e.required_annual_amount, -0.3333333); // (0 − 1)/3
-        assert_eq!(e.progress, None); // meets(v_b): L = v_b
+        assert_eq!((e.latest_year, e.latest_value), (Some(2012), Some(1.0)));
+        // §3.5: every other number is null, and final and achieved are false.
+        let only_the_four = Evaluation {
+            reason: e.reason,
+            baseline_year: e.baseline_year,
+            baseline_value: e.baseline_value,
+            latest_year: e.latest_year,
+            latest_value: e.latest_value,
+            ..Evaluation::default()
+        };
+        assert_eq!(e, only_the_four);
+    }
+
+    #[test]
+    fn a_missing_baseline_reports_the_latest_value_only_and_is_never_final() {
+        // CHANGE ↓ −18 %, b = 2012, T = 2017; only 2017 observed ⇒ rule 3, even at T.
+        let e = run(&change(DOWN, 2012, 2017, -0.18), &[(2017, 0.8)], 2017);
+        assert_eq!(e.reason, Some(InsufficientDataReason::BaselineMissing));
+        let only_the_latest = Evaluation {
+            reason: e.reason,
+            latest_year: Some(2017),
+            latest_value: Some(0.8),
+            ..Evaluation::default()
+        };
+        assert_eq!(e, only_the_latest);
     }
 
     #[test]
@@ -883,8 +911,8 @@ mod tests {
         let target = with_baseline(change(UP, 2010, 2015, 0.1), -10.0);
         let e = run(&target, &[(2012, -9.0)], 2012);
         assert_eq!(e.reason, Some(InsufficientDataReason::NonPositiveBaseline));
-        assert!(!e.achieved);
-        close(e.target_level, -11.0); // −10·1.1
+        assert!(!e.achieved && !e.is_final);
+        assert_eq!((e.target_level, e.gap, e.progress), (None, None, None));
     }
 
     #[test]
