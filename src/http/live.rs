@@ -155,12 +155,23 @@ impl Session {
                 break Err(closing);
             }
         };
-        if let Err(Closing::With(code, reason)) = outcome {
-            tracing::debug!(code, %reason, "closing a live connection");
-            let frame = CloseFrame { code, reason: reason.into() };
-            let _ =
-                tokio::time::timeout(Duration::from_secs(1), sink.send(Message::Close(Some(frame)))).await;
-        }
+        let frame = match outcome {
+            Err(Closing::Gone) => return,
+            Err(Closing::With(code, reason)) => {
+                tracing::debug!(code, %reason, "closing a live connection");
+                Some(CloseFrame { code, reason: reason.into() })
+            }
+            // The client closed: flushing sends the reply tungstenite queued, which completes
+            // the closing handshake.
+            Ok(()) => None,
+        };
+        let _ = tokio::time::timeout(Duration::from_secs(1), async {
+            if let Some(frame) = frame {
+                sink.send(Message::Close(Some(frame))).await?;
+            }
+            sink.close().await
+        })
+        .await;
     }
 
     /// Handles one message from the client.

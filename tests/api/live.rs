@@ -76,6 +76,19 @@ impl Socket {
         }
     }
 
+    /// Closes from the client's side with 1000; returns the code of the server's reply frame.
+    pub async fn close_normally(&mut self) -> Option<u16> {
+        use tokio_tungstenite::tungstenite::protocol::{CloseFrame, frame::coding::CloseCode};
+        self.0.close(Some(CloseFrame { code: CloseCode::Normal, reason: "done".into() })).await.unwrap();
+        loop {
+            match tokio::time::timeout(WAIT, self.0.next()).await.expect("no reply to the close") {
+                Some(Ok(Message::Close(frame))) => return frame.map(|f| f.code.into()),
+                Some(Ok(_)) => {}
+                _ => return None,
+            }
+        }
+    }
+
     /// Connects with the protocol and completes the handshake, with an init payload.
     pub async fn ready(server: &Server, init: Value) -> Self {
         let mut socket = Self::open(server, Some("graphql-transport-ws")).await;

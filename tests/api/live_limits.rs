@@ -47,6 +47,8 @@ async fn the_handshake_is_enforced_with_the_protocols_close_codes() {
     let mut fine = Socket::ready(&server, json!({})).await;
     fine.subscribe("1", "{ plan { confirmedCityCount } }", json!({})).await;
     assert_eq!(fine.next().await["type"], "next");
+    // A client's close is answered, which completes the closing handshake.
+    assert_eq!(fine.close_normally().await, Some(1000));
 }
 
 #[tokio::test]
