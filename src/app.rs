@@ -53,6 +53,20 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
 
 /// Opens the database (migrating and seeding it) and builds the router; gives the database
 /// too, to close it cleanly after serving.
+/// The write token, given directly or as the first line of a file.
+fn write_token(config: &ServeConfig) -> anyhow::Result<Option<String>> {
+    let Some(file) = &config.write_token_file else { return Ok(config.write_token.clone()) };
+    let text = std::fs::read_to_string(file)
+        .with_context(|| format!("reading the write token file {}", file.display()))?;
+    let token = text.lines().next().unwrap_or_default().trim();
+    anyhow::ensure!(
+        !token.is_empty(),
+        "the write token file {} is empty: put the token on its first line",
+        file.display()
+    );
+    Ok(Some(token.to_string()))
+}
+
 pub async fn build(config: &ServeConfig) -> anyhow::Result<(axum::Router, Db)> {
     let options = DbOptions {
         path: config.db.clone(),
@@ -100,7 +114,7 @@ pub async fn build(config: &ServeConfig) -> anyhow::Result<(axum::Router, Db)> {
     }
     let persisted = Persisted::new(trusted, config.trusted_documents_only);
     watch_data_version(db.clone());
-    let schema = graphql::build_schema(db.clone(), limits, config.write_token.clone());
+    let schema = graphql::build_schema(db.clone(), limits, write_token(config)?);
     let options = HttpOptions {
         max_body_bytes: config.max_body_bytes,
         request_timeout: Duration::from_millis(config.request_timeout_ms),

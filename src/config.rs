@@ -222,6 +222,11 @@ pub struct ServeConfig {
     #[arg(long, env = "RUSTBELT_WRITE_TOKEN", hide_env_values = true)]
     pub write_token: Option<String>,
 
+    /// A file whose first line is the write token, so the token is seen neither in the process
+    /// list nor in the environment (a mounted secret, say). An empty file is an error.
+    #[arg(long, env = "RUSTBELT_WRITE_TOKEN_FILE", conflicts_with = "write_token")]
+    pub write_token_file: Option<PathBuf>,
+
     /// Whether clients may introspect the schema (GraphiQL's docs need it).
     #[arg(long, env = "RUSTBELT_INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set)]
     pub introspection: bool,

@@ -176,3 +176,32 @@ async fn mutations_over_get_run_nothing() {
         server.data("{ observations(filter: { origin: { eq: USER } }) { totalCount } }", json!({})).await;
     assert_eq!(data["observations"]["totalCount"], 0, "nothing was written");
 }
+
+#[tokio::test]
+async fn a_token_read_from_a_file_authorises_writes_and_an_empty_file_stops_the_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("token");
+    std::fs::write(&file, "from-a-file\n").unwrap();
+    let server = Server::start_with(&["--write-token-file", file.to_str().unwrap()]);
+    let record = "mutation { recordObservations(input: [{ subjectCode: \"340300\", indicatorCode: \"gdp\",
+                    year: 2014, value: 1100, source: \"https://example.org/token-file\" }]) { value } }";
+    let (_, refused) = server.post_as("from-a-fil", record, json!({})).await;
+    assert_eq!(first_code(&refused), "UNAUTHORIZED");
+    let (status, body) = server.post_as("from-a-file", record, json!({})).await;
+    assert!(status == 200 && body.get("errors").is_none(), "{body}");
+
+    std::fs::write(&file, "\n").unwrap();
+    for args in
+        [vec!["--write-token-file", file.to_str().unwrap()], vec!["--write-token-file", "/nonexistent/token"]]
+    {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_rustbelt"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--db", ":memory:"])
+            .args(&args)
+            .stdout(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        assert!(!output.status.success(), "{args:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("write token file"), "{args:?}: {stderr}");
+    }
+}
