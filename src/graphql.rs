@@ -6,6 +6,7 @@
 //! when it is known to be light, else on a blocking-pool thread), stops it at its deadline,
 //! and reports the SQL statements it ran and its elapsed time in `extensions`.
 
+mod bounds;
 mod city;
 mod cost;
 mod enums;

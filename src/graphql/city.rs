@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 
+use super::bounds;
 use super::enums::{CityTier, EntryKind, EvidenceGrade, Membership, Origin};
 use super::evaluation::{self, Evaluated, EvaluationNode, EvaluationOptionsInput};
 use super::filter::{FloatFilter, SortDirection, StringFilter, combine, enum_filter};
@@ -136,7 +137,7 @@ impl CityNode {
         #[graphql(desc = "Page backwards: end before this cursor.")] before: Option<String>,
     ) -> ApiResult<Conn<ObservationNode>> {
         let page = page(ctx, first, after, last, before)?;
-        let query = observation_query(filter, order_by, page);
+        let query = observation_query(filter, order_by, page)?;
         let key = PageKey { parent: self.0.admin_code.clone(), query: QueryKey::new(query) };
         let listed = loaders(ctx)?.city_observations().load_one(key).await.map_err(db_error)?;
         Ok(connection(&page, &listed.unwrap_or_default(), ObservationNode))
@@ -221,6 +222,7 @@ pub struct CityFilter {
     /// Longitude in decimal degrees.
     pub longitude: Option<FloatFilter>,
 }
+bounds::logical!(CityFilter);
 
 impl CityFilter {
     /// The filter as a condition tree.
@@ -283,7 +285,7 @@ pub fn city_query(
     filter: Option<Box<CityFilter>>,
     order_by: Option<Vec<CityOrder>>,
     page: Page,
-) -> ListQuery {
+) -> ApiResult<ListQuery> {
     let order = order_by.unwrap_or_default().into_iter().map(|o| SortKey {
         column: match o.field {
             CityOrderField::AdminCode => "admin_code",
@@ -298,6 +300,9 @@ pub fn city_query(
         descending: o.direction == SortDirection::Desc,
     });
     let mut conditions = vec![membership_filter(membership)];
-    conditions.extend(filter.map(|f| f.to_filter()));
-    ListQuery { filter: Some(Filter::All(conditions)), order: order.collect(), page }
+    conditions.extend(filter.as_ref().map(|f| f.to_filter()));
+    bounds::checked(
+        filter.as_deref(),
+        ListQuery { filter: Some(Filter::All(conditions)), order: order.collect(), page },
+    )
 }

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use async_graphql::{Context, Enum, ID, InputObject, Object};
 
+use super::bounds;
 use super::enums::{Direction, Membership};
 use super::filter::{SortDirection, StringFilter, combine, enum_filter};
 use super::loaders::{PageKey, QueryKey};
@@ -93,7 +94,7 @@ impl IndicatorNode {
         let page = page(ctx, first, after, last, before)?;
         let key = PageKey {
             parent: self.0.code.clone(),
-            query: QueryKey::new(target_query(filter, order_by, page)),
+            query: QueryKey::new(target_query(filter, order_by, page)?),
         };
         let listed = loaders(ctx)?.indicator_targets().load_one(key).await.map_err(db_error)?;
         Ok(connection(&page, &listed.unwrap_or_default(), TargetNode))
@@ -113,7 +114,7 @@ impl IndicatorNode {
         #[graphql(desc = "Page backwards: end before this cursor.")] before: Option<String>,
     ) -> ApiResult<Conn<ObservationNode>> {
         let page = page(ctx, first, after, last, before)?;
-        let query = observation_query(filter, order_by, page);
+        let query = observation_query(filter, order_by, page)?;
         let key = PageKey { parent: self.0.code.clone(), query: QueryKey::new(query) };
         let listed = loaders(ctx)?.indicator_observations().load_one(key).await.map_err(db_error)?;
         Ok(connection(&page, &listed.unwrap_or_default(), ObservationNode))
@@ -169,6 +170,7 @@ pub struct IndicatorFilter {
     /// Which way is better.
     pub direction: Option<DirectionFilter>,
 }
+bounds::logical!(IndicatorFilter);
 
 impl IndicatorFilter {
     /// The filter as a condition tree.
@@ -209,7 +211,7 @@ pub fn indicator_query(
     filter: Option<Box<IndicatorFilter>>,
     order_by: Option<Vec<IndicatorOrder>>,
     page: Page,
-) -> ListQuery {
+) -> ApiResult<ListQuery> {
     let order = order_by.unwrap_or_default().into_iter().map(|o| SortKey {
         column: match o.field {
             IndicatorOrderField::Code => "code",
@@ -217,5 +219,6 @@ pub fn indicator_query(
         },
         descending: o.direction == SortDirection::Desc,
     });
-    ListQuery { filter: filter.map(|f| f.to_filter()), order: order.collect(), page }
+    let query = ListQuery { filter: filter.as_ref().map(|f| f.to_filter()), order: order.collect(), page };
+    bounds::checked(filter.as_deref(), query)
 }

@@ -26,7 +26,7 @@ pub async fn provinces(
     (first, after, last, before): PageArgs,
 ) -> ApiResult<Conn<ProvinceNode>> {
     let page = page(ctx, first, after, last, before)?;
-    let query = province_query(filter, order_by, page);
+    let query = province_query(filter, order_by, page)?;
     let l = loaders(ctx)?;
     let listed = l.read(|c| reference::list_provinces(c, &query));
     Ok(owned_connection(&page, listed?, ProvinceNode))
@@ -41,7 +41,7 @@ pub async fn cities(
     (first, after, last, before): PageArgs,
 ) -> ApiResult<CityConnection> {
     let page = page(ctx, first, after, last, before)?;
-    let query = QueryKey::new(city_query(&membership, filter, order_by, page));
+    let query = QueryKey::new(city_query(&membership, filter, order_by, page)?);
     let l = loaders(ctx)?;
     let listed = l.read(|c| reference::list_cities(c, None, &query.query));
     let listed = listed?.remove("").unwrap_or_default();
@@ -56,7 +56,7 @@ pub async fn indicators(
     (first, after, last, before): PageArgs,
 ) -> ApiResult<Conn<IndicatorNode>> {
     let page = page(ctx, first, after, last, before)?;
-    let query = indicator_query(filter, order_by, page);
+    let query = indicator_query(filter, order_by, page)?;
     let l = loaders(ctx)?;
     let listed = l.read(|c| reference::list_indicators(c, &query));
     Ok(owned_connection(&page, listed?, IndicatorNode))
@@ -70,7 +70,7 @@ pub async fn targets(
     (first, after, last, before): PageArgs,
 ) -> ApiResult<Conn<TargetNode>> {
     let page = page(ctx, first, after, last, before)?;
-    let query = target_query(filter, order_by, page);
+    let query = target_query(filter, order_by, page)?;
     let l = loaders(ctx)?;
     let listed = l.read(|c| reference::list_targets(c, None, &query));
     let listed = listed?.remove("").unwrap_or_default();
@@ -85,7 +85,7 @@ pub async fn observations(
     (first, after, last, before): PageArgs,
 ) -> ApiResult<Conn<ObservationNode>> {
     let page = page(ctx, first, after, last, before)?;
-    let query = observation_query(filter, order_by, page);
+    let query = observation_query(filter, order_by, page)?;
     let l = loaders(ctx)?;
     let listed = l.read(|c| list_observations(c, ObservationParent::All, &[], &query));
     let listed = listed?.remove("").unwrap_or_default();

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use async_graphql::{Context, Enum, ID, InputObject, Object};
 
+use super::bounds;
 use super::city::CityNode;
 use super::enums::{Origin, Recorder, SubjectKind};
 use super::filter::{FloatFilter, IntFilter, SortDirection, StringFilter, combine, enum_filter};
@@ -147,6 +148,7 @@ pub struct ObservationFilter {
     /// The data version of the write that recorded the value.
     pub recorded_version: Option<IntFilter>,
 }
+bounds::logical!(ObservationFilter);
 
 impl ObservationFilter {
     /// The filter as a condition tree.
@@ -193,7 +195,7 @@ pub fn observation_query(
     filter: Option<Box<ObservationFilter>>,
     order_by: Option<Vec<ObservationOrder>>,
     page: Page,
-) -> ListQuery {
+) -> ApiResult<ListQuery> {
     let order = order_by.unwrap_or_default().into_iter().map(|o| SortKey {
         column: match o.field {
             ObservationOrderField::Year => "year",
@@ -203,5 +205,6 @@ pub fn observation_query(
         },
         descending: o.direction == SortDirection::Desc,
     });
-    ListQuery { filter: filter.map(|f| f.to_filter()), order: order.collect(), page }
+    let query = ListQuery { filter: filter.as_ref().map(|f| f.to_filter()), order: order.collect(), page };
+    bounds::checked(filter.as_deref(), query)
 }

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 
+use super::bounds;
 use super::city::{CityFilter, CityNode, CityOrder, city_query};
 use super::enums::{Completeness, Membership, ProvinceKind, Region};
 use super::evaluation::{self, Evaluated, EvaluationNode, EvaluationOptionsInput};
@@ -137,7 +138,7 @@ impl ProvinceNode {
         #[graphql(desc = "Page backwards: end before this cursor.")] before: Option<String>,
     ) -> ApiResult<CityConnection> {
         let page = page(ctx, first, after, last, before)?;
-        let query = QueryKey::new(city_query(&membership, filter, order_by, page));
+        let query = QueryKey::new(city_query(&membership, filter, order_by, page)?);
         let key = PageKey { parent: self.0.code.clone(), query: query.clone() };
         let listed = loaders(ctx)?.province_cities().load_one(key).await.map_err(db_error)?;
         let scope = FacetScope { province: Some(self.0.code.clone()), query };
@@ -158,7 +159,7 @@ impl ProvinceNode {
         #[graphql(desc = "Page backwards: end before this cursor.")] before: Option<String>,
     ) -> ApiResult<Conn<ObservationNode>> {
         let page = page(ctx, first, after, last, before)?;
-        let query = observation_query(filter, order_by, page);
+        let query = observation_query(filter, order_by, page)?;
         let key = PageKey { parent: self.0.code.clone(), query: QueryKey::new(query) };
         let listed = loaders(ctx)?.province_observations().load_one(key).await.map_err(db_error)?;
         Ok(connection(&page, &listed.unwrap_or_default(), ObservationNode))
@@ -226,6 +227,7 @@ pub struct ProvinceFilter {
     /// The statistical region.
     pub region: Option<RegionFilter>,
 }
+bounds::logical!(ProvinceFilter);
 
 impl ProvinceFilter {
     /// The filter as a condition tree.
@@ -272,7 +274,7 @@ pub fn province_query(
     filter: Option<Box<ProvinceFilter>>,
     order_by: Option<Vec<ProvinceOrder>>,
     page: crate::domain::query::Page,
-) -> ListQuery {
+) -> ApiResult<ListQuery> {
     let order = order_by.unwrap_or_default().into_iter().map(|o| SortKey {
         column: match o.field {
             ProvinceOrderField::Code => "code",
@@ -282,5 +284,6 @@ pub fn province_query(
         },
         descending: o.direction == SortDirection::Desc,
     });
-    ListQuery { filter: filter.map(|f| f.to_filter()), order: order.collect(), page }
+    let query = ListQuery { filter: filter.as_ref().map(|f| f.to_filter()), order: order.collect(), page };
+    bounds::checked(filter.as_deref(), query)
 }

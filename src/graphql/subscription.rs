@@ -45,8 +45,13 @@ impl SubscriptionRoot {
         let db = ctx.data::<Db>()?.clone();
         let changes = db.changes();
         let seen = *changes.borrow();
-        let state =
-            Recordings { db, changes, seen, filter: filter.map(|f| f.to_filter()), due: VecDeque::new() };
+        let state = Recordings {
+            db,
+            changes,
+            seen,
+            filter: checked_filter(filter.as_deref())?,
+            due: VecDeque::new(),
+        };
         Ok(futures_util::stream::unfold(state, |mut state| async move {
             let event = state.next().await?;
             Some((event, state))
@@ -96,6 +101,16 @@ impl SubscriptionRoot {
             },
         ))
     }
+}
+
+/// The filter as a condition, if it is within the bounds a list's filter keeps.
+fn checked_filter(filter: Option<&ObservationFilter>) -> ApiResult<Option<Filter>> {
+    let query = ListQuery {
+        filter: filter.map(ObservationFilter::to_filter),
+        order: Vec::new(),
+        page: Page::default(),
+    };
+    Ok(super::bounds::checked(filter, query)?.filter)
 }
 
 /// Whose evaluation `evaluationChanged` follows.

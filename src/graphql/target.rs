@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use async_graphql::{Context, Enum, ID, InputObject, Object};
 
+use super::bounds;
 use super::enums::{Direction, TargetKind};
 use super::evaluation::EvaluationOptionsInput;
 use super::evaluations::{self, CityEvaluationFilter, EvaluationOrder, TargetEvaluationConnection};
@@ -129,6 +130,7 @@ impl TargetNode {
     ) -> ApiResult<TargetEvaluationConnection> {
         let (options, filter, order_by) =
             (options.unwrap_or_default(), filter.unwrap_or_default(), order_by.unwrap_or_default());
+        bounds::sort_keys(order_by.len())?;
         evaluations::list(ctx, &self.0, as_of, options, filter, order_by, (first, after, last, before)).await
     }
 }
@@ -159,6 +161,7 @@ pub struct TargetFilter {
     /// The year the target falls due.
     pub target_year: Option<IntFilter>,
 }
+bounds::logical!(TargetFilter);
 
 impl TargetFilter {
     /// The filter as a condition tree.
@@ -200,7 +203,7 @@ pub fn target_query(
     filter: Option<Box<TargetFilter>>,
     order_by: Option<Vec<TargetOrder>>,
     page: Page,
-) -> ListQuery {
+) -> ApiResult<ListQuery> {
     let order = order_by.unwrap_or_default().into_iter().map(|o| SortKey {
         column: match o.field {
             TargetOrderField::Code => "code",
@@ -209,5 +212,6 @@ pub fn target_query(
         },
         descending: o.direction == SortDirection::Desc,
     });
-    ListQuery { filter: filter.map(|f| f.to_filter()), order: order.collect(), page }
+    let query = ListQuery { filter: filter.as_ref().map(|f| f.to_filter()), order: order.collect(), page };
+    bounds::checked(filter.as_deref(), query)
 }

@@ -1,6 +1,7 @@
 //! Integration tests: the real binary on a free port, a real SQLite file, a real HTTP client.
 
 mod aggregates;
+mod argument_bounds;
 mod caching;
 mod common;
 mod cost;
