@@ -37,11 +37,33 @@ async fn repeated_reads_come_from_memory_until_a_write() {
 
 #[tokio::test]
 async fn errors_and_mutations_are_never_cached() {
-    let server = Server::start();
+    let server = Server::start_with(&["--write-token", TOKEN]);
+    // The second of two identical reads is cached: the flag this test looks for is real.
+    read(&server).await;
+    assert_eq!(read(&server).await["extensions"]["cached"], true);
+
     for _ in 0..2 {
         let (_, body) = server.post("{ cities(first: -1) { totalCount } }", json!({})).await;
+        assert!(body["extensions"].is_object(), "an error answer still carries extensions: {body}");
         assert!(body["extensions"].get("cached").is_none(), "{body}");
+        assert!(body["extensions"]["sqlStatements"].is_u64(), "it ran again: {body}");
     }
+
+    // The same mutation twice: a cached answer would repeat the first one's result.
+    let record = "mutation { recordObservations(input: [{ subjectCode: \"360400\", indicatorCode: \"gdp\",
+                   year: 2016, value: 1.0, source: \"test: a made-up value\" }]) { id } }";
+    let (_, recorded) = server.post_as(TOKEN, record, json!({})).await;
+    let id = recorded["data"]["recordObservations"][0]["id"].clone();
+    let delete = format!("mutation {{ deleteObservations(ids: [{id}]) }}");
+    let (_, first) = server.post_as(TOKEN, &delete, json!({})).await;
+    assert_eq!(first["data"]["deleteObservations"], json!([id]), "{first}");
+    let (_, second) = server.post_as(TOKEN, &delete, json!({})).await;
+    assert_eq!(
+        second["data"]["deleteObservations"],
+        json!([]),
+        "the second delete ran, and found nothing: {second}"
+    );
+    assert!(second["extensions"].get("cached").is_none(), "{second}");
 }
 
 #[tokio::test]

@@ -119,3 +119,27 @@ async fn variables_are_validated_on_every_run_of_a_document() {
         assert_eq!(first_code(&body), "GRAPHQL_VALIDATION_FAILED", "{body}");
     }
 }
+
+/// A database error reaches the caller as a code and a plain message: the writer cannot get
+/// the lock because another process holds the file exclusively.
+#[tokio::test]
+async fn a_database_error_leaks_no_internals() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("locked.db");
+    let server = Server::start_on(&db, &["--write-token", "t", "--request-timeout-ms", "20000"]);
+    let other = rusqlite::Connection::open(&db).unwrap();
+    other.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    let record = "mutation { recordObservations(input: [{ subjectCode: \"360400\", indicatorCode: \"gdp\",
+                   year: 2016, value: 1.0, source: \"test: a made-up value\" }]) { id } }";
+    let (_, body) = server.post_as("t", record, json!({})).await;
+    other.execute_batch("ROLLBACK").unwrap();
+    assert!(body.get("errors").is_some(), "the write could not have run: {body}");
+    let text = body.to_string().to_lowercase();
+    for internal in
+        ["select", "insert", "sqlite", "locked", "busy", ".rs", "rusqlite", dir.path().to_str().unwrap()]
+    {
+        assert!(!text.contains(internal), "the answer leaks {internal:?}: {text}");
+    }
+    let alive = server.data("{ plan { declaredCityCount } }", json!({})).await;
+    assert_eq!(alive["plan"]["declaredCityCount"], 120);
+}

@@ -27,6 +27,15 @@ async fn a_read_only_server_refuses_every_write() {
     let (_, body) = server.post_as(TOKEN, RECORD, json!({ "input": [jiujiang_2016()] })).await;
     assert_eq!(first_code(&body), "READ_ONLY");
     assert_eq!(user_rows(&server).await, 0);
+    // A delete of a row that exists: refused, and the row is still there.
+    let all = "{ observations { totalCount nodes { id } } }";
+    let before = server.data(all, json!({})).await;
+    let id = before["observations"]["nodes"][0]["id"].clone();
+    let (_, body) = server
+        .post_as(TOKEN, "mutation($ids: [ID!]!) { deleteObservations(ids: $ids) }", json!({ "ids": [id] }))
+        .await;
+    assert_eq!(first_code(&body), "READ_ONLY");
+    assert_eq!(server.data(all, json!({})).await, before);
 }
 
 #[tokio::test]
