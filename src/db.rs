@@ -375,10 +375,13 @@ impl Db {
         let tx = connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         // The version moves first, so what `f` writes can be marked with the version it makes.
         tx.execute("UPDATE meta SET value = value + 1 WHERE key = 'data_version'", [])?;
+        let changes_before = tx.total_changes();
         let conn = Conn::new(&tx, None);
         let result = f(&conn);
         counter.add(conn.statements.get());
-        if result.is_ok() {
+        // A write that changed no row (an empty delete, say) is rolled back with its version
+        // bump, so caches, ETags and subscribers are left alone.
+        if result.is_ok() && tx.total_changes() > changes_before {
             let version = read_version(&tx)?;
             let stats = stats::read(&Conn::new(&tx, None), version)?;
             tx.commit()?;

@@ -86,6 +86,16 @@ async fn get_answers_carry_an_etag_and_honour_if_none_match() {
     assert_eq!(again.status(), 304);
     assert!(again.bytes().await.unwrap().is_empty());
 
+    // Writes that change no row leave the data version, and so the tag, as they were.
+    for nothing in [
+        "mutation { deleteObservations(ids: []) }",
+        "mutation { deleteObservations(ids: [\"T2JzZXJ2YXRpb246OTk5OTk5\"]) }",
+    ] {
+        let (_, body) = server.post_as(TOKEN, nothing, json!({})).await;
+        assert_eq!(body["data"]["deleteObservations"], json!([]), "{body}");
+        assert_eq!(get(Some(etag.clone())).await.unwrap().status(), 304, "{nothing} moved the data version");
+    }
+
     let record = "mutation { recordObservations(input: [{ subjectCode: \"360400\", indicatorCode: \"gdp\",
                    year: 2016, value: 1.0, source: \"test: a made-up value\" }]) { id } }";
     let (_, body) = server.post_as(TOKEN, record, json!({})).await;
