@@ -1,8 +1,8 @@
 // rustbelt live dashboard: an example of using the public GraphQL API from a plain page.
 // No framework and no build step: read it top to bottom. Sections:
 //   1. talking to the API (HTTP POST for queries, graphql-ws for the live feed)
-//   2. the GraphQL operations the page sends (README.md shows the same text)
-//   3. state and loading   4. drawing: header, filters, table, map, chart   5. live updates
+//   2. the GraphQL operations the page sends (README.md lists them)
+//   3. state and loading   4. drawing: header, filters, table, map (the chart: chart.js)   5. live updates
 'use strict';
 
 // ---------------------------------------------------------------- 1. the API
@@ -10,25 +10,19 @@
 const HTTP_URL = '/graphql';
 const WS_URL = (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/graphql';
 
-// Every operation here is named, and the name is sent as `operationName` too: the spec
-// makes it optional for a one-operation document, but this server (like some others) needs
-// it to tell that a named document is a subscription, and it labels the server's logs.
+// Every operation here is named, and the name is sent as `operationName` too. It is optional
+// for a one-operation document, but it labels the request in server logs, and some servers
+// need it to see that a named document is a subscription.
 const opName = (doc) => /^\s*(?:query|mutation|subscription)\s+(\w+)/.exec(doc)[1];
 
 // One GraphQL request over HTTP. A GraphQL error comes back with HTTP 200 and an
 // `errors` array, so check both the status and the body.
 async function gql(query, variables = {}) {
-  const res = await fetch(HTTP_URL, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/json' },
-    body: JSON.stringify({ query, variables, operationName: opName(query) }),
-  });
+  const res = await fetch(HTTP_URL, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' },
+    body: JSON.stringify({ query, variables, operationName: opName(query) }) });
   const body = await res.json().catch(() => null);
-  if (!res.ok || !body || body.errors) {
-    const msg = body && body.errors ? body.errors.map((e) => e.message).join('; ') : `HTTP ${res.status}`;
-    throw new Error(msg);
-  }
-  return body.data;
+  if (res.ok && body && !body.errors) return body.data;
+  throw new Error(body && body.errors ? body.errors.map((e) => e.message).join('; ') : `HTTP ${res.status}`);
 }
 
 // ------------------------------------------------------ 2. the operations
@@ -60,7 +54,7 @@ const EVALUATIONS = `query Evaluations($target: String!, $filter: CityEvaluation
 
 // What the chart needs; the same fields for a city and for the plan area as a whole.
 const SERIES_FIELDS = `fragment SeriesFields on TargetEvaluation {
-  target { code } status reason evaluationYear latestYear latestValue derived
+  target { code } status reason evaluationYear
   baselineYear baselineValue baselineSubstituted targetLevel
   series { year value derived }
 }`;
@@ -78,14 +72,11 @@ const LIVE = `subscription Live {
 }`;
 
 // ------------------------------------------------------- 3. state and loading
-const STATUS = { // the API's order, best first; colours tell them apart, labels say it
-  ACHIEVED: ['Achieved', '#1a9850'],
-  ON_TRACK: ['On track', '#66bd63'],
-  MODERATE_PROGRESS: ['Moderate progress', '#e6b400'],
-  INSUFFICIENT_PROGRESS: ['Insufficient progress', '#f46d43'],
-  MOVING_AWAY: ['Moving away', '#b2182b'],
-  NOT_ACHIEVED: ['Not achieved', '#762a83'],
-  INSUFFICIENT_DATA: ['Insufficient data', '#8c8c8c'],
+// EvaluationStatus in the API's order, best first. Colours tell them apart; the label (the
+// enum's name in words: ON_TRACK → "On track") says it, so colour is never needed alone.
+const STATUS = {
+  ACHIEVED: '#1a9850', ON_TRACK: '#66bd63', MODERATE_PROGRESS: '#e6b400', INSUFFICIENT_PROGRESS: '#f46d43',
+  MOVING_AWAY: '#b2182b', NOT_ACHIEVED: '#762a83', INSUFFICIENT_DATA: '#8c8c8c',
 };
 const REASON = {
   NO_OBSERVATIONS: 'no observations', SINGLE_OBSERVATION: 'only one year observed',
@@ -102,8 +93,10 @@ const state = {
 const $ = (sel) => document.querySelector(sel);
 const fmt = new Intl.NumberFormat('en', { maximumFractionDigits: 2 });
 const num = (v) => (v === null || v === undefined ? '—' : fmt.format(v)); // a gap stays a gap
-const statusLabel = (s) => (STATUS[s] ? STATUS[s][0] : s);
-const statusColor = (s) => (STATUS[s] ? STATUS[s][1] : '#000');
+const statusLabel = (st) => st[0] + st.slice(1).toLowerCase().replaceAll('_', ' ');
+const statusColor = (st) => STATUS[st] || '#000'; // black: a status newer than this page
+// The status, and for INSUFFICIENT_DATA why: "Insufficient data (no observations)".
+const statusText = (e) => statusLabel(e.status) + (e.status === 'INSUFFICIENT_DATA' && e.reason ? ` (${REASON[e.reason] || e.reason})` : '');
 const codeOf = (row) => (row.city ? row.city.adminCode : PLAN_CODE);
 
 // Each loader remembers a sequence number, so a slow old answer never overwrites a newer one.
@@ -129,11 +122,8 @@ async function loadStart() {
 async function loadEvaluations() {
   const seq = ++evalSeq;
   const f = state.filter;
-  const filter = {
-    membership: f.membership ? [f.membership] : ['CONFIRMED', 'CANDIDATE'], // default is CONFIRMED only
-    ...(f.status && { status: [f.status] }),
-    ...(f.province && { provinceCode: f.province }),
-  };
+  const filter = { membership: f.membership ? [f.membership] : ['CONFIRMED', 'CANDIDATE'], // the API's default: CONFIRMED
+    ...(f.status && { status: [f.status] }), ...(f.province && { provinceCode: f.province }) };
   const rows = [];
   let after = null, conn;
   do { // page through: the server caps a page (500 by default) and never cuts silently
@@ -197,10 +187,9 @@ const onActivate = (code) => ({ // click, Enter or Space: points and rows work f
 
 function drawTargetInfo() {
   const t = state.target;
-  const goal = t.kind === 'CHANGE_FROM_BASELINE' ? `${fmt.format(t.targetChange * 100)} % from ${t.baselineYear}`
+  const goal = t.kind === 'CHANGE_FROM_BASELINE' ? `a change of ${fmt.format(t.targetChange * 100)} % on ${t.baselineYear}`
     : `${num(t.targetValue)} ${t.unit}${t.kind === 'CUMULATIVE' ? ' in total' : ''}`;
-  $('#target-info').textContent = `${t.kind.replaceAll('_', ' ').toLowerCase()}: ${goal} by ${t.targetYear} · ` +
-    `indicator ${t.indicator.nameEn} (${t.indicator.unit})`;
+  $('#target-info').textContent = `Goal: ${goal} by ${t.targetYear} · measured by ${t.indicator.nameEn} (${t.indicator.unit})`;
   $('#table thead th:nth-child(7)').textContent = `Latest value (${t.indicator.unit})`;
 }
 
@@ -222,9 +211,8 @@ function drawFilters(conn) {
 }
 
 function statusCell(row) {
-  const why = row.status === 'INSUFFICIENT_DATA' && row.reason ? ` (${REASON[row.reason] || row.reason})` : '';
   return h('td', { class: 'status' }, swatch(row.status, row.city ? row.city.membership : 'CONFIRMED'),
-    statusLabel(row.status) + why);
+    statusText(row));
 }
 function swatch(status, membership) { // the same mark as on the map: filled or hollow
   const c = statusColor(status), hollow = membership === 'CANDIDATE';
@@ -264,8 +252,10 @@ function drawMap(rows) {
   const x = (lon) => PAD + dx + (lon - lo0) * k * scale, y = (lat) => H - PAD - dy - (lat - la0) * scale;
   const grid = [];
   if (placed.length) { // 5° graticule for orientation; there is no base map
-    for (let g = Math.ceil(lo0 / 5) * 5; g <= lo1; g += 5) grid.push(s('line', { class: 'grid', x1: x(g), x2: x(g), y1: y(la0), y2: y(la1) }), s('text', { class: 'grid-label', x: x(g) + 2, y: y(la0) - 3 }, `${g}°E`));
-    for (let g = Math.ceil(la0 / 5) * 5; g <= la1; g += 5) grid.push(s('line', { class: 'grid', x1: x(lo0), x2: x(lo1), y1: y(g), y2: y(g) }), s('text', { class: 'grid-label', x: x(lo0) + 2, y: y(g) - 3 }, `${g}°N`));
+    for (let g = Math.ceil(lo0 / 5) * 5; g <= lo1; g += 5) grid.push(s('line', { class: 'grid', x1: x(g), x2: x(g), y1: y(la0), y2: y(la1) }),
+      s('text', { class: 'grid-label', x: x(g) + 2, y: y(la0) - 3 }, `${g}°E`));
+    for (let g = Math.ceil(la0 / 5) * 5; g <= la1; g += 5) grid.push(s('line', { class: 'grid', x1: x(lo0), x2: x(lo1), y1: y(g), y2: y(g) }),
+      s('text', { class: 'grid-label', x: x(lo0) + 2, y: y(g) - 3 }, `${g}°N`));
   }
   const selectedLast = (a, b) => (a.city.adminCode === state.selected) - (b.city.adminCode === state.selected);
   const points = [...placed].sort(selectedLast).map((r) => {
@@ -283,7 +273,7 @@ function drawMap(rows) {
   const flip = sel && x(sel.city.longitude) > W * 0.6; // near the right edge: name it on the left
   const label = sel && s('text', { class: 'point-label', x: x(sel.city.longitude) + (flip ? -10 : 10),
     y: y(sel.city.latitude) + 4, 'text-anchor': flip ? 'end' : 'start' }, sel.city.nameEn);
-  svg.replaceChildren(...grid, ...points, label, empty);
+  svg.replaceChildren(...grid, ...points, ...[label, empty].filter(Boolean));
   $('#no-coords').textContent = unplaced.length
     ? `Not placed (no coordinates): ${unplaced.map((r) => r.city.nameEn).join(', ')}.` : '';
 }
@@ -293,116 +283,8 @@ function drawLegend() { // colours come from STATUS, so the legend and the marks
     ...Object.keys(STATUS).map((st) => h('li', {}, swatch(st, 'CONFIRMED'), statusLabel(st))));
 }
 
-// ---------------------------------------------------------------- the chart
-// The series the evaluation used, with the target level and the baseline as lines named in
-// the right margin, so no label sits on the data. A CUMULATIVE target is a total of annual
-// flows, so its series is drawn as a running total. The chart is drawn at the panel's real
-// width (not a scaled viewBox), so its text keeps its CSS size on a wide or a narrow screen.
-const CHART_H = 320, TOP = 30, BOTTOM = 34, PAD = 24; // PAD keeps end points off the axes
-let shownChart = null, drawnWidth = 0;
-new ResizeObserver(() => { // redraw when the panel changes width, not on every event
-  if (shownChart && Math.round($('#chart').getBoundingClientRect().width) !== drawnWidth) drawChart(shownChart);
-}).observe($('#chart-panel'));
-
-// A round step (1, 2 or 5 × a power of ten) no smaller than `min`.
-function roundStep(min) {
-  const mag = 10 ** Math.floor(Math.log10(min));
-  return [1, 2, 5, 10].map((m) => m * mag).find((st) => st >= min * 0.999);
-}
-// Labels: millions as "9.37M"; otherwise up to 4 significant digits, never rounding away
-// whole units (20,512 stays 20,512). Tooltips and the table keep the full number.
-function short(v) {
-  if (Math.abs(v) >= 1e6) return new Intl.NumberFormat('en', { notation: 'compact', maximumFractionDigits: 2 }).format(v);
-  const digits = Math.max(4, Math.floor(Math.log10(Math.abs(v) || 1)) + 1);
-  return new Intl.NumberFormat('en', { maximumSignificantDigits: digits }).format(v);
-}
-// Ticks all show the same number of decimals, as many as the step needs (0.05 → 2).
-function tickFormat(step, biggest) {
-  if (biggest >= 1e6) return (v) => short(v);
-  const dec = Math.max(0, -Math.floor(Math.log10(step) + 1e-9));
-  const f = new Intl.NumberFormat('en', { minimumFractionDigits: dec, maximumFractionDigits: dec });
-  return (v) => f.format(v);
-}
-
-function drawChart(sel) {
-  const svg = $('#chart'), t = state.target;
-  shownChart = sel;
-  svg.hidden = $('#chart-legend').hidden = !sel;
-  $('#chart-hint').hidden = !!sel;
-  if (!sel) { $('#chart-heading').textContent = 'Series'; $('#chart-note').textContent = ''; return; }
-  const { owner, ev } = sel, cumulative = t.kind === 'CUMULATIVE';
-  let run = 0;
-  const pts = ev.series.map((p) => ({ ...p, value: cumulative ? (run += p.value) : p.value }));
-  $('#chart-heading').textContent = `${owner.nameEn} ${owner.nameZh} — ${t.indicator.nameEn}`;
-
-  // Value scale: round ticks around every value, with half a step of room, not below zero
-  // for values that are not.
-  const vals = [...pts.map((p) => p.value), ev.targetLevel, ev.baselineValue].filter((v) => v !== null);
-  const lo = vals.length ? Math.min(...vals) : 0, hi = vals.length ? Math.max(...vals) : 1;
-  const step = roundStep((hi - lo || Math.abs(hi) || 1) / 4);
-  const v0 = lo >= 0 ? Math.max(0, Math.floor((lo - step / 2) / step) * step) : Math.floor((lo - step / 2) / step) * step;
-  const v1 = Math.ceil((hi + step / 2) / step) * step;
-  const ticks = [];
-  for (let i = 0; v0 + i * step <= v1 + step / 2; i++) ticks.push(v0 + i * step); // no float drift
-  const tick = tickFormat(step, Math.max(Math.abs(v0), Math.abs(v1)));
-
-  // The reference lines and their two-line margin labels.
-  const refs = [];
-  if (ev.targetLevel !== null) refs.push({ cls: 'target', v: ev.targetLevel, year: null, text: [`target ${short(ev.targetLevel)}`, `by ${t.targetYear}`] });
-  if (ev.baselineValue !== null) refs.push({ cls: 'baseline', v: ev.baselineValue, year: ev.baselineYear, text: [`baseline ${short(ev.baselineValue)}`, `in ${ev.baselineYear}`] });
-
-  // Margins fit the widest tick and margin label (about 7 px a character at 12 px).
-  const W = Math.max(360, Math.round(svg.getBoundingClientRect().width) || 600), H = CHART_H;
-  drawnWidth = W;
-  svg.setAttribute('viewBox', `0 0 ${W} ${H}`);
-  const L = 12 + 7 * Math.max(...ticks.map((v) => tick(v).length));
-  const R = refs.length ? 14 + 6.5 * Math.max(...refs.flatMap((r) => r.text).map((l) => l.length)) : 12;
-  const years = [t.baselineYear, ev.evaluationYear, ...pts.map((p) => p.year)];
-  const x0 = Math.min(...years), x1 = Math.max(...years), perYear = (W - L - R - 2 * PAD) / (x1 - x0 || 1);
-  const x = (yr) => L + PAD + (yr - x0) * perYear, y = (v) => H - BOTTOM - ((v - v0) / (v1 - v0)) * (H - TOP - BOTTOM);
-  const yearStep = [1, 2, 5, 10, 20, 50].find((n) => n * perYear >= 44) || 100; // years ≥ 44 px apart
-
-  const parts = [s('text', { class: 'unit', x: 4, y: 14 }, cumulative ? `${t.indicator.unit}, running total` : t.indicator.unit)];
-  for (const v of ticks) parts.push(s('line', { class: 'grid', x1: L, x2: W - R, y1: y(v), y2: y(v) }),
-    s('text', { class: 'tick', x: L - 6, y: y(v) + 4, 'text-anchor': 'end' }, tick(v)));
-  for (let yr = Math.ceil(x0 / yearStep) * yearStep; yr <= x1; yr += yearStep) {
-    parts.push(s('text', { class: 'tick', x: x(yr), y: H - BOTTOM + 18, 'text-anchor': 'middle' }, String(yr)));
-  }
-  parts.push(s('line', { class: 'axis', x1: L, x2: W - R, y1: H - BOTTOM, y2: H - BOTTOM }),
-    s('line', { class: 'axis', x1: L, x2: L, y1: TOP, y2: H - BOTTOM }));
-  // Two close levels would put their labels on top of each other: push them 30 px apart.
-  const ly = refs.map((r) => y(r.v));
-  if (ly.length === 2 && Math.abs(ly[0] - ly[1]) < 30) {
-    const mid = (ly[0] + ly[1]) / 2, up = ly[0] <= ly[1] ? -1 : 1; // the target keeps its side
-    [ly[0], ly[1]] = [mid + 15 * up, mid - 15 * up];
-  }
-  refs.forEach((r, i) => parts.push( // the baseline starts at its year: it is a value in that year
-    s('line', { class: `${r.cls}-line`, x1: r.year === null ? L : x(r.year), x2: W - R, y1: y(r.v), y2: y(r.v) }),
-    s('text', { class: `${r.cls}-label`, x: W - R + 8, y: Math.min(Math.max(ly[i], 16), H - 18) - 2 },
-      s('tspan', {}, r.text[0]), s('tspan', { x: W - R + 8, dy: 13 }, r.text[1]))));
-
-  if (pts.length > 1) parts.push(s('polyline', { class: 'series', points: pts.map((p) => `${x(p.year)},${y(p.value)}`).join(' ') }));
-  const roomy = perYear >= 48; // room to label every value; if not, only the latest one
-  pts.forEach((p, i) => parts.push(
-    s('circle', { class: p.derived ? 'value derived' : 'value', cx: x(p.year), cy: y(p.value), r: 5, 'data-year': p.year, 'data-derived': String(p.derived) },
-      s('title', {}, `${p.year}: ${num(p.value)} ${t.indicator.unit}, ${p.derived ? 'derived from two published values' : 'published'}`)),
-    roomy || i === pts.length - 1 ? s('text', { class: 'value-label', x: x(p.year), y: y(p.value) - 10, 'text-anchor': 'middle' }, short(p.value)) : null));
-  if (!pts.length) parts.push(s('text', { class: 'empty', x: (L + W - R) / 2, y: (TOP + H - BOTTOM) / 2, 'text-anchor': 'middle' }, 'No values recorded: nothing to draw.'));
-  svg.replaceChildren(...parts.filter(Boolean));
-
-  const why = ev.status === 'INSUFFICIENT_DATA' && ev.reason ? ` (${REASON[ev.reason] || ev.reason})` : '';
-  $('#chart-note').textContent = [`${statusLabel(ev.status)}${why} as of ${ev.evaluationYear}.`,
-    ev.baselineSubstituted && `No ${t.baselineYear} value: the first observed year, ${ev.baselineYear}, stands in as the baseline.`,
-    owner.membership === 'CANDIDATE' && 'A candidate entry: only indirect evidence puts it on the plan\'s list.',
-  ].filter(Boolean).join(' ');
-}
-
 // ----------------------------------------------------------- 5. live updates
-function setLive(stateName, text) {
-  const el = $('#live-status');
-  el.dataset.state = stateName;
-  el.textContent = text;
-}
+const setLive = (name, text) => { const el = $('#live-status'); el.dataset.state = name; el.textContent = text; };
 
 // Bursts of writes are folded: at most one refresh runs, and at most one more is queued.
 let running = false, queued = false;
@@ -436,8 +318,9 @@ function startLive() {
     onNonLazyError: (e) => setLive('offline', `offline (${e && e.code ? 'closed ' + e.code : 'error'})`),
     on: {
       connecting: (isRetry) => setLive(isRetry ? 'reconnecting' : 'connecting', isRetry ? 'reconnecting…' : 'connecting…'),
-      // Writes made while the socket was down were never announced: re-ask everything.
-      connected: (_socket, _payload, wasRetry) => { setLive('connected', 'live'); if (wasRetry) refresh(); },
+      // Writes made before the subscription was up (at first, or while the socket was down)
+      // were never announced: re-ask what is shown. Before the first load there is nothing to.
+      connected: () => { setLive('connected', 'live'); if (state.target) refresh(); },
       closed: () => setLive('reconnecting', 'reconnecting…'),
     },
   });
@@ -451,6 +334,7 @@ function startLive() {
 // ------------------------------------------------------------------- start
 async function main() {
   drawLegend();
+  watchChartWidth();
   startLive(); // subscribe first, then query, so no write falls between the two
   await loadStart();
   drawTargetInfo();

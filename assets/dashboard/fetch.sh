@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Rebuilds the vendored graphql-ws client in this folder from the npm registry, byte for
-# byte. See VERSIONS.md for what is pinned and why.
+# byte. README.md says what is pinned and why.
 #
 #   ./fetch.sh          npm pack the pinned version, check the tarball's sha512 integrity,
 #                       extract, copy the needed files, strip source-map comments, check
@@ -8,7 +8,7 @@
 #   ./fetch.sh --check  no network: only check the sha256 of the files already in this folder.
 #
 # Needs: bash, npm (and so node), tar, sed, sha256sum (or shasum).
-# index.html, dashboard.js, dashboard.css, README.md, VERSIONS.md and this script are
+# index.html, dashboard.js, dashboard.css, README.md and this script are
 # hand-written and never touched.
 set -euo pipefail
 
