@@ -14,6 +14,17 @@ pub struct Config {
     pub command: Option<Command>,
     #[command(flatten)]
     pub serve: ServeConfig,
+    /// How log lines are written to stderr: `text` for people (coloured only on a terminal),
+    /// `json` (one object a line) for log shippers.
+    #[arg(long, global = true, env = "RUSTBELT_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+/// The shape of log lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 /// What to do.

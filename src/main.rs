@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use rustbelt::config::{Command, Config, Import};
+use rustbelt::config::{Command, Config, Import, LogFormat};
 
 /// jemalloc with one arena (configured in `.cargo/config.toml`): glibc's allocator and
 /// mimalloc both keep what a request freed with the thread that freed it, so peak memory grew
@@ -14,7 +14,7 @@ static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 fn main() -> ExitCode {
     let config = Config::parse();
-    rustbelt::telemetry::init();
+    rustbelt::telemetry::init(config.log_format == LogFormat::Json);
     let result = match config.command {
         Some(Command::Schema) => {
             print!("{}", rustbelt::graphql::sdl());

@@ -6,15 +6,23 @@ use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
+use std::io::IsTerminal;
+
 use tracing_subscriber::EnvFilter;
 
 /// The filter used when `RUST_LOG` is not set.
 pub const DEFAULT_FILTER: &str = "rustbelt=info,tower_http=info";
 
-/// Installs the global subscriber; a second call is a no-op.
-pub fn init() {
+/// Installs the global subscriber, writing one JSON object a line if `json`; a second call is
+/// a no-op. Text has colour codes only on a terminal: in a file or a pipe they are noise.
+pub fn init(json: bool) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let logs = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = if json {
+        logs.json().with_current_span(false).try_init()
+    } else {
+        logs.with_ansi(std::io::stderr().is_terminal()).try_init()
+    };
 }
 
 // Label values are static strings: counting a request allocates nothing.

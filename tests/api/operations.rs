@@ -108,3 +108,30 @@ async fn liveness_and_readiness_are_separate() {
         .unwrap();
     assert_eq!(response.headers()["x-request-id"], "abc-123");
 }
+
+/// Logs written to a file or a pipe carry no colour codes; `--log-format json` writes one JSON
+/// object a line.
+#[test]
+fn logs_read_well_in_a_file_and_as_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/observations.csv");
+    let run = |format: &str, db: &str| {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_rustbelt"))
+            .args(["--log-format", format, "import", "observations", example, "--dry-run", "--db"])
+            .arg(dir.path().join(db))
+            .env_remove("RUST_LOG")
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8(output.stderr).unwrap()
+    };
+    let text = run("text", "text.db");
+    assert!(text.contains("INFO") && !text.contains('\u{1b}'), "{text:?}");
+    let json = run("json", "json.db");
+    let lines: Vec<serde_json::Value> = json.lines().map(|l| serde_json::from_str(l).expect(l)).collect();
+    assert!(
+        !lines.is_empty()
+            && lines.iter().all(|l| l["level"].is_string() && l["fields"]["message"].is_string()),
+        "{json}"
+    );
+}
