@@ -22,6 +22,9 @@ cargo build --release --locked --bin rustbelt --example floor --example ceiling
 echo "== load benchmark"
 python3 benches/bench.py
 
+echo "== light requests beside heavy ones"
+(cd benches && python3 isolation.py ../target/release/rustbelt)
+
 if [ "${CRITERION:-1}" != 0 ]; then
   echo "== criterion: the evaluator alone and the in-process execution of each query"
   cargo bench --locked --bench evaluator --bench execute -- --noplot

@@ -403,6 +403,11 @@ impl Db {
         }
     }
 
+    /// Rows a read session may read before it needs the heavy pass.
+    pub fn heavy_rows(&self) -> u64 {
+        self.heavy_rows
+    }
+
     /// The data version: it changes whenever the data does.
     pub fn data_version(&self) -> u64 {
         self.version.load(Ordering::Acquire)

@@ -17,6 +17,7 @@ mod events;
 mod facets;
 mod filter;
 mod indicator;
+mod lanes;
 mod lists;
 mod live;
 mod loaders;
@@ -139,6 +140,7 @@ pub fn build_schema(db: Db, limits: Limits, write_token: Option<String>) -> AppS
     let known_valid = KnownValid(build(ValidationMode::Fast).finish());
     build(ValidationMode::Strict)
         .data(turns)
+        .data(lanes::HeavyLane::new(db.heavy_rows(), limits.max_concurrent / 2))
         .data(Documents::new())
         .data(known_valid)
         .extension(events::EventLoaders)

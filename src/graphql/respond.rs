@@ -14,6 +14,7 @@ use quick_cache::sync::Cache;
 use tokio::sync::Semaphore;
 
 use super::cost::{self, CostLimits, Estimate};
+use super::lanes::{HeavyLane, LastRun};
 use super::loaders::{Batches, Loaders, WithBatches};
 use super::mutation::Bearer;
 use super::{AppSchema, InlineLimits, PageLimits, ShapeLimits, order, shape};
@@ -107,6 +108,8 @@ pub(super) struct Prepared {
     valid: Validity,
     /// Its cost estimate, for a document without variables: the same until the data changes.
     estimated: std::sync::Mutex<Option<Arc<Estimated>>>,
+    /// Whether its last run was heavy, so the next waits in the heavy lane.
+    last_run: LastRun,
 }
 
 /// A document's cost estimate for one operation at one data version, and the
@@ -247,6 +250,14 @@ pub async fn respond(
     let Some(Turns(turns)) = schema.data::<Turns>() else {
         return Outcome::RequestError(request_error("the server is not set up to execute", "INTERNAL"));
     };
+    let known = schema.data::<Documents>().and_then(|documents| documents.0.get(&request.query));
+    let admission = match (schema.data::<HeavyLane>(), &known) {
+        (Some(lane), Some(prepared)) => match lane.admit(&prepared.last_run, deadline).await {
+            Ok(admission) => admission,
+            Err(()) => return Outcome::TimedOut,
+        },
+        _ => None,
+    };
     let turn = match tokio::time::timeout_at(deadline.into(), turns.clone().acquire_owned()).await {
         Ok(Ok(turn)) => turn,
         _ => return Outcome::TimedOut,
@@ -264,7 +275,7 @@ pub async fn respond(
     }
     let (schema, runtime) = (schema.clone(), tokio::runtime::Handle::current());
     let work = tokio::task::spawn_blocking(move || {
-        let _turn = turn;
+        let (_turn, _admission) = (turn, admission);
         let run = respond_here(&schema, request, transport, bearer, deadline, ran);
         // The timer stops a request that waits (a write); the read session stops SQL at the
         // deadline; and an answer with errors that ends after its deadline is reported as
@@ -367,6 +378,9 @@ async fn respond_here(
     let (mut response, effort) = execute(runs_on, request, deadline, budget).await;
     if read_only {
         prepared.cost.observe(&effort, limits);
+        if let Some(lane) = schema.data::<HeavyLane>().filter(|_| !effort.overran) {
+            lane.observe(&prepared.last_run, effort.rows);
+        }
     }
     if effort.overran {
         return None;
@@ -420,8 +434,13 @@ pub(super) fn prepare(schema: &AppSchema, source: &str) -> Result<Arc<Prepared>,
         return Err((message.to_string(), "INTROSPECTION_DISABLED"));
     }
     let valid = Validity::of(&document);
-    let prepared =
-        Arc::new(Prepared { document, cost: Cost::unknown(), valid, estimated: Default::default() });
+    let prepared = Arc::new(Prepared {
+        document,
+        cost: Cost::unknown(),
+        valid,
+        estimated: Default::default(),
+        last_run: LastRun::default(),
+    });
     if let Some(documents) = documents {
         documents.0.insert(source.to_string(), prepared.clone());
     }

@@ -191,9 +191,7 @@ async fn run(
             counted(json(StatusCode::OK, format, body), &response)
         }
         Outcome::TimedOut => {
-            let message =
-                "the request took longer than this server allows and was stopped; ask for less at once";
-            reject(StatusCode::SERVICE_UNAVAILABLE, message, "TIMEOUT")
+            timed_out("the request took longer than this server allows and was stopped; ask for less at once")
         }
         Outcome::MutationOverGet => {
             let message = "mutations are not allowed over GET: use POST";
@@ -429,6 +427,14 @@ fn json(status: StatusCode, format: Format, body: impl Into<Body>) -> Response {
 
 /// A request refused before GraphQL ran: an `application/json` error with a code (not
 /// labelled as a GraphQL response, which it is not).
+/// 503 `TIMEOUT`: the request ran out of time, often waiting for its turn behind others.
+/// `Retry-After` tells clients it may well succeed a moment later.
+pub(super) fn timed_out(message: &str) -> Response {
+    let mut response = reject(StatusCode::SERVICE_UNAVAILABLE, message, "TIMEOUT");
+    response.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from_static("1"));
+    response
+}
+
 pub(super) fn reject(status: StatusCode, message: &str, code: &str) -> Response {
     let body = serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
     let mut response = json(status, Format::Json, body.to_string().into_bytes());

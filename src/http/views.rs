@@ -11,7 +11,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::AppState;
-use super::endpoint::{accepts, reject};
+use super::endpoint::{accepts, reject, timed_out};
 use crate::graphql::views::View;
 use crate::graphql::{self, Outcome, Transport};
 
@@ -170,8 +170,7 @@ pub(super) async fn run(
         Outcome::Executed { response, .. } => response,
         Outcome::RequestError(response) => return json(StatusCode::BAD_REQUEST, &response),
         Outcome::TimedOut => {
-            let message = "the view took longer than this server allows and was stopped";
-            return reject(StatusCode::SERVICE_UNAVAILABLE, message, "TIMEOUT");
+            return timed_out("the view took longer than this server allows and was stopped");
         }
         Outcome::MutationOverGet | Outcome::Estimated(_) => {
             unreachable!("a view is a query, run without extensions")

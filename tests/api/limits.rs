@@ -80,6 +80,7 @@ async fn execution_time_is_limited() {
         .await
         .unwrap();
     assert_eq!(response.status(), 503);
+    assert_eq!(response.headers()["retry-after"], "1", "a client may try again");
     assert_eq!(first_code(&response.json().await.unwrap()), "TIMEOUT");
     // A request that needs no database finishes within its first poll.
     let data = server.data("{ __typename }", json!({})).await;
