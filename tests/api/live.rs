@@ -76,6 +76,16 @@ impl Socket {
         }
     }
 
+    /// Sends `connection_init` and tells whether the server acknowledged it (false when it
+    /// closed the socket instead, or said nothing within `wait`).
+    pub async fn acknowledged(&mut self, wait: Duration) -> bool {
+        self.send(json!({ "type": "connection_init" })).await;
+        match tokio::time::timeout(wait, self.0.next()).await {
+            Ok(Some(Ok(Message::Text(text)))) => text.contains(r#""type":"connection_ack""#),
+            _ => false,
+        }
+    }
+
     /// Closes from the client's side with 1000; returns the code of the server's reply frame.
     pub async fn close_normally(&mut self) -> Option<u16> {
         use tokio_tungstenite::tungstenite::protocol::{CloseFrame, frame::coding::CloseCode};
