@@ -55,6 +55,21 @@ pub enum DbError {
     Corrupt(String),
 }
 
+impl DbError {
+    /// SQLite's "busy" or "locked": another connection held the lock, and a retry may well
+    /// succeed.
+    pub fn is_busy(&self) -> bool {
+        use rusqlite::ErrorCode::{DatabaseBusy, DatabaseLocked};
+        matches!(self, Self::Sqlite(error) if matches!(error.sqlite_error_code(), Some(DatabaseBusy | DatabaseLocked)))
+    }
+}
+
+/// The longest a write waits for SQLite's write lock when it has no deadline of its own.
+const WRITE_LOCK_WAIT: Duration = Duration::from_secs(5);
+/// A write with a deadline stops waiting for the lock this long before it, so its refusal
+/// reaches the client in time rather than as a timeout.
+const ANSWER_MARGIN: Duration = Duration::from_millis(200);
+
 /// How to open the database.
 #[derive(Debug, Clone)]
 pub struct DbOptions {
@@ -356,7 +371,7 @@ impl Db {
         let db = self.clone();
         let (result, statements) = tokio::task::spawn_blocking(move || {
             let counted = StatementCounter::default();
-            let result = db.write_here(&counted, f);
+            let result = db.write_here(&counted, None, f);
             (result, counted.get())
         })
         .await?;
@@ -366,12 +381,20 @@ impl Db {
 
     /// [`Db::write`] on the calling thread, which it blocks: for work already on a blocking
     /// thread (a GraphQL request), so it never waits for another one.
+    ///
+    /// The wait for SQLite's write lock (another process may hold it) ends before `deadline`, so a
+    /// write either starts in time or fails with SQLite's "busy" having written nothing;
+    /// one that started is answered as what it did, committed or not.
     pub fn write_here<T>(
         &self,
         counter: &StatementCounter,
+        deadline: Option<Instant>,
         f: impl FnOnce(&Conn<'_>) -> Result<T, DbError>,
     ) -> Result<T, DbError> {
         let mut connection = self.writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let left = |d: Instant| d.saturating_duration_since(Instant::now()).saturating_sub(ANSWER_MARGIN);
+        let wait = deadline.map_or(WRITE_LOCK_WAIT, left).min(WRITE_LOCK_WAIT);
+        connection.busy_timeout(wait)?;
         let tx = connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         // The version moves first, so what `f` writes can be marked with the version it makes.
         tx.execute("UPDATE meta SET value = value + 1 WHERE key = 'data_version'", [])?;
@@ -540,6 +563,11 @@ impl ReadSession {
     pub fn inline(mut self, budget: InlineBudget) -> Self {
         self.inline = Some(budget);
         self
+    }
+
+    /// When the session's request must end.
+    pub fn deadline(&self) -> Instant {
+        self.deadline
     }
 
     /// Rows the session's statements have returned so far.

@@ -22,6 +22,8 @@ pub enum ApiError {
     InvalidId(String),
     /// The database took longer than its per-statement time limit.
     Timeout,
+    /// Another connection held the database's lock for the whole time the request had.
+    Busy,
     /// Rows refused by the recording rules: nothing was written.
     InvalidRows(Vec<Problem>),
     /// Input that breaks a domain rule, with that rule's own stable code.
@@ -43,6 +45,9 @@ impl ApiError {
             ),
             Self::InvalidId(id) => format!("the id {id:?} is not a valid global id"),
             Self::Timeout => "the query took too long and was stopped; ask for less at once".into(),
+            Self::Busy => "the database was busy with another write for the whole time this request had; \
+                           nothing was written: try again in a moment"
+                .into(),
             Self::Rule { message, .. } => message.clone(),
             Self::InvalidRows(problems) => format!(
                 "nothing was written: {} problem(s), listed in extensions.problems; first: row {} {}: {}",
@@ -63,6 +68,7 @@ impl ApiError {
             Self::PageSizeLimit { .. } => "PAGE_SIZE_LIMIT",
             Self::InvalidId(_) => "INVALID_ID",
             Self::Timeout => "TIMEOUT",
+            Self::Busy => "BUSY",
             Self::Rule { code, .. } => code,
             Self::InvalidRows(_) => "INVALID_OBSERVATIONS",
             Self::Internal => "INTERNAL",
@@ -96,6 +102,7 @@ impl From<DbError> for ApiError {
         match error {
             // An overrun request's answer is thrown away and the request run again.
             DbError::Timeout | DbError::Overran => Self::Timeout,
+            busy if busy.is_busy() => Self::Busy,
             other => {
                 tracing::error!(error = %other, "database call failed");
                 Self::Internal
@@ -109,6 +116,7 @@ impl From<Arc<DbError>> for ApiError {
         match &*error {
             // An overrun request's answer is thrown away and the request run again.
             DbError::Timeout | DbError::Overran => Self::Timeout,
+            busy if busy.is_busy() => Self::Busy,
             other => {
                 tracing::error!(error = %other, "database call failed");
                 Self::Internal

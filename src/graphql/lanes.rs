@@ -64,7 +64,10 @@ mod tests {
         let soon = || Instant::now() + Duration::from_millis(50);
         let first = lane.admit(&heavy, soon()).await.expect("the lane is free");
         assert!(first.is_some(), "a heavy run holds a place");
-        assert!(lane.admit(&heavy, soon()).await.is_err(), "a second heavy one waits, here until its deadline");
+        assert!(
+            lane.admit(&heavy, soon()).await.is_err(),
+            "a second heavy one waits, here until its deadline"
+        );
         assert!(matches!(lane.admit(&light, soon()).await, Ok(None)), "a light one never waits");
         drop(first);
         assert!(lane.admit(&heavy, soon()).await.is_ok_and(|place| place.is_some()));

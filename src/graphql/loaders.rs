@@ -385,7 +385,7 @@ impl Loaders {
     /// Runs `f` in one write transaction, on this request's thread; later reads of this request
     /// see what it wrote.
     pub fn write<T>(&self, f: impl FnOnce(&Conn<'_>) -> Result<T, DbError>) -> ApiResult<T> {
-        let written = self.db.write_here(&self.counter, f).map_err(db_error);
+        let written = self.db.write_here(&self.counter, Some(self.session.deadline()), f).map_err(db_error);
         self.session.end_snapshot();
         written
     }

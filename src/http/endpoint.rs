@@ -177,6 +177,15 @@ async fn run(
             let mut http =
                 counted(answer(format, transport, headers, key.as_ref(), prefix, &extensions), &response);
             http.extensions_mut().insert(ran);
+            if busy(&response) {
+                // Nothing ran to the end because another writer held the database: a retry
+                // may well succeed, so say so as for any other overload.
+                if response.data == async_graphql::Value::Null {
+                    *http.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+                }
+                http.headers_mut()
+                    .insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from_static("1"));
+            }
             http
         }
         Outcome::RequestError(response) => {
@@ -427,6 +436,12 @@ fn json(status: StatusCode, format: Format, body: impl Into<Body>) -> Response {
 
 /// A request refused before GraphQL ran: an `application/json` error with a code (not
 /// labelled as a GraphQL response, which it is not).
+/// Whether an error of `response` is `BUSY`.
+fn busy(response: &async_graphql::Response) -> bool {
+    let busy = async_graphql::Value::from("BUSY");
+    response.errors.iter().any(|e| e.extensions.as_ref().and_then(|x| x.get("code")) == Some(&busy))
+}
+
 /// 503 `TIMEOUT`: the request ran out of time, often waiting for its turn behind others.
 /// `Retry-After` tells clients it may well succeed a moment later.
 pub(super) fn timed_out(message: &str) -> Response {

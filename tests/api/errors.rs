@@ -120,20 +120,36 @@ async fn variables_are_validated_on_every_run_of_a_document() {
     }
 }
 
-/// A database error reaches the caller as a code and a plain message: the writer cannot get
-/// the lock because another process holds the file exclusively.
+/// A write that cannot get the lock (another process holds the file) within its time is
+/// refused with BUSY before it starts, in time to be told so, and writes nothing; the message
+/// leaks nothing of the database.
 #[tokio::test]
-async fn a_database_error_leaks_no_internals() {
+async fn a_write_that_cannot_get_the_lock_is_busy_and_leaks_no_internals() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("locked.db");
-    let server = Server::start_on(&db, &["--write-token", "t", "--request-timeout-ms", "20000"]);
+    let server = Server::start_on(&db, &["--write-token", "t", "--request-timeout-ms", "1500"]);
     let other = rusqlite::Connection::open(&db).unwrap();
     other.execute_batch("BEGIN EXCLUSIVE").unwrap();
     let record = "mutation { recordObservations(input: [{ subjectCode: \"360400\", indicatorCode: \"gdp\",
                    year: 2016, value: 1.0, source: \"test: a made-up value\" }]) { id } }";
-    let (_, body) = server.post_as("t", record, json!({})).await;
+    let response = server
+        .client
+        .post(format!("{}/graphql", server.base))
+        .bearer_auth("t")
+        .json(&json!({ "query": record }))
+        .send()
+        .await
+        .unwrap();
+    let (status, retry) = (response.status(), response.headers().get("retry-after").cloned());
+    let body: serde_json::Value = response.json().await.unwrap();
+    // Released only now: a write still waiting for the lock would take it and commit.
     other.execute_batch("ROLLBACK").unwrap();
-    assert!(body.get("errors").is_some(), "the write could not have run: {body}");
+    assert_eq!((status.as_u16(), first_code(&body)), (503, "BUSY"), "{body}");
+    assert_eq!(retry.unwrap(), "1");
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let written =
+        server.data("{ observations(filter: { origin: { eq: USER } }) { totalCount } }", json!({})).await;
+    assert_eq!(written["observations"]["totalCount"], 0, "a write told BUSY never commits");
     // The messages, not the codes: a code may well say the database was busy.
     let text =
         body["errors"].as_array().unwrap().iter().map(|e| e["message"].to_string()).collect::<String>();
