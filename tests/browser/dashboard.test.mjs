@@ -321,11 +321,21 @@ async function main() {
       { timeout: 10_000 }, tab).catch(() => { throw new Error(`no GraphiQL tab named ${tab}`); });
     await g.evaluate((t) => [...document.querySelectorAll('.graphiql-tab')].find((e) => e.textContent.includes(t))
       .querySelector('button').click(), tab);
+    // Run only once GraphiQL has switched: the tab active and its document in the editor
+    // (run earlier, it sends the old tab's operation name with the new document).
+    await g.waitForFunction((t) => {
+      const active = document.querySelector('.graphiql-tab-active');
+      const editor = document.querySelector('.graphiql-query-editor');
+      return active && active.textContent.includes(t) && editor && editor.textContent.includes(`subscription ${t}`);
+    }, { timeout: 5000 }, tab);
+    await new Promise((settled) => setTimeout(settled, 300)); // its operation name follows the editor
     await g.click('.graphiql-execute-button');
     // The subscription is live a moment after it starts: write until the result pane shows one.
     const result = () => g.$eval('.result-window', (e) => e.textContent);
     let shown = false;
     for (let i = 0; i < 5 && !shown; i++) {
+      // Sent before GraphiQL caught up with the tab, the run is refused: run it again.
+      if ((await result()).includes('Unknown operation named')) await g.click('.graphiql-execute-button');
       const value = 39.5 + i;
       await gql(base, `mutation($i: [ObservationInput!]!) { recordObservations(input: $i) { id } }`,
         { i: [{ subjectCode: '340300', indicatorCode: 'services_share_gdp', year: 2014, value, source: 'rustbelt tests/browser (GraphiQL)' }] }, TOKEN);
