@@ -53,6 +53,8 @@ pub enum DbError {
     Seed(String),
     #[error("stored data is invalid: {0}")]
     Corrupt(String),
+    #[error("{0}")]
+    Unusable(String),
 }
 
 impl DbError {
@@ -311,6 +313,7 @@ impl Db {
         flags: OpenFlags,
         options: &DbOptions,
     ) -> Result<Self, DbError> {
+        usable(&writer, writer_target)?;
         configure(&writer)?;
         migrate::run(&mut writer)?;
         seed::apply(&mut writer)?;
@@ -786,6 +789,35 @@ struct Counts {
 
 /// Per-connection policy for the writer: WAL before any DDL, foreign keys, a busy timeout, and
 /// `rarray` (lists bind their keys as one array).
+/// What start-up checks before it writes anything, so a file it refuses is left exactly as it
+/// was: that it is an SQLite database, that its schema is not newer than this binary's, and
+/// that its pages pass SQLite's quick check (which reads every page once).
+fn usable(connection: &Connection, path: &str) -> Result<(), DbError> {
+    let unusable = |why: String| DbError::Unusable(format!("{path} {why}; the file was left as it is"));
+    let version: i64 = connection.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(|error| {
+        unusable(format!("is not an SQLite database, or its header is damaged ({})", sqlite_reason(&error)))
+    })?;
+    migrate::check_version(version).map_err(unusable)?;
+    let verdict: String = connection
+        .query_row("PRAGMA quick_check(1)", [], |r| r.get(0))
+        .map_err(|error| unusable(format!("is damaged ({})", sqlite_reason(&error))))?;
+    if verdict != "ok" {
+        let verdict = verdict.split_whitespace().collect::<Vec<_>>().join(" ");
+        return Err(unusable(format!(
+            "is damaged (SQLite's quick_check: {verdict}): restore it from a backup"
+        )));
+    }
+    Ok(())
+}
+
+/// SQLite's own words for an error, without rusqlite's repetitions.
+fn sqlite_reason(error: &rusqlite::Error) -> String {
+    match error {
+        rusqlite::Error::SqliteFailure(failure, _) => failure.to_string(),
+        other => other.to_string(),
+    }
+}
+
 fn configure(connection: &Connection) -> Result<(), DbError> {
     rusqlite::vtab::array::load_module(connection)?;
     connection.execute_batch(

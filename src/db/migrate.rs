@@ -15,17 +15,23 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema_v6.sql"),
 ];
 
+/// Refuses a schema version this binary does not know.
+pub(super) fn check_version(version: i64) -> Result<(), String> {
+    let known = MIGRATIONS.len();
+    match usize::try_from(version) {
+        Ok(version) if version <= known => Ok(()),
+        _ => Err(format!(
+            "has schema version {version}, newer than this binary's ({known}): run a newer rustbelt"
+        )),
+    }
+}
+
 /// Applies every pending migration in one transaction.
 pub(super) fn run(connection: &mut Connection) -> Result<(), DbError> {
     let tx = connection.transaction()?;
     let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    check_version(version).map_err(DbError::Unusable)?;
     let version = usize::try_from(version).unwrap_or(usize::MAX);
-    if version > MIGRATIONS.len() {
-        return Err(DbError::Corrupt(format!(
-            "database schema version {version} is newer than this binary ({})",
-            MIGRATIONS.len()
-        )));
-    }
     for (index, sql) in MIGRATIONS.iter().enumerate().skip(version) {
         tx.execute_batch(sql)?;
         tx.pragma_update(None, "user_version", index as i64 + 1)?;

@@ -1,5 +1,7 @@
 //! The database file outlives the process, and re-seeding never duplicates rows.
 
+use std::process::{Command, Stdio};
+
 use serde_json::json;
 
 use crate::common::Server;
@@ -76,5 +78,39 @@ async fn a_server_stopped_right_after_its_first_line_exits_cleanly() {
     let dir = tempfile::tempdir().unwrap();
     for _ in 0..5 {
         Server::start_on(&dir.path().join("quick.db"), &[]).stop();
+    }
+}
+
+/// A file the server cannot use stops the start with a message that says why, and is left
+/// byte for byte as it was: not SQLite at all, truncated, a damaged page, a newer schema.
+#[test]
+fn a_file_it_cannot_use_stops_the_start_and_is_left_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/schema-v4.db")).unwrap();
+    let newer = dir.path().join("newer.db");
+    std::fs::write(&newer, &fixture).unwrap();
+    rusqlite::Connection::open(&newer).unwrap().pragma_update(None, "user_version", 99).unwrap();
+    let mut damaged = fixture.clone();
+    damaged[4 * 4096..4 * 4096 + 8].fill(0xff); // page 5's b-tree header
+    let cases: [(&str, Vec<u8>, &str); 4] = [
+        ("text.db", b"hello, not a database\n".to_vec(), "is not an SQLite database"),
+        ("truncated.db", fixture[..50_000].to_vec(), "is not an SQLite database, or its header is damaged"),
+        ("damaged.db", damaged, "is damaged (SQLite's quick_check"),
+        ("newer.db", std::fs::read(&newer).unwrap(), "has schema version 99, newer than this binary's"),
+    ];
+    for (name, bytes, says) in cases {
+        let path = dir.path().join(name);
+        std::fs::write(&path, &bytes).unwrap();
+        let output = Command::new(env!("CARGO_BIN_EXE_rustbelt"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--db"])
+            .arg(&path)
+            .stdout(Stdio::null())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{name} was served");
+        assert!(stderr.contains(says) && stderr.contains("the file was left as it is"), "{name}: {stderr}");
+        assert!(std::fs::read(&path).unwrap() == bytes, "{name} was changed");
+        assert!(!dir.path().join(format!("{name}-wal")).exists(), "{name} got a write-ahead log");
     }
 }
