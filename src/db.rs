@@ -265,22 +265,24 @@ pub struct Db {
     /// Taken by a read session once it has read more than `heavy_rows` rows.
     heavy: Arc<HeavyGate>,
     heavy_rows: u64,
+    /// The file behind `:memory:`, removed with the last handle.
+    _scratch: Option<Arc<Scratch>>,
 }
 
 impl Db {
     /// Opens (creating if needed) the database, migrates it and refreshes the reference data
     /// from the embedded seed, all before returning.
     pub fn open(options: &DbOptions) -> Result<Self, DbError> {
-        let (writer_target, flags) = target(&options.path);
+        let (writer_target, flags, scratch) = target(&options.path);
         let writer = Connection::open_with_flags(&writer_target, flags)?;
-        Self::from_writer(writer, &writer_target, flags, options)
+        Self::from_writer(writer, &writer_target, flags, options, scratch)
     }
 
     /// A throwaway copy of the database at `options.path` (or of a new one, if there is no
     /// file), in memory, migrated and seeded there: what a dry run writes into. The file is
     /// only read, through a read-only connection, so it stays byte for byte as it was.
     pub fn open_copy(options: &DbOptions) -> Result<Self, DbError> {
-        let (writer_target, flags) = target(std::path::Path::new(":memory:"));
+        let (writer_target, flags, scratch) = target(std::path::Path::new(":memory:"));
         let mut writer = Connection::open_with_flags(&writer_target, flags)?;
         if options.path.exists() {
             // A WAL database read while no process has it open (no `-shm` file) is read as
@@ -304,7 +306,7 @@ impl Db {
                 None,
             )?;
         }
-        Self::from_writer(writer, &writer_target, flags, options)
+        Self::from_writer(writer, &writer_target, flags, options, scratch)
     }
 
     fn from_writer(
@@ -312,6 +314,7 @@ impl Db {
         writer_target: &str,
         flags: OpenFlags,
         options: &DbOptions,
+        scratch: Option<Arc<Scratch>>,
     ) -> Result<Self, DbError> {
         usable(&writer, writer_target)?;
         configure(&writer)?;
@@ -343,6 +346,7 @@ impl Db {
             stats: Arc::new(Mutex::new(Arc::new(stats))),
             heavy: Arc::default(),
             heavy_rows: options.heavy_rows,
+            _scratch: scratch,
         })
     }
 
@@ -494,7 +498,7 @@ impl Db {
                 path.display()
             )));
         }
-        let (target, flags) = target(path);
+        let (target, flags, _scratch) = target(path);
         let mut connection = Connection::open_with_flags(target, flags)?;
         configure(&connection)?;
         migrate::run(&mut connection)?;
@@ -829,17 +833,43 @@ fn configure(connection: &Connection) -> Result<(), DbError> {
     Ok(())
 }
 
-/// `:memory:` becomes a named shared-cache memory database so the readers see the writer's data.
-fn target(path: &std::path::Path) -> (String, OpenFlags) {
+/// Where to open `path`. `:memory:` becomes a fresh file in the temporary directory, removed
+/// when the database is dropped: the readers must see the writer's data, and a shared-cache
+/// memory database would make them lock each other out per table (and `busy_timeout` does not
+/// apply to those locks), while a file has WAL, where readers never wait for the writer.
+fn target(path: &std::path::Path) -> (String, OpenFlags, Option<Arc<Scratch>>) {
     static NEXT: AtomicU64 = AtomicU64::new(0);
-    let base = OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
+    let flags = OpenFlags::SQLITE_OPEN_NO_MUTEX
+        | OpenFlags::SQLITE_OPEN_URI
+        | OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_CREATE;
     if path.as_os_str() == ":memory:" {
         let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let uri = format!("file:rustbelt-{}-{n}?mode=memory&cache=shared", std::process::id());
-        (uri, base | OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE)
+        let file = std::env::temp_dir().join(format!("rustbelt-memory-{}-{n}.db", std::process::id()));
+        let scratch = Scratch(file);
+        scratch.remove(); // a leftover of an earlier process with the same id
+        (scratch.0.to_string_lossy().into_owned(), flags, Some(Arc::new(scratch)))
     } else {
-        let flags = base | OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE;
-        (path.to_string_lossy().into_owned(), flags)
+        (path.to_string_lossy().into_owned(), flags, None)
+    }
+}
+
+/// A database file of our own making, removed (with its WAL and shared-memory files) on drop.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn remove(&self) {
+        for suffix in ["", "-wal", "-shm"] {
+            let mut file = self.0.clone().into_os_string();
+            file.push(suffix);
+            let _ = std::fs::remove_file(file);
+        }
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        self.remove();
     }
 }
 

@@ -214,3 +214,38 @@ async fn a_token_read_from_a_file_authorises_writes_and_an_empty_file_stops_the_
         assert!(stderr.contains("write token file"), "{args:?}: {stderr}");
     }
 }
+
+/// `:memory:` lives in a file of its own (a shared-cache memory database made readers and the
+/// writer lock each other out): reads and writes at once all succeed, and the file is gone
+/// once the server has stopped.
+#[tokio::test]
+async fn a_memory_database_reads_while_it_writes_and_leaves_nothing_behind() {
+    let server = Server::start_on(std::path::Path::new(":memory:"), &["--write-token", TOKEN]);
+    let pid = server.pid();
+    let write = |year: i32| {
+        let row = json!({ "subjectCode": "360400", "indicatorCode": "gdp", "year": year, "value": 1000.0 + f64::from(year),
+                          "source": "test fixture: a made-up value for this test only" });
+        server.post_as(TOKEN, RECORD, json!({ "input": [row] }))
+    };
+    let read = || {
+        server.post(
+            "{ provinces { nodes { cities { nodes { observations { nodes { year value } } } } } } }",
+            json!({}),
+        )
+    };
+    let writes = futures_util::future::join_all((1990..2010).map(write));
+    let reads = futures_util::future::join_all((0..20).map(|_| read()));
+    let (writes, reads) = tokio::join!(writes, reads);
+    for (status, body) in writes.iter().chain(reads.iter()) {
+        assert!(*status == 200 && body.get("errors").is_none(), "{body}");
+    }
+    assert_eq!(user_rows(&server).await, 20);
+    server.stop();
+    let prefix = format!("rustbelt-memory-{pid}-");
+    let left: Vec<_> = std::fs::read_dir(std::env::temp_dir())
+        .unwrap()
+        .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+        .filter(|name| name.starts_with(&prefix))
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
