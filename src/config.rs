@@ -41,6 +41,21 @@ pub enum Command {
     /// tests (every generated row is marked synthetic).
     #[command(hide = true)]
     Synthesize(Synthesize),
+    /// Copy the database, consistent as of one moment, to a new file, also while a server runs
+    /// on it (SQLite's online backup). Restore: stop the server, put the copy in place of the
+    /// database file, delete its `-wal` and `-shm` files, start.
+    Backup(Backup),
+}
+
+/// Where a backup goes.
+#[derive(Debug, Clone, Args)]
+pub struct Backup {
+    /// The new file (must not exist: a backup never overwrites).
+    pub out: PathBuf,
+
+    /// The database to copy.
+    #[arg(long, env = "RUSTBELT_DB", default_value = "rustbelt.db")]
+    pub db: PathBuf,
 }
 
 /// How big a synthetic database to write.

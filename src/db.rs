@@ -285,21 +285,7 @@ impl Db {
         let (writer_target, flags, scratch) = target(std::path::Path::new(":memory:"));
         let mut writer = Connection::open_with_flags(&writer_target, flags)?;
         if options.path.exists() {
-            // A WAL database read while no process has it open (no `-shm` file) is read as
-            // immutable: otherwise SQLite would create its `-wal` and `-shm` files beside it.
-            let mut shm = options.path.clone().into_os_string();
-            shm.push("-shm");
-            let in_use = std::path::Path::new(&shm).exists();
-            let uri = format!(
-                "file:{}?mode=ro{}",
-                uri_path(&options.path),
-                if in_use { "" } else { "&immutable=1" }
-            );
-            let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
-                | OpenFlags::SQLITE_OPEN_NO_MUTEX
-                | OpenFlags::SQLITE_OPEN_URI;
-            let source = Connection::open_with_flags(uri, flags)?;
-            source.execute_batch("PRAGMA busy_timeout = 5000;")?;
+            let source = read_only(&options.path)?;
             rusqlite::backup::Backup::new(&source, &mut writer)?.run_to_completion(
                 1_000,
                 Duration::ZERO,
@@ -504,6 +490,51 @@ impl Db {
         migrate::run(&mut connection)?;
         seed::apply(&mut connection)?;
         synthetic::generate(&mut connection, size)
+    }
+
+    /// Copies the database at `from` to the new file `to` with SQLite's online backup: one
+    /// consistent moment, also while a server writes to it, through a read-only connection. The
+    /// copy is written beside `to` and renamed into place when whole, so `to` is never half a
+    /// database; an existing `to` is refused. Returns the number of pages copied.
+    pub fn backup(from: &std::path::Path, to: &std::path::Path) -> Result<i64, DbError> {
+        if !from.exists() {
+            return Err(DbError::Unusable(format!("{} does not exist", from.display())));
+        }
+        if to.exists() {
+            return Err(DbError::Unusable(format!(
+                "{} exists: a backup goes into a new file only",
+                to.display()
+            )));
+        }
+        let source = read_only(from)?;
+        usable(&source, &from.to_string_lossy())?;
+        let mut partial = to.as_os_str().to_owned();
+        partial.push(".partial");
+        let partial = PathBuf::from(partial);
+        let _ = std::fs::remove_file(&partial);
+        let copied = (|| {
+            let mut copy = Connection::open(&partial)?;
+            rusqlite::backup::Backup::new(&source, &mut copy)?.run_to_completion(
+                1_000,
+                Duration::ZERO,
+                None,
+            )?;
+            let pages: i64 = copy.query_row("PRAGMA page_count", [], |r| r.get(0))?;
+            // The copy stands alone: no write-ahead log beside it.
+            copy.execute_batch("PRAGMA journal_mode = DELETE;")?;
+            Ok::<_, DbError>(pages)
+        })();
+        match copied {
+            Ok(pages) => {
+                std::fs::rename(&partial, to)
+                    .map_err(|e| DbError::Unusable(format!("{}: {e}", to.display())))?;
+                Ok(pages)
+            }
+            Err(error) => {
+                let _ = std::fs::remove_file(&partial);
+                Err(error)
+            }
+        }
     }
 
     /// Folds the write-ahead log into the database file, so the file alone holds every write
@@ -871,6 +902,21 @@ impl Drop for Scratch {
     fn drop(&mut self) {
         self.remove();
     }
+}
+
+/// A read-only connection to the database file at `path` that leaves it byte for byte as it
+/// is. A WAL database no process has open (no `-shm` file) is read as immutable: otherwise
+/// SQLite would create its `-wal` and `-shm` files beside it.
+fn read_only(path: &std::path::Path) -> Result<Connection, DbError> {
+    let mut shm = path.to_path_buf().into_os_string();
+    shm.push("-shm");
+    let in_use = std::path::Path::new(&shm).exists();
+    let uri = format!("file:{}?mode=ro{}", uri_path(path), if in_use { "" } else { "&immutable=1" });
+    let flags =
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
+    let source = Connection::open_with_flags(uri, flags)?;
+    source.busy_timeout(WRITE_LOCK_WAIT)?;
+    Ok(source)
 }
 
 /// A path as the path part of an SQLite `file:` URI: `?`, `#` and `%` escaped.

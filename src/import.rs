@@ -249,3 +249,11 @@ pub fn synthesize(args: &Synthesize) -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+/// `rustbelt backup OUT`: the database as of one moment, in a new file.
+pub fn backup(args: &crate::config::Backup) -> anyhow::Result<()> {
+    let pages = Db::backup(&args.db, &args.out)
+        .with_context(|| format!("backing up {} to {}", args.db.display(), args.out.display()))?;
+    println!("wrote {} ({pages} pages), a copy of {} as of now", args.out.display(), args.db.display());
+    Ok(())
+}

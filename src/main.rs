@@ -24,6 +24,7 @@ fn main() -> ExitCode {
         Some(Command::Import(Import::Observations(args))) => rustbelt::import::observations(&args),
         Some(Command::Import(Import::Cities(args))) => rustbelt::import::cities(&args),
         Some(Command::Synthesize(args)) => rustbelt::import::synthesize(&args),
+        Some(Command::Backup(args)) => rustbelt::import::backup(&args),
         None => rustbelt::app::run(config.serve),
     };
     match result {

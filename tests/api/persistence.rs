@@ -114,3 +114,57 @@ fn a_file_it_cannot_use_stops_the_start_and_is_left_as_it_was() {
         assert!(!dir.path().join(format!("{name}-wal")).exists(), "{name} got a write-ahead log");
     }
 }
+
+/// `rustbelt backup` while the server writes: the copy holds what was written before it and
+/// nothing after; restored in place of the database, the server serves exactly that. A backup
+/// never overwrites a file.
+#[tokio::test]
+async fn a_backup_taken_while_serving_restores_exactly_its_moment() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, copy) = (dir.path().join("live.db"), dir.path().join("backup.db"));
+    let token = "backup-token";
+    let record = |year: i32| {
+        format!("mutation {{ recordObservations(input: [{{ subjectCode: \"360400\", indicatorCode: \"gdp\", year: {year},
+                   value: 1.0, source: \"test fixture: a made-up value\" }}]) {{ id }} }}")
+    };
+    let years =
+        "{ observations(filter: { origin: { eq: USER } }, orderBy: [{ field: YEAR }]) { nodes { year } } }";
+    let backup = |extra: &std::path::Path| {
+        Command::new(env!("CARGO_BIN_EXE_rustbelt"))
+            .arg("backup")
+            .arg(extra)
+            .arg("--db")
+            .arg(&db)
+            .output()
+            .unwrap()
+    };
+
+    let server = Server::start_on(&db, &["--write-token", token]);
+    let (_, body) = server.post_as(token, &record(2014), json!({})).await;
+    assert!(body.get("errors").is_none(), "{body}");
+    let made = backup(&copy);
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let (_, body) = server.post_as(token, &record(2015), json!({})).await;
+    assert!(body.get("errors").is_none(), "{body}");
+    let again = backup(&copy);
+    assert!(!again.status.success(), "a second backup to the same file must be refused");
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("exists"),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    server.stop();
+
+    let check = rusqlite::Connection::open(&copy).unwrap();
+    assert_eq!(check.query_row("PRAGMA integrity_check", [], |r| r.get::<_, String>(0)).unwrap(), "ok");
+    drop(check);
+    // Restore: the copy in place of the database, without the old write-ahead files.
+    for suffix in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+    }
+    std::fs::copy(&copy, &db).unwrap();
+    let restored = Server::start_on(&db, &[]);
+    let data = restored.data(years, json!({})).await;
+    assert_eq!(data["observations"]["nodes"], json!([{ "year": 2014 }]), "the backup's moment, exactly");
+    restored.stop();
+}
