@@ -7,6 +7,7 @@ mod common;
 mod cost;
 mod cost_property;
 mod coverage;
+mod durability;
 mod errors;
 mod evaluation;
 mod hostile;
