@@ -30,7 +30,7 @@ fn execute(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("temporary folder");
     let options = DbOptions { path: dir.path().join("bench.db"), ..DbOptions::default() };
     let db = Db::open(&options).expect("database");
-    let schema = graphql::build_schema(db, Limits::default(), None);
+    let schema = graphql::build_schema(db, Limits::default(), graphql::Writes::Token(None));
     let mut group = c.benchmark_group("execute");
     group.measurement_time(Duration::from_secs(5));
     for (name, query) in QUERIES {

@@ -78,6 +78,7 @@ pub async fn build(config: &ServeConfig) -> anyhow::Result<(axum::Router, Db)> {
         reader_wait: Duration::from_secs(2),
         statement_timeout: Duration::from_millis(config.statement_timeout_ms),
         heavy_rows: config.heavy_rows,
+        replica: config.read_only,
     };
     let db = tokio::task::spawn_blocking(move || Db::open(&options))
         .await
@@ -114,7 +115,11 @@ pub async fn build(config: &ServeConfig) -> anyhow::Result<(axum::Router, Db)> {
     }
     let persisted = Persisted::new(trusted, config.trusted_documents_only);
     watch_data_version(db.clone());
-    let schema = graphql::build_schema(db.clone(), limits, write_token(config)?);
+    let writes = match config.read_only {
+        true => graphql::Writes::Replica { primary: config.primary.clone() },
+        false => graphql::Writes::Token(write_token(config)?),
+    };
+    let schema = graphql::build_schema(db.clone(), limits, writes);
     let options = HttpOptions {
         max_body_bytes: config.max_body_bytes,
         request_timeout: Duration::from_millis(config.request_timeout_ms),

@@ -248,6 +248,15 @@ pub struct ServeConfig {
     #[arg(long, env = "RUSTBELT_WRITE_TOKEN", hide_env_values = true)]
     pub write_token: Option<String>,
 
+    /// Serve a database file that another process writes (a primary, or LiteFS underneath) and
+    /// never write it: no migration, no seed refresh; writes are refused with READ_ONLY_REPLICA.
+    #[arg(long, env = "RUSTBELT_READ_ONLY", conflicts_with_all = ["write_token", "write_token_file"])]
+    pub read_only: bool,
+
+    /// Where writes go, named in a read-only replica's refusals (e.g. the primary's URL).
+    #[arg(long, env = "RUSTBELT_PRIMARY", requires = "read_only")]
+    pub primary: Option<String>,
+
     /// A file whose first line is the write token, so the token is seen neither in the process
     /// list nor in the environment (a mounted secret, say). An empty file is an error.
     #[arg(long, env = "RUSTBELT_WRITE_TOKEN_FILE", conflicts_with = "write_token")]

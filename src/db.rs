@@ -87,6 +87,8 @@ pub struct DbOptions {
     /// no other heavy request does, so the memory of large answers is held once, not once per
     /// concurrent request.
     pub heavy_rows: u64,
+    /// Serve a file another process writes, and never write it (see [`Db::open`]).
+    pub replica: bool,
 }
 
 impl Default for DbOptions {
@@ -97,6 +99,7 @@ impl Default for DbOptions {
             reader_wait: Duration::from_secs(2),
             statement_timeout: Duration::from_millis(500),
             heavy_rows: 2_000,
+            replica: false,
         }
     }
 }
@@ -265,15 +268,27 @@ pub struct Db {
     /// Taken by a read session once it has read more than `heavy_rows` rows.
     heavy: Arc<HeavyGate>,
     heavy_rows: u64,
+    /// Opened as a read-only replica: it never writes the file.
+    replica: bool,
     /// The file behind `:memory:`, removed with the last handle.
     _scratch: Option<Arc<Scratch>>,
 }
 
 impl Db {
     /// Opens (creating if needed) the database, migrates it and refreshes the reference data
-    /// from the embedded seed, all before returning.
+    /// from the embedded seed, all before returning. A replica (`options.replica`) opens an
+    /// existing file read-only, at exactly this binary's schema version, and writes nothing.
     pub fn open(options: &DbOptions) -> Result<Self, DbError> {
-        let (writer_target, flags, scratch) = target(&options.path);
+        let (writer_target, mut flags, scratch) = target(&options.path);
+        if options.replica {
+            if scratch.is_some() || !options.path.exists() {
+                let path = options.path.display();
+                return Err(DbError::Unusable(format!(
+                    "a read-only replica serves an existing file, and {path} is none"
+                )));
+            }
+            flags = reader_flags(flags);
+        }
         let writer = Connection::open_with_flags(&writer_target, flags)?;
         Self::from_writer(writer, &writer_target, flags, options, scratch)
     }
@@ -303,9 +318,18 @@ impl Db {
         scratch: Option<Arc<Scratch>>,
     ) -> Result<Self, DbError> {
         usable(&writer, writer_target)?;
-        configure(&writer)?;
-        migrate::run(&mut writer)?;
-        seed::apply(&mut writer)?;
+        if options.replica {
+            rusqlite::vtab::array::load_module(&writer)?;
+            writer.busy_timeout(WRITE_LOCK_WAIT)?;
+            let version: i64 = writer.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+            migrate::check_current(version).map_err(|why| {
+                DbError::Unusable(format!("{writer_target} {why}; the file was left as it is"))
+            })?;
+        } else {
+            configure(&writer)?;
+            migrate::run(&mut writer)?;
+            seed::apply(&mut writer)?;
+        }
         let version = read_version(&writer)?;
         let stats = stats::read(&Conn::new(&writer, None), version)?;
         let manager =
@@ -332,6 +356,7 @@ impl Db {
             stats: Arc::new(Mutex::new(Arc::new(stats))),
             heavy: Arc::default(),
             heavy_rows: options.heavy_rows,
+            replica: options.replica,
             _scratch: scratch,
         })
     }
@@ -540,6 +565,9 @@ impl Db {
     /// Folds the write-ahead log into the database file, so the file alone holds every write
     /// (for copies, backups, and tools that open it read-only). Called at shutdown.
     pub async fn checkpoint(&self) -> Result<(), DbError> {
+        if self.replica {
+            return Ok(()); // the file is another process's to fold
+        }
         let writer = self.writer.clone();
         tokio::task::spawn_blocking(move || {
             let connection = writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner());

@@ -50,7 +50,7 @@ pub use cost::CostLimits;
 pub use error::{ApiError, ApiResult, db_error};
 pub use events::EventDeadline;
 pub use live::{accepts_token, over_socket};
-pub use mutation::{Bearer, MutationRoot, WriteToken};
+pub use mutation::{Bearer, MutationRoot, ReplicaOf, WriteToken, Writes};
 pub use paging::PageLimits;
 pub use query::QueryRoot;
 
@@ -120,7 +120,11 @@ impl Default for Limits {
 
 /// Builds the schema over `db`; writes need `write_token`, and without one the server is
 /// read-only.
-pub fn build_schema(db: Db, limits: Limits, write_token: Option<String>) -> AppSchema {
+pub fn build_schema(db: Db, limits: Limits, writes: Writes) -> AppSchema {
+    let (write_token, replica) = match writes {
+        Writes::Token(token) => (token, None),
+        Writes::Replica { primary } => (None, Some(ReplicaOf(primary))),
+    };
     let turns = Turns(Arc::new(Semaphore::new(limits.max_concurrent.max(1))));
     let build = |mode: ValidationMode| {
         // Depth is checked by `shape` (which leaves introspection out), not by `limit_depth`.
@@ -128,6 +132,7 @@ pub fn build_schema(db: Db, limits: Limits, write_token: Option<String>) -> AppS
             .data(db.clone())
             .data(limits.shape)
             .data(WriteToken(write_token.clone().filter(|t| !t.is_empty())))
+            .data(replica.clone())
             .data(limits.pages)
             .data(limits.inline)
             .data(limits.cost)

@@ -26,6 +26,18 @@ pub(super) fn check_version(version: i64) -> Result<(), String> {
     }
 }
 
+/// Refuses any schema version but this binary's own: a read-only replica never migrates.
+pub(super) fn check_current(version: i64) -> Result<(), String> {
+    check_version(version)?;
+    let known = MIGRATIONS.len();
+    if usize::try_from(version).ok() != Some(known) {
+        return Err(format!(
+            "has schema version {version}, older than this binary's ({known}), and a read-only replica never migrates: upgrade the primary first"
+        ));
+    }
+    Ok(())
+}
+
 /// Applies every pending migration in one transaction.
 pub(super) fn run(connection: &mut Connection) -> Result<(), DbError> {
     let tx = connection.transaction()?;

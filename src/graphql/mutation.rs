@@ -21,6 +21,20 @@ const MAX_ROWS: usize = 1_000;
 #[derive(Clone, Default)]
 pub struct WriteToken(pub Option<String>);
 
+/// Who may write through this server.
+#[derive(Clone, Debug)]
+pub enum Writes {
+    /// Requests that present this token (none: the server is read-only).
+    Token(Option<String>),
+    /// None: the server is a read-only replica of a file another process writes, and writes go
+    /// to `primary` (an address the refusal names).
+    Replica { primary: Option<String> },
+}
+
+/// Marks a read-only replica, with where writes go.
+#[derive(Clone, Debug)]
+pub struct ReplicaOf(pub Option<String>);
+
 /// The bearer token a request presented, if any.
 #[derive(Clone, Default)]
 pub struct Bearer(pub Option<String>);
@@ -133,6 +147,15 @@ impl MutationRoot {
 /// Lets the request write only if it presents the configured token (compared in constant
 /// time, so the comparison does not leak how much of a guess was right).
 fn authorize(ctx: &Context<'_>) -> Result<(), ApiError> {
+    if let Some(Some(ReplicaOf(primary))) = ctx.data_opt::<Option<ReplicaOf>>() {
+        let to = primary
+            .as_deref()
+            .map_or_else(|| " (the server that writes this file)".to_string(), |p| format!(" at {p}"));
+        return Err(ApiError::Rule {
+            code: "READ_ONLY_REPLICA",
+            message: format!("this server is a read-only replica: send writes to the primary{to}"),
+        });
+    }
     let configured = ctx.data_opt::<WriteToken>().and_then(|t| t.0.as_deref());
     let Some(configured) = configured else {
         return Err(ApiError::Rule {

@@ -24,6 +24,7 @@ mod lookups;
 mod operations;
 mod persistence;
 mod playground;
+mod replica;
 mod scale;
 mod schema_sdl;
 mod writes;
