@@ -115,6 +115,9 @@ pub async fn build(config: &ServeConfig) -> anyhow::Result<(axum::Router, Db)> {
     }
     let persisted = Persisted::new(trusted, config.trusted_documents_only);
     watch_data_version(db.clone());
+    if config.checkpoint_interval_ms > 0 {
+        fold_wal_periodically(db.clone(), Duration::from_millis(config.checkpoint_interval_ms));
+    }
     let writes = match config.read_only {
         true => graphql::Writes::Replica { primary: config.primary.clone() },
         false => graphql::Writes::Token(write_token(config)?),
@@ -149,6 +152,21 @@ fn watch_data_version(db: Db) {
             tick.tick().await;
             if let Err(error) = db.refresh_version().await {
                 tracing::warn!(%error, "could not re-read the data version");
+            }
+        }
+    });
+}
+
+/// Folds the write-ahead log into the database now and then, so the file stays small and a
+/// copy of the database file alone is nearly current.
+fn fold_wal_periodically(db: Db, every: Duration) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.tick().await; // the first tick is at once: nothing to fold yet
+        loop {
+            tick.tick().await;
+            if let Err(error) = db.fold_wal().await {
+                tracing::warn!(%error, "could not fold the write-ahead log");
             }
         }
     });

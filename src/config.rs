@@ -248,6 +248,12 @@ pub struct ServeConfig {
     #[arg(long, env = "RUSTBELT_WRITE_TOKEN", hide_env_values = true)]
     pub write_token: Option<String>,
 
+    /// How often the server folds the write-ahead log back into the database file and
+    /// truncates it, when no reader is using it (SQLite's own checkpoints leave the file at its
+    /// largest); 0: only at shutdown.
+    #[arg(long, env = "RUSTBELT_CHECKPOINT_INTERVAL_MS", default_value_t = 30_000)]
+    pub checkpoint_interval_ms: u64,
+
     /// Serve a database file that another process writes (a primary, or LiteFS underneath) and
     /// never write it: no migration, no seed refresh; writes are refused with READ_ONLY_REPLICA.
     #[arg(long, env = "RUSTBELT_READ_ONLY", conflicts_with_all = ["write_token", "write_token_file"])]

@@ -577,6 +577,24 @@ impl Db {
         .await?
     }
 
+    /// Folds the write-ahead log into the database file and truncates it, unless a reader is
+    /// using it right now: it does not wait for readers, and holds up writes only while it
+    /// copies. Returns whether the log was folded whole. A replica leaves the file alone.
+    pub async fn fold_wal(&self) -> Result<bool, DbError> {
+        if self.replica {
+            return Ok(false);
+        }
+        let writer = self.writer.clone();
+        tokio::task::spawn_blocking(move || {
+            let connection = writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            connection.busy_timeout(Duration::ZERO)?;
+            let busy = connection.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get::<_, i64>(0));
+            connection.busy_timeout(WRITE_LOCK_WAIT)?;
+            Ok::<_, DbError>(busy? == 0)
+        })
+        .await?
+    }
+
     /// Checks that a reader can answer: used by readiness probes.
     pub async fn ping(&self) -> Result<(), DbError> {
         self.read(&StatementCounter::default(), |c| c.rows("SELECT 1", [], |_| Ok(())).map(drop)).await

@@ -168,3 +168,42 @@ async fn a_backup_taken_while_serving_restores_exactly_its_moment() {
     assert_eq!(data["observations"]["nodes"], json!([{ "year": 2014 }]), "the backup's moment, exactly");
     restored.stop();
 }
+
+/// The write-ahead log does not keep its largest size while the server runs: another process
+/// writes a few thousand rows through its own connection, and the server folds the log into
+/// the file and truncates it.
+#[tokio::test]
+async fn the_write_ahead_log_is_folded_and_truncated_while_serving() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, csv) = (dir.path().join("wal.db"), dir.path().join("rows.csv"));
+    let server = Server::start_on(&db, &["--checkpoint-interval-ms", "200"]);
+    let mut rows =
+        "subject_kind,subject_code,indicator,year,value,unit,definition,source,source_note\n".to_string();
+    for city in crate::common::seed_cities().0 {
+        for year in 1950..2020 {
+            rows.push_str(&format!(
+                "CITY,{},gdp,{year},{}.5,,,test fixture: a made-up value,\n",
+                city.admin_code,
+                year - 1900
+            ));
+        }
+    }
+    std::fs::write(&csv, rows).unwrap();
+    let (ok, _, stderr) = crate::common::import("observations", &db, &csv, &[]);
+    assert!(ok, "{stderr}");
+    let wal = dir.path().join("wal.db-wal");
+    let size = || std::fs::metadata(&wal).map_or(0, |m| m.len());
+    assert!(size() > 0, "the import wrote through the log");
+    let mut folded = false;
+    for _ in 0..50 {
+        if size() == 0 {
+            folded = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(folded, "the log still holds {} bytes", size());
+    let data =
+        server.data("{ observations(filter: { origin: { eq: USER } }) { totalCount } }", json!({})).await;
+    assert!(data["observations"]["totalCount"].as_u64().unwrap() > 3_000, "{data}");
+}
