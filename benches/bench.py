@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
 """The rustbelt benchmark: the release binary on a free port under a real load generator (wrk),
-beside a peer (Datasette + datasette-graphql on the same SQLite file), a floor (the same
-response bytes from a trivial axum handler on the same runtime) and a ceiling (the same
-answers re-served through async-graphql alone, from memory), in one run on one machine.
+beside two peers (Datasette + datasette-graphql on the same SQLite file; PostGraphile 5 over a
+copy of it in PostgreSQL, benches/postgraphile_peer.py), a floor (the same response bytes from
+a trivial axum handler on the same runtime) and a ceiling (the same answers re-served through
+async-graphql alone, from memory), in one run on one machine.
 
 Run it through benches/run.sh, which installs what it needs. Prints Markdown tables and writes
-them to benches/results/latest.md. Environment: DURATION (seconds per wrk run, default 8).
+them to benches/results/latest.md. Environment: DURATION (seconds per wrk run, default 8);
+ONLY=postgraphile (or the argument `postgraphile`) runs only the PostGraphile comparison;
+RUSTBELT, another rustbelt binary to measure.
 """
 
 import atexit
@@ -22,9 +25,11 @@ import time
 import urllib.request
 from pathlib import Path
 
+import postgraphile_peer as pgpeer
+
 ROOT = Path(__file__).resolve().parent.parent
 TARGET = ROOT / "target"
-RUSTBELT = TARGET / "release" / "rustbelt"
+RUSTBELT = Path(os.environ.get("RUSTBELT", TARGET / "release" / "rustbelt"))
 FLOOR = TARGET / "release" / "examples" / "floor"
 CEILING = TARGET / "release" / "examples" / "ceiling"
 VENV = TARGET / "bench-venv"
@@ -48,6 +53,7 @@ NESTED_PEER = ("{ provinces(first: 31) { nodes { code name_en cities_list(first:
 
 
 STARTED = []
+CLEANUP = []  # run after the processes are gone: the PostgreSQL cluster's stop
 
 
 @atexit.register
@@ -56,6 +62,12 @@ def stop_everything():
     for process in STARTED:
         if process.poll() is None:
             process.kill()
+    for cleanup in reversed(CLEANUP):
+        cleanup()
+
+
+# A SIGTERM (a CI timeout, `kill`) ends the run through atexit as well, not around it.
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
 
 def log(*args):
@@ -244,11 +256,16 @@ def ceiling(tables, db, uncached):
 
 def in_turns(floor, server, body, connections, turn):
     """Three wrk runs of each server, the floor first, in turns: the runs of each."""
-    floors, theirs = [], []
+    return rounds([(floor.base + "/graphql", body), (server.base + "/graphql", body)], connections, turn)
+
+
+def rounds(targets, connections, turn):
+    """Three wrk runs of each (url, body), in turns, in the order given: the runs of each."""
+    runs = [[] for _ in targets]
     for _ in range(3):
-        floors.append(wrk(floor.base + "/graphql", body, connections, duration=turn))
-        theirs.append(wrk(server.base + "/graphql", body, connections, duration=turn))
-    return floors, theirs
+        for mine, (url, body) in zip(runs, targets):
+            mine.append(wrk(url, body, connections, duration=turn))
+    return runs
 
 
 def median_run(runs):
@@ -291,6 +308,44 @@ def compare(lines, server, ours_body, datasette):
     lines.append("ours ÷ peer: " + ", ".join(f"{ratio:,.0f}× at {c} connection{'s' if c > 1 else ''}" for c, ratio in ratios))
 
 
+def postgraphile(tables, db):
+    """The nested query on rustbelt, cached and uncached, and on PostGraphile 5 over a copy of
+    the same file in PostgreSQL. The answers must hold the same rows; then the three servers
+    are measured in turns (cached, uncached, PostGraphile, three times over) for each number of
+    connections, and each reports its median run, as the throughput table does."""
+    turn = max(2, DURATION // 2)
+    theirs = pgpeer.PostGraphile(db, CLEANUP, STARTED)
+    servers = {"cached": rustbelt(db), "uncached": rustbelt(db, "--cache-mb", "0")}
+    try:
+        answer = pgpeer.ask(theirs.base + "/graphql", pgpeer.QUERY)
+        for label, server in servers.items():
+            ours = json.loads(post(server.base + "/graphql", NESTED_OURS)[0])
+            entries, observations = pgpeer.same_rows(f"rustbelt {label}", ours, answer)
+        ours_body, their_body = body_file("nested", NESTED_OURS), body_file("nested-postgraphile", pgpeer.QUERY)
+        wrk(theirs.base + "/graphql", their_body, 8, duration=turn)  # not counted: Node's JIT warms up
+        targets = [(server.base + "/graphql", ours_body) for server in servers.values()]
+        targets.append((theirs.base + "/graphql", their_body))
+        lines = ["### Against PostGraphile 5 (same nested query, same rows, PostgreSQL)", "",
+                 theirs.note(turn, entries, observations), "",
+                 "| conns | server | req/s | p50 ms | p99 ms | refused | ours ÷ PostGraphile |",
+                 "|---:|---|---:|---:|---:|---:|---:|"]
+        for connections in CONNECTIONS:
+            runs = rounds(targets, connections, turn)
+            base = median_run(runs[2])[0]
+            for name, server_runs in zip(("rustbelt cached", "rustbelt uncached", "PostGraphile"), runs):
+                rps, p50, p99 = median_run(server_runs)[:3]
+                failed, total = (sum(run[i] for run in server_runs) for i in (3, 4))
+                ratio = f"{rps / base:,.1f}" if name != "PostGraphile" else ""
+                lines.append(f"| {connections} | {name} | {fmt(rps)} | {p50:.2f} | {p99:.2f} | {failed} of {total} | {ratio} |")
+            log(f"  postgraphile c={connections}: ours {median_run(runs[0])[0]:.0f} / {median_run(runs[1])[0]:.0f} rps,"
+                f" PostGraphile {base:.0f} rps")
+    finally:
+        for server in servers.values():
+            server.stop()
+        theirs.stop()
+    tables.append("\n".join(lines))
+
+
 def scale(tables, databases):
     """The dashboard on the real seed and on synthetic data ×100 and ×1,000."""
     lines = ["### Scale: the dashboard query", "",
@@ -330,28 +385,39 @@ def main():
     for tool in ("wrk",):
         if not shutil.which(tool):
             sys.exit(f"{tool} is missing: run benches/run.sh, which installs it")
+    only = os.environ.get("ONLY") or (sys.argv[1] if len(sys.argv) > 1 else "")
+    if only not in ("", "postgraphile"):
+        sys.exit(f"unknown part {only!r}: the only part that runs alone is `postgraphile`")
     real = WORK / "real.db"
     x100, x1000 = WORK / "x100.db", WORK / "x1000.db"
     # Every entry of the seed, confirmed and candidate (the benchmark queries ask for both).
     entries = sum(len((ROOT / "seed" / name).read_text().splitlines()) - 1
                   for name in ("cities.csv", "cities_candidates.csv"))
     rustbelt(real).stop()  # create and seed
-    log("generating synthetic databases (×100: 1,800 cities, ×1,000: 18,000 cities; 20 years × 6 indicators)")
-    for path, cities in ((x100, 1_800), (x1000, 18_000)):
-        subprocess.run([str(RUSTBELT), "synthesize", "--out", str(path), "--cities", str(cities), "--years", "20"],
-                       check=True, stdout=subprocess.DEVNULL)
     cpu = next((l.split(":", 1)[1].strip() for l in Path("/proc/cpuinfo").read_text().splitlines()
                 if l.startswith("model name")), platform.processor())
     header = (f"## Benchmark run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}\n\n"
               f"Machine: {os.cpu_count()} cores ({cpu}), {platform.system()} {platform.release()}; "
-              f"wrk {DURATION} s per run; release build. Command: `benches/run.sh`.")
+              f"wrk {DURATION} s per run; release build. Command: `{'ONLY=postgraphile ' if only else ''}benches/run.sh`.")
     tables = [header]
+    if only:
+        log("PostGraphile (rustbelt cached and uncached, PostGraphile)")
+        postgraphile(tables, real)
+        print("\n\n".join(tables))  # not written to latest.md, which holds whole runs
+        shutil.rmtree(WORK, ignore_errors=True)
+        return
+    log("generating synthetic databases (×100: 1,800 cities, ×1,000: 18,000 cities; 20 years × 6 indicators)")
+    for path, cities in ((x100, 1_800), (x1000, 18_000)):
+        subprocess.run([str(RUSTBELT), "synthesize", "--out", str(path), "--cities", str(cities), "--years", "20"],
+                       check=True, stdout=subprocess.DEVNULL)
     log("throughput on the real seed (rustbelt cached and uncached, floor)")
     uncached = throughput(tables, real, f"the real seed ({entries} entries)")
     log("the executor's ceiling (async-graphql alone, floor)")
     ceiling(tables, real, uncached)
     log("peer")
     peer(tables, real)
+    log("PostGraphile (rustbelt cached and uncached, PostGraphile)")
+    postgraphile(tables, real)
     log("scale")
     scale(tables, [("real seed", real, entries), ("×100 synthetic", x100, 1_800 + entries),
                    ("×1,000 synthetic", x1000, 18_000 + entries)])
