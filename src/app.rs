@@ -78,6 +78,9 @@ pub async fn build(config: &ServeConfig) -> anyhow::Result<(axum::Router, Db)> {
         reader_wait: Duration::from_secs(2),
         statement_timeout: Duration::from_millis(config.statement_timeout_ms),
         heavy_rows: config.heavy_rows,
+        // Half the turns, as many as the heavy lane admits (graphql::lanes): the rest stay
+        // free for light work.
+        heavy_passes: (config.max_concurrent_requests / 2).max(1),
         replica: config.read_only,
     };
     let db = tokio::task::spawn_blocking(move || Db::open(&options))

@@ -136,8 +136,9 @@ pub struct ServeConfig {
     #[arg(long, env = "RUSTBELT_INLINE_ROWS", default_value_t = 500)]
     pub inline_rows: u64,
 
-    /// Rows a request may read before it counts as heavy: heavy requests go on one at a time,
-    /// so the memory of large answers is held once, not once per concurrent request.
+    /// Rows a request may read before it counts as heavy: at most half of
+    /// --max-concurrent-requests heavy requests run at once, so the memory of large answers is
+    /// held a bounded number of times, not once per concurrent request.
     #[arg(long, env = "RUSTBELT_HEAVY_ROWS", default_value_t = 2_000)]
     pub heavy_rows: u64,
 

@@ -84,9 +84,11 @@ pub struct DbOptions {
     /// Longest time one read closure may run before SQLite interrupts it.
     pub statement_timeout: Duration,
     /// Rows a request may read before it becomes heavy: a heavy request reads on only while
-    /// no other heavy request does, so the memory of large answers is held once, not once per
-    /// concurrent request.
+    /// it holds one of `heavy_passes`, so the memory of large answers is held a bounded number
+    /// of times, not once per concurrent request.
     pub heavy_rows: u64,
+    /// How many heavy read sessions may read at once (at least one).
+    pub heavy_passes: usize,
     /// Serve a file another process writes, and never write it (see [`Db::open`]).
     pub replica: bool,
 }
@@ -99,6 +101,7 @@ impl Default for DbOptions {
             reader_wait: Duration::from_secs(2),
             statement_timeout: Duration::from_millis(500),
             heavy_rows: 2_000,
+            heavy_passes: 1,
             replica: false,
         }
     }
@@ -354,7 +357,7 @@ impl Db {
             version: Arc::new(AtomicU64::new(version)),
             changes: tokio::sync::watch::Sender::new(version),
             stats: Arc::new(Mutex::new(Arc::new(stats))),
-            heavy: Arc::default(),
+            heavy: Arc::new(HeavyGate::new(options.heavy_passes)),
             heavy_rows: options.heavy_rows,
             replica: options.replica,
             _scratch: scratch,
@@ -444,9 +447,14 @@ impl Db {
         }
     }
 
-    /// Rows a read session may read before it needs the heavy pass.
+    /// Rows a read session may read before it needs a heavy pass.
     pub fn heavy_rows(&self) -> u64 {
         self.heavy_rows
+    }
+
+    /// How many heavy read sessions may read at once.
+    pub fn heavy_passes(&self) -> usize {
+        self.heavy.passes
     }
 
     /// The data version: it changes whenever the data does.
@@ -609,7 +617,7 @@ impl Db {
 /// on an async worker within an [`InlineBudget`] (see `graphql::respond`). The reader is taken
 /// at the first read and given back, its transaction ended, when the session is dropped. A
 /// session that has read more than [`DbOptions::heavy_rows`] rows reads on only while it
-/// holds the one heavy pass.
+/// holds a heavy pass.
 pub struct ReadSession {
     db: Db,
     counter: Arc<StatementCounter>,
@@ -768,32 +776,38 @@ impl Drop for ReadSession {
     }
 }
 
-/// One pass at a time for heavy read sessions. A holder never waits for another session, so
-/// waiting for the pass cannot deadlock; a waiter gives up at its deadline.
-#[derive(Default)]
+/// A bounded number of passes for heavy read sessions. A holder never waits for another
+/// session, so waiting for a pass cannot deadlock; a waiter gives up at its deadline.
 struct HeavyGate {
-    taken: Mutex<bool>,
+    /// Passes taken.
+    taken: Mutex<usize>,
+    passes: usize,
     freed: Condvar,
 }
 
-/// The heavy pass, given back when dropped (with its session, at the request's end).
+/// A heavy pass, given back when dropped (with its session, at the request's end).
 struct HeavyPass(Arc<HeavyGate>);
 
 impl HeavyGate {
+    fn new(passes: usize) -> Self {
+        Self { taken: Mutex::new(0), passes: passes.max(1), freed: Condvar::new() }
+    }
+
     fn enter(self: &Arc<Self>, deadline: Instant) -> Result<HeavyPass, DbError> {
         let mut taken = self.taken.lock().unwrap_or_else(PoisonError::into_inner);
-        while *taken {
+        while *taken >= self.passes {
             let left = deadline.checked_duration_since(Instant::now()).ok_or(DbError::Timeout)?;
             taken = self.freed.wait_timeout(taken, left).unwrap_or_else(PoisonError::into_inner).0;
         }
-        *taken = true;
+        *taken += 1;
         Ok(HeavyPass(self.clone()))
     }
 }
 
 impl Drop for HeavyPass {
     fn drop(&mut self) {
-        *self.0.taken.lock().unwrap_or_else(PoisonError::into_inner) = false;
+        let mut taken = self.0.taken.lock().unwrap_or_else(PoisonError::into_inner);
+        *taken = taken.saturating_sub(1);
         self.0.freed.notify_one();
     }
 }
@@ -1027,6 +1041,28 @@ mod tests {
         drop(first);
         let fourth = session(&db, Duration::from_secs(10));
         assert_eq!(provinces_twice(&fourth).unwrap(), 62, "the pass was given back");
+    }
+
+    #[test]
+    fn as_many_heavy_sessions_read_at_once_as_there_are_passes() {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let options = DbOptions {
+            path: dir.path().join("passes.db"),
+            heavy_rows: 31,
+            heavy_passes: 2,
+            ..DbOptions::default()
+        };
+        let db = Db::open(&options).expect("database");
+        assert_eq!(db.heavy_passes(), 2);
+        let sessions: Vec<ReadSession> = (0..3).map(|_| session(&db, Duration::from_millis(200))).collect();
+        // Two sessions pass their share at once; the third waits for a pass, until its deadline.
+        assert_eq!(provinces_twice(&sessions[0]).unwrap(), 62);
+        assert_eq!(provinces_twice(&sessions[1]).unwrap(), 62);
+        assert!(matches!(provinces_twice(&sessions[2]), Err(DbError::Timeout)));
+        let mut sessions = sessions.into_iter();
+        drop(sessions.next());
+        let fourth = session(&db, Duration::from_secs(10));
+        assert_eq!(provinces_twice(&fourth).unwrap(), 62, "a pass was given back");
     }
 
     #[test]

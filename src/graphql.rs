@@ -145,7 +145,7 @@ pub fn build_schema(db: Db, limits: Limits, writes: Writes) -> AppSchema {
     let known_valid = KnownValid(build(ValidationMode::Fast).finish());
     build(ValidationMode::Strict)
         .data(turns)
-        .data(lanes::HeavyLane::new(db.heavy_rows(), limits.max_concurrent / 2))
+        .data(lanes::HeavyLane::new(db.heavy_rows(), db.heavy_passes()))
         .data(Documents::new())
         .data(known_valid)
         .extension(events::EventLoaders)

@@ -1,5 +1,6 @@
 //! Heavy requests wait in a lane of their own, before they take a turn. A read session that
-//! passes `--heavy-rows` reads on only while it holds the one heavy pass (`db::HeavyGate`); but
+//! passes `--heavy-rows` reads on only while it holds a heavy pass (`db::HeavyGate`, as many
+//! as this lane is wide); but
 //! a request that takes a turn first holds the turn, a reader and a snapshot while it waits at
 //! that row, and light requests queue behind it. So a document whose last run was heavy is
 //! admitted to this lane before it asks for a turn: at most half the turns go to heavy work,
