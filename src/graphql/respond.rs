@@ -379,7 +379,7 @@ async fn respond_here(
     if read_only {
         prepared.cost.observe(&effort, limits);
         if let Some(lane) = schema.data::<HeavyLane>().filter(|_| !effort.overran) {
-            lane.observe(&prepared.last_run, effort.rows);
+            lane.observe(&prepared.last_run, effort.rows, effort.elapsed);
         }
     }
     if effort.overran {
