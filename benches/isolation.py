@@ -14,6 +14,7 @@ Environment: DURATION (seconds per wrk run, default 10). Needs wrk (benches/run.
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 import threading
@@ -93,4 +94,7 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    finally:
+        shutil.rmtree(WORK, ignore_errors=True)  # the x100 database: 80 MB a run
