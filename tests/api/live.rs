@@ -210,6 +210,16 @@ async fn until_live(
     panic!("no event for any of five writes (last {last:?})");
 }
 
+/// [`until_live`] for an `observationsRecorded` subscription `id` that Bengbu's services
+/// share of 2014 matches.
+async fn until_recording_is_live(socket: &mut Socket, server: &Server, id: &str) {
+    let value = |payload: &Value| {
+        payload["data"]["observationsRecorded"]["observations"][0]["value"].as_f64().unwrap()
+    };
+    until_live(socket, id, async |v| record(server, "340300", "services_share_gdp", 2014, v).await, value)
+        .await;
+}
+
 #[tokio::test]
 async fn a_recorded_observation_is_announced_with_who_wrote_it() {
     let server = Server::start_with(&["--write-token", TOKEN]);
@@ -217,16 +227,7 @@ async fn a_recorded_observation_is_announced_with_who_wrote_it() {
     let query = "subscription { observationsRecorded(filter: { indicatorCode: { eq: \"services_share_gdp\" } }) {
                    version recordedBy count observations { year value recordedBy recordedVersion city { adminCode } indicator { code } } } }";
     socket.subscribe("s", query, json!({})).await;
-    let value = |payload: &Value| {
-        payload["data"]["observationsRecorded"]["observations"][0]["value"].as_f64().unwrap()
-    };
-    until_live(
-        &mut socket,
-        "s",
-        async |v| record(&server, "340300", "services_share_gdp", 2014, v).await,
-        value,
-    )
-    .await;
+    until_recording_is_live(&mut socket, &server, "s").await;
 
     // A write the filter does not match is not announced; the next event is the next match.
     record(&server, "340300", "gdp", 2014, 1200.0).await;
@@ -260,16 +261,7 @@ async fn an_import_by_another_process_is_announced() {
     let mut socket = Socket::ready(&server, json!({})).await;
     let query = "subscription { observationsRecorded { recordedBy count observations { year value city { adminCode } } } }";
     socket.subscribe("s", query, json!({})).await;
-    let value = |payload: &Value| {
-        payload["data"]["observationsRecorded"]["observations"][0]["value"].as_f64().unwrap()
-    };
-    until_live(
-        &mut socket,
-        "s",
-        async |v| record(&server, "340300", "services_share_gdp", 2014, v).await,
-        value,
-    )
-    .await;
+    until_recording_is_live(&mut socket, &server, "s").await;
 
     let rows = "subject_kind,subject_code,indicator,year,value,unit,definition,source,source_note\n\
                 CITY,360400,services_share_gdp,2015,40.5,,,https://example.org/rustbelt-live-test,\n\
