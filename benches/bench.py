@@ -225,13 +225,7 @@ def ceiling(tables, db, uncached):
     floor` bounds what any server that resolves these values with async-graphql can reach.
     Measured in turns with the floor, as the throughput table is."""
     turn = max(2, DURATION // 2)
-    server = rustbelt(db, "--cache-mb", "0")
-    saved = {}
-    for name, query in QUERIES.items():
-        saved[name] = WORK / f"{name}.response"
-        saved[name].write_bytes(post(server.base + "/graphql", query)[0])
-    server.stop()
-    top = Server([str(CEILING), *(str(saved[name]) for name in ("lookup", "dashboard", "evaluations"))])
+    top, saved = start_ceiling(db)
     lines = ["### The executor's ceiling: async-graphql alone, answering from memory", "",
              f"rustbelt's answers re-served through async-graphql 7 with no database (`examples/ceiling.rs`);"
              f" each cell the median of three {turn} s wrk runs, in turns with the floor's.", "",
@@ -252,6 +246,18 @@ def ceiling(tables, db, uncached):
         floor.stop()
     top.stop()
     tables.append("\n".join(lines))
+
+
+def start_ceiling(db):
+    """examples/ceiling.rs serving rustbelt's own answers on `db` to the three queries, and
+    where those answers were saved."""
+    server = rustbelt(db, "--cache-mb", "0")
+    saved = {}
+    for name, query in QUERIES.items():
+        saved[name] = WORK / f"{name}.response"
+        saved[name].write_bytes(post(server.base + "/graphql", query)[0])
+    server.stop()
+    return Server([str(CEILING), *(str(saved[name]) for name in ("lookup", "dashboard", "evaluations"))]), saved
 
 
 def in_turns(floor, server, body, connections, turn):
@@ -310,37 +316,50 @@ def compare(lines, server, ours_body, datasette):
 
 def postgraphile(tables, db):
     """The nested query on rustbelt, cached and uncached, and on PostGraphile 5 over a copy of
-    the same file in PostgreSQL. The answers must hold the same rows; then the three servers
-    are measured in turns (cached, uncached, PostGraphile, three times over) for each number of
-    connections, and each reports its median run, as the throughput table does."""
+    the same file in PostgreSQL, beside the ceiling and the floor (the bounds of any answer on
+    async-graphql and on this HTTP stack). The answers must hold the same rows; then the five
+    servers are measured in turns (three times over) for each number of connections, and each
+    reports its median run, as the throughput table does."""
     turn = max(2, DURATION // 2)
+    top, _ = start_ceiling(db)
     theirs = pgpeer.PostGraphile(db, CLEANUP, STARTED)
     servers = {"cached": rustbelt(db), "uncached": rustbelt(db, "--cache-mb", "0")}
+    bounds = [top]
     try:
         answer = pgpeer.ask(theirs.base + "/graphql", pgpeer.QUERY)
         for label, server in servers.items():
             ours = json.loads(post(server.base + "/graphql", NESTED_OURS)[0])
             entries, observations = pgpeer.same_rows(f"rustbelt {label}", ours, answer)
+        if json.loads(post(top.base + "/graphql", NESTED_OURS)[0]).get("data") != ours["data"]:
+            raise RuntimeError("ceiling: the nested query answered differently from rustbelt")
+        saved = WORK / "nested.response"
+        saved.write_bytes(post(servers["cached"].base + "/graphql", NESTED_OURS)[0])
+        floor = Server([str(FLOOR), str(saved)])
+        bounds.append(floor)
         ours_body, their_body = body_file("nested", NESTED_OURS), body_file("nested-postgraphile", pgpeer.QUERY)
         wrk(theirs.base + "/graphql", their_body, 8, duration=turn)  # not counted: Node's JIT warms up
-        targets = [(server.base + "/graphql", ours_body) for server in servers.values()]
+        targets = [(server.base + "/graphql", ours_body) for server in (*servers.values(), top, floor)]
         targets.append((theirs.base + "/graphql", their_body))
+        names = ("rustbelt cached", "rustbelt uncached", "ceiling: async-graphql alone", "floor: the bytes from memory",
+                 "PostGraphile")
         lines = ["### Against PostGraphile 5 (same nested query, same rows, PostgreSQL)", "",
                  theirs.note(turn, entries, observations), "",
-                 "| conns | server | req/s | p50 ms | p99 ms | refused | ours ÷ PostGraphile |",
-                 "|---:|---|---:|---:|---:|---:|---:|"]
+                 "| conns | server | req/s | p50 ms | p99 ms | refused | ÷ PostGraphile | ÷ ceiling |",
+                 "|---:|---|---:|---:|---:|---:|---:|---:|"]
         for connections in CONNECTIONS:
             runs = rounds(targets, connections, turn)
-            base = median_run(runs[2])[0]
-            for name, server_runs in zip(("rustbelt cached", "rustbelt uncached", "PostGraphile"), runs):
+            top_rps, base = median_run(runs[2])[0], median_run(runs[4])[0]
+            for name, server_runs in zip(names, runs):
                 rps, p50, p99 = median_run(server_runs)[:3]
                 failed, total = (sum(run[i] for run in server_runs) for i in (3, 4))
                 ratio = f"{rps / base:,.1f}" if name != "PostGraphile" else ""
-                lines.append(f"| {connections} | {name} | {fmt(rps)} | {p50:.2f} | {p99:.2f} | {failed} of {total} | {ratio} |")
+                of_top = f"{rps / top_rps:.2f}" if name.startswith("rustbelt") else ""
+                lines.append(f"| {connections} | {name} | {fmt(rps)} | {p50:.2f} | {p99:.2f} | {failed} of {total} |"
+                             f" {ratio} | {of_top} |")
             log(f"  postgraphile c={connections}: ours {median_run(runs[0])[0]:.0f} / {median_run(runs[1])[0]:.0f} rps,"
-                f" PostGraphile {base:.0f} rps")
+                f" ceiling {top_rps:.0f}, PostGraphile {base:.0f} rps")
     finally:
-        for server in servers.values():
+        for server in (*servers.values(), *bounds):
             server.stop()
         theirs.stop()
     tables.append("\n".join(lines))

@@ -1,5 +1,6 @@
 //! Criterion: the whole in-process execution (parse, limits, resolvers, SQL, serialisation to
-//! a response value) of the benchmark's three queries on the real seed, without HTTP and
+//! a response value) of the benchmark's queries (the load benchmark's three and the
+//! nested query it runs against the peers) on the real seed, without HTTP and
 //! without the response cache. `cargo bench --bench execute`.
 
 use std::time::{Duration, Instant};
@@ -12,12 +13,17 @@ use rustbelt::graphql::{self, Limits, Outcome, Transport};
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
-const QUERIES: [(&str, &str); 3] = [
+const QUERIES: [(&str, &str); 4] = [
     ("lookup", r#"{ city(code: "Bengbu") { adminCode nameEn nameZh membership province { nameEn } } }"#),
     (
         "dashboard",
         "{ plan { provinces(first: 31) { nodes { code nameEn cities(first: 20, membership: [CONFIRMED, CANDIDATE]) { \
          totalCount nodes { adminCode nameEn observations(first: 10) { nodes { year value } } evaluation { status gap } } } } } } }",
+    ),
+    (
+        "nested",
+        "{ provinces(first: 31) { nodes { code nameEn cities(first: 20, membership: [CONFIRMED, CANDIDATE]) { \
+         totalCount nodes { adminCode nameEn observations(first: 10) { nodes { year value } } } } } } }",
     ),
     (
         "evaluations",

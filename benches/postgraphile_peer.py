@@ -162,8 +162,13 @@ class PostGraphile:
                 f" settings, on the same cores. PostGraphile runs as one Node process: version 5 has no clustering of"
                 f" its own (4's `--cluster-workers` is gone); a production deployment may run a process per core"
                 f" under a process manager or Node's cluster module, not measured here. It caches parsed documents and"
-                f" operation plans but not responses, like rustbelt uncached. Each cell: the median of three {turn} s"
-                f" wrk runs, the three servers in turns, after one uncounted run of PostGraphile.")
+                f" operation plans but not responses, like rustbelt uncached. The ceiling is examples/ceiling.rs"
+                f" answering the same query from memory through async-graphql alone (no database, loaders or HTTP"
+                f" layers; checked to give rustbelt's data): what any server resolving these values with async-graphql"
+                f" can reach. The floor serves rustbelt's response bytes from memory with a trivial handler"
+                f" (examples/floor.rs): what any server on this HTTP stack can reach, and so the largest ratio to"
+                f" PostGraphile any answer can have. Each cell: the median of three {turn} s wrk runs, the five"
+                f" servers in turns, after one uncounted run of PostGraphile.")
 
     def stop(self):
         self.process.terminate()

@@ -196,6 +196,13 @@ impl Query {
         &ctx.data_unchecked::<Arc<Answers>>().plan
     }
 
+    /// The nested query's provinces: the dashboard's, whose cities and observations it asks for
+    /// with the same arguments.
+    async fn provinces<'a>(&self, ctx: &Context<'a>, first: Option<i32>) -> &'a Provinces {
+        let _ = first;
+        &ctx.data_unchecked::<Arc<Answers>>().plan.provinces
+    }
+
     async fn target<'a>(&self, ctx: &Context<'a>, code: String) -> &'a Target {
         let _ = code;
         &ctx.data_unchecked::<Arc<Answers>>().target
