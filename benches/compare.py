@@ -1,0 +1,54 @@
+#!/usr/bin/env python3
+"""Two rustbelt binaries side by side on the throughput table's cells: each query, cached and
+uncached, at 1, 8 and 64 connections, the two measured in turns (three wrk runs each, medians),
+and the peak memory of each. A change is judged against the binary before it in one run on one
+machine, never against figures from another day or another host.
+
+Usage: python3 benches/compare.py BEFORE AFTER   (two release binaries; run benches/run.sh once
+first, which installs wrk). DURATION sets seconds per wrk run (default 8, each turn half).
+"""
+
+import shutil
+import sys
+
+import bench
+from bench import CONNECTIONS, DURATION, QUERIES, WORK, Server, body_file, fmt, median_run, rounds
+
+
+def serve(binary, db, *extra):
+    return Server([binary, "serve", "--listen", "127.0.0.1:0", "--db", str(db), *extra])
+
+
+def main():
+    if len(sys.argv) != 3:
+        sys.exit(__doc__)
+    before, after = sys.argv[1:]
+    # Each binary seeds a file of its own: an older one may not open a newer schema.
+    dbs = {before: WORK / "before.db", after: WORK / "after.db"}
+    turn = max(2, DURATION // 2)
+    lines = [f"Each cell: the median of three {turn} s wrk runs of each binary, in turns.", "",
+             "| query | cache | conns | before req/s | after req/s | after ÷ before | before p99 ms | after p99 ms |",
+             "|---|---|---:|---:|---:|---:|---:|---:|"]
+    peaks = {before: 0.0, after: 0.0}
+    for cached in (True, False):
+        extra = [] if cached else ["--cache-mb", "0"]
+        for name, query in QUERIES.items():
+            servers = [serve(binary, dbs[binary], *extra) for binary in (before, after)]
+            body = body_file(name, query)
+            for connections in CONNECTIONS:
+                old, new = (median_run(runs) for runs in
+                            rounds([(s.base + "/graphql", body) for s in servers], connections, turn))
+                lines.append(f"| {name} | {'cached' if cached else 'uncached'} | {connections} | {fmt(old[0])} |"
+                             f" {fmt(new[0])} | {new[0] / old[0]:.2f} | {old[2]:.2f} | {new[2]:.2f} |")
+                bench.log(f"  {name} {'cached' if cached else 'uncached'} c={connections}:"
+                          f" {old[0]:.0f} → {new[0]:.0f} rps")
+            for binary, server in zip((before, after), servers):
+                peaks[binary] = max(peaks[binary], server.peak_rss_mb())
+                server.stop()
+    lines += ["", f"Peak RSS over these runs: before {peaks[before]:.1f} MB, after {peaks[after]:.1f} MB."]
+    print("\n".join(lines))
+    shutil.rmtree(WORK, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
