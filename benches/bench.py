@@ -169,8 +169,8 @@ def wrk(url, body, connections, duration=DURATION):
     return rps, latency["50"], latency["99"], failed, total
 
 
-def rustbelt(db, *extra):
-    return Server([str(RUSTBELT), "serve", "--listen", "127.0.0.1:0", "--db", str(db), *extra])
+def rustbelt(db, *extra, binary=RUSTBELT):
+    return Server([str(binary), "serve", "--listen", "127.0.0.1:0", "--db", str(db), *extra])
 
 
 def fmt(x, digits=0):

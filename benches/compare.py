@@ -12,17 +12,15 @@ import shutil
 import sys
 
 import bench
-from bench import CONNECTIONS, DURATION, QUERIES, WORK, Server, body_file, fmt, median_run, rounds
-
-
-def serve(binary, db, *extra):
-    return Server([binary, "serve", "--listen", "127.0.0.1:0", "--db", str(db), *extra])
+from bench import CONNECTIONS, DURATION, QUERIES, WORK, body_file, fmt, median_run, rounds, rustbelt
 
 
 def main():
     if len(sys.argv) != 3:
         sys.exit(__doc__)
     before, after = sys.argv[1:]
+    if before == after:
+        sys.exit("BEFORE and AFTER are the same file: copy one binary to another path to compare it with itself")
     # Each binary seeds a file of its own: an older one may not open a newer schema.
     dbs = {before: WORK / "before.db", after: WORK / "after.db"}
     turn = max(2, DURATION // 2)
@@ -33,7 +31,7 @@ def main():
     for cached in (True, False):
         extra = [] if cached else ["--cache-mb", "0"]
         for name, query in QUERIES.items():
-            servers = [serve(binary, dbs[binary], *extra) for binary in (before, after)]
+            servers = [rustbelt(dbs[binary], *extra, binary=binary) for binary in (before, after)]
             body = body_file(name, query)
             for connections in CONNECTIONS:
                 old, new = (median_run(runs) for runs in

@@ -8,8 +8,9 @@
 //! on first sight, and once it has passed, it is reused parsed and run with async-graphql's
 //! fast validation (complexity and depth only), as long as it declares no variables.
 //! The schema mirrors only what the benchmark's lookup, dashboard and evaluations queries ask
-//! for (`benches/bench.py`, `QUERIES`); field arguments are accepted and ignored, since the
-//! answers are fixed.
+//! for (`benches/bench.py`, `QUERIES`), and the nested query the peers run (`NESTED_OURS`,
+//! answered from the dashboard's provinces); field arguments are accepted and ignored, since
+//! the answers are fixed.
 //!
 //! Usage: `cargo run --release --example ceiling -- LOOKUP.json DASHBOARD.json EVALUATIONS.json`
 //! (rustbelt's responses to the three queries, as `benches/bench.py` saves them) — prints
