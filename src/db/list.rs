@@ -135,12 +135,12 @@ pub fn list<T>(
     pages.extend(current.map(|done| done.finish(page)));
 
     // Where each picked key goes: its parent's page, at its offset.
-    let mut places: HashMap<Key, (usize, u32)> = HashMap::new();
-    let mut keys = Vec::new();
-    for (index, (_, _, picked)) in pages.iter().enumerate() {
-        for (rn, key) in picked {
+    let picked = pages.iter().map(|(_, _, picked)| picked.len()).sum();
+    let (mut places, mut keys) = (HashMap::with_capacity(picked), Vec::with_capacity(picked));
+    for (index, (_, _, picked)) in pages.iter_mut().enumerate() {
+        for (rn, key) in picked.drain(..) {
             keys.push(key.value());
-            places.insert(key.clone(), (index, *rn));
+            places.insert(key, (index, rn));
         }
     }
     let mut out: Vec<Listed<T>> =
@@ -290,10 +290,11 @@ pub fn by_keys<T>(
     conn.rows(&sql, [keys], |row| Ok((row.get("_key")?, map(row)?)))
 }
 
-/// Reads a stored enum column, failing loudly on a spelling this binary does not know.
+/// Reads a stored enum column, failing loudly on a spelling this binary does not know. The
+/// text is borrowed from the row: these columns are read for every row of every list.
 pub fn stored<T>(row: &Record<'_, '_>, column: &str, parse: fn(&str) -> Option<T>) -> rusqlite::Result<T> {
-    let text: String = row.get(column)?;
-    parse(&text).ok_or_else(|| {
+    let text = row.text(column)?;
+    parse(text).ok_or_else(|| {
         rusqlite::Error::FromSqlConversionFailure(
             0,
             rusqlite::types::Type::Text,
@@ -308,9 +309,9 @@ pub fn optional_stored<T>(
     column: &str,
     parse: fn(&str) -> Option<T>,
 ) -> rusqlite::Result<Option<T>> {
-    match row.get::<_, Option<String>>(column)? {
-        None => Ok(None),
-        Some(_) => stored(row, column, parse).map(Some),
+    match row.value(column)? {
+        ValueRef::Null => Ok(None),
+        _ => stored(row, column, parse).map(Some),
     }
 }
 
