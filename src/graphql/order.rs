@@ -4,6 +4,7 @@
 //! execution, before the response is serialized or cached: aliases, fragments and inline
 //! fragments included, fields merged under one response key as the spec's CollectFields does.
 
+use std::cell::OnceCell;
 use std::ops::ControlFlow;
 
 use async_graphql::indexmap::IndexMap;
@@ -27,12 +28,27 @@ pub fn by_selection(data: &mut Value, document: &ExecutableDocument, name: Optio
         OperationType::Subscription => "Subscription",
     };
     let walk = Walk { document, map: SchemaMap::get() };
-    walk.value(data, &[&operation.node.selection_set.node], root);
+    walk.value(data, &Selected::new(vec![&operation.node.selection_set.node], root));
 }
 
-/// The response keys of an object in selection order, each with the selection sets of its
-/// fields (several when one key is selected more than once) and the type of its value.
-type Plan<'a> = Vec<(&'a Name, Vec<&'a SelectionSet>, &'a str)>;
+/// What a response key selects: the selection sets of its fields (several when one key is
+/// selected more than once), the type of its value, and the plan of that value's fields, made
+/// for the first value of this key and used for all the others (every province's `cities`,
+/// every entry's `observations`, every item of a list).
+struct Selected<'a> {
+    sets: Vec<&'a SelectionSet>,
+    ty: &'a str,
+    plan: OnceCell<Plan<'a>>,
+}
+
+impl<'a> Selected<'a> {
+    fn new(sets: Vec<&'a SelectionSet>, ty: &'a str) -> Self {
+        Self { sets, ty, plan: OnceCell::new() }
+    }
+}
+
+/// The response keys of an object in selection order, each with what it selects.
+type Plan<'a> = Vec<(&'a Name, Selected<'a>)>;
 
 struct Walk<'a> {
     document: &'a ExecutableDocument,
@@ -40,33 +56,19 @@ struct Walk<'a> {
 }
 
 impl<'a> Walk<'a> {
-    fn value(&self, value: &mut Value, sets: &[&'a SelectionSet], ty: &'a str) {
+    /// Orders `value`, the value of a key that selects `selected`, and everything below it.
+    fn value(&self, value: &mut Value, selected: &Selected<'a>) {
         match value {
-            Value::List(items) if !self.map.is_abstract(ty) => {
-                // Every item has the same type: one plan for all of them.
-                let plan = self.plan(sets, ty);
-                for item in items {
-                    self.apply(item, &plan);
-                }
-            }
-            Value::List(items) => {
-                for item in items {
-                    self.value(item, sets, ty);
-                }
+            Value::List(items) => items.iter_mut().for_each(|item| self.value(item, selected)),
+            Value::Object(fields) if self.map.is_abstract(selected.ty) => {
+                // Each object's own type decides its fields: a plan for this object alone.
+                let object = self.object_type(fields, &selected.sets, selected.ty);
+                self.reorder(fields, &self.plan(&selected.sets, object));
             }
             Value::Object(fields) => {
-                let object = self.object_type(fields, sets, ty);
-                let plan = self.plan(sets, object);
-                self.reorder(fields, &plan);
+                let plan = selected.plan.get_or_init(|| self.plan(&selected.sets, selected.ty));
+                self.reorder(fields, plan);
             }
-            _ => {}
-        }
-    }
-
-    fn apply(&self, value: &mut Value, plan: &Plan<'a>) {
-        match value {
-            Value::Object(fields) => self.reorder(fields, plan),
-            Value::List(items) => items.iter_mut().for_each(|item| self.apply(item, plan)),
             _ => {}
         }
     }
@@ -75,13 +77,13 @@ impl<'a> Walk<'a> {
     /// in order (an object whose fields all resolved at once) are left where they are; a key
     /// the plan does not know (none should exist) goes last.
     fn reorder(&self, fields: &mut IndexMap<Name, Value>, plan: &Plan<'a>) {
-        let position = |key: &Name| plan.iter().position(|(k, _, _)| *k == key).unwrap_or(usize::MAX);
+        let position = |key: &Name| plan.iter().position(|(k, _)| *k == key).unwrap_or(usize::MAX);
         if !fields.keys().map(position).is_sorted() {
             fields.sort_by_cached_key(|key, _| position(key));
         }
         for (key, value) in fields.iter_mut() {
-            if let Some((_, sets, ty)) = plan.iter().find(|(k, _, _)| *k == key) {
-                self.value(value, sets, ty);
+            if let Some((_, selected)) = plan.iter().find(|(k, _)| *k == key) {
+                self.value(value, selected);
             }
         }
     }
@@ -96,12 +98,12 @@ impl<'a> Walk<'a> {
                 let field = visited.field;
                 let key = field.alias.as_ref().map_or(&field.name.node, |alias| &alias.node);
                 let child = &field.selection_set.node;
-                match plan.iter_mut().find(|(k, _, _)| *k == key) {
-                    Some((_, child_sets, _)) => child_sets.push(child),
+                match plan.iter_mut().find(|(k, _)| *k == key) {
+                    Some((_, selected)) => selected.sets.push(child),
                     None => {
                         let ty =
                             self.map.field(visited.parent, &field.name.node).map_or("", |t| t.name.as_str());
-                        plan.push((key, vec![child], ty));
+                        plan.push((key, Selected::new(vec![child], ty)));
                     }
                 }
                 ControlFlow::Continue(())
@@ -119,7 +121,7 @@ impl<'a> Walk<'a> {
         }
         let fits = |candidate: &&'a str| {
             let plan = self.plan(sets, candidate);
-            let covers = fields.keys().all(|k| plan.iter().any(|(key, _, _)| *key == k));
+            let covers = fields.keys().all(|k| plan.iter().any(|(key, _)| *key == k));
             (!covers, plan.len().saturating_sub(fields.len()))
         };
         self.map.possible_types(ty).into_iter().min_by_key(fits).unwrap_or(ty)
@@ -161,5 +163,21 @@ mod tests {
             ordered(query, data),
             r#"{"provinces":{"nodes":[{"code":"130000","nameEn":"Hebei"}]},"node":{"id":"x","code":"340000","nameEn":"Anhui"}}"#
         );
+    }
+
+    /// A selection's order is worked out once and used for every parent's objects, while the
+    /// same fields selected in another order under another alias keep that other order.
+    #[test]
+    fn every_parent_and_every_alias_gets_its_own_selection_order() {
+        let query = "{ a: provinces { nodes { cities { nodes { nameEn adminCode } } } }
+                       b: provinces { nodes { cities { nodes { adminCode nameEn } } } } }";
+        let cities = |first: &str, second: &str| value!({ "nodes": [{ first: "1", second: "2" }, { second: "3", first: "4" }] });
+        let data = value!({
+            "b": { "nodes": [{ "cities": cities("nameEn", "adminCode") }, { "cities": cities("adminCode", "nameEn") }] },
+            "a": { "nodes": [{ "cities": cities("adminCode", "nameEn") }, { "cities": cities("nameEn", "adminCode") }] },
+        });
+        let a = r#"{"nodes":[{"cities":{"nodes":[{"nameEn":"2","adminCode":"1"},{"nameEn":"3","adminCode":"4"}]}},{"cities":{"nodes":[{"nameEn":"1","adminCode":"2"},{"nameEn":"4","adminCode":"3"}]}}]}"#;
+        let b = r#"{"nodes":[{"cities":{"nodes":[{"adminCode":"2","nameEn":"1"},{"adminCode":"3","nameEn":"4"}]}},{"cities":{"nodes":[{"adminCode":"1","nameEn":"2"},{"adminCode":"4","nameEn":"3"}]}}]}"#;
+        assert_eq!(ordered(query, data), format!(r#"{{"a":{a},"b":{b}}}"#));
     }
 }
