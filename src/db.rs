@@ -186,9 +186,11 @@ impl Columns {
 
     /// The position of the first column called `name`, as in SQLite's own lookup.
     fn position(&self, name: &str) -> Option<usize> {
+        let (names, name) = (self.names.as_bytes(), name.as_bytes());
         let mut start = 0;
         for (index, &end) in self.ends.iter().enumerate() {
-            if &self.names[start..end] == name {
+            // Lengths first: most names differ in length, and bytes need no boundary checks.
+            if end - start == name.len() && &names[start..end] == name {
                 return Some(index);
             }
             start = end;
