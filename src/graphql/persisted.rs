@@ -40,7 +40,7 @@ pub struct Refused {
 
 /// The SHA-256 of a document, in lowercase hex (as Apollo clients send it).
 pub fn hash(document: &str) -> String {
-    Sha256::digest(document.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    format!("{:x}", Sha256::digest(document.as_bytes()))
 }
 
 impl Persisted {
@@ -113,6 +113,8 @@ impl Persisted {
             }
         };
         match (query, hash_given) {
+            // A plain request, where any document may run, needs no hash at all.
+            (Some(query), None) if !self.trusted_only => Ok(query),
             (Some(query), given) => {
                 let actual = hash(&query);
                 if given.as_ref().is_some_and(|g| *g != actual) {
@@ -151,6 +153,13 @@ impl Persisted {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The hash is SHA-256 in lowercase hex, as an Apollo client computes it (FIPS 180-2's
+    /// example for "abc"), not merely whatever this module computes both times.
+    #[test]
+    fn the_hash_is_the_lowercase_hex_sha256() {
+        assert_eq!(hash("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    }
 
     #[test]
     fn an_unknown_hash_is_not_found_until_registered() {
