@@ -75,6 +75,28 @@ async fn facets_count_the_whole_filtered_list() {
     );
 }
 
+/// Facets are counted only when a query selects them, and a selection through a fragment
+/// counts: the same facets whether asked for directly or by a fragment spread.
+#[tokio::test]
+async fn evaluation_facets_asked_through_a_fragment_are_counted() {
+    let server = Server::start();
+    let data = server
+        .data(
+            r#"{ target(code: "services_share_2017") {
+                   direct: evaluations(first: 5) { facets { status { value count } } }
+                   spread: evaluations(first: 5) { ...Counted }
+                   none: evaluations(first: 5) { totalCount } } }
+               fragment Counted on TargetEvaluationConnection { facets { status { value count } } }"#,
+            json!({}),
+        )
+        .await;
+    let target = &data["target"];
+    let direct = &target["direct"]["facets"]["status"];
+    assert!(!direct.as_array().unwrap().is_empty(), "{data}");
+    assert_eq!(&target["spread"]["facets"]["status"], direct);
+    assert!(target["none"]["totalCount"].as_u64().unwrap() > 0, "{data}");
+}
+
 /// The seed's value of `indicator` in `year` for the city `code`, and its source.
 fn seeded(rows: &[SeedObservation], code: &str, indicator: &str, year: i32) -> Option<(f64, String)> {
     let row = rows.iter().find(|o| o.admin_code == code && o.indicator == indicator && o.year == year)?;
