@@ -2,8 +2,8 @@
 """Instructions per request of rustbelt binaries on each benchmark query, uncached, counted by
 callgrind (valgrind): the same count to about 1 % from run to run however busy the machine is,
 where req/s moves ±15 %. It is the way to see a change of a few percent; it is not a time (a
-cache miss and an instruction count alike), so what a change does to req/s is still measured
-with benches/compare.py.
+cache miss counts as one instruction, and waiting counts nothing), so what a change does to
+req/s is still measured with benches/compare.py.
 
 Usage: python3 benches/instructions.py BINARY [BINARY ...]   (release binaries; needs valgrind:
 `apt-get install valgrind`). Each binary seeds a file of its own and serves it under callgrind

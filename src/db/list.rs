@@ -135,8 +135,8 @@ pub fn list<T>(
     pages.extend(current.map(|done| done.finish(page)));
 
     // Where each picked key goes: its parent's page, at its offset.
-    let picked = pages.iter().map(|(_, _, picked)| picked.len()).sum();
-    let (mut places, mut keys) = (HashMap::with_capacity(picked), Vec::with_capacity(picked));
+    let picked_keys = pages.iter().map(|(_, _, picked)| picked.len()).sum();
+    let (mut places, mut keys) = (HashMap::with_capacity(picked_keys), Vec::with_capacity(picked_keys));
     for (index, (_, _, picked)) in pages.iter_mut().enumerate() {
         for (rn, key) in picked.drain(..) {
             keys.push(key.value());
