@@ -11,8 +11,8 @@ use crate::config::ServeConfig;
 use crate::db::{Db, DbOptions};
 use crate::graphql::persisted::Persisted;
 use crate::graphql::views::Views;
-use crate::graphql::{self, CostLimits, InlineLimits, Limits, PageLimits, ShapeLimits};
-use crate::http::{self, HttpOptions, LiveLimits};
+use crate::graphql::{self, CostLimits, Limits, PageLimits, ShapeLimits};
+use crate::http::{self, ConnectionLimits, HttpOptions, LiveLimits, connection_cap};
 
 /// Runs the server described by `config` until a shutdown signal.
 pub fn run(config: ServeConfig) -> anyhow::Result<()> {
@@ -44,15 +44,17 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         .and_then(|()| stdout.flush())
         .context("writing to stdout")?;
     drop(stdout);
-    tracing::info!(%address, "listening");
-    http::serve(listener, router, shutdown).await.context("serving")?;
+    let limits = ConnectionLimits {
+        idle_timeout: Duration::from_millis(config.idle_timeout_ms),
+        max_connections: connection_cap(config.max_connections, config.max_sockets),
+    };
+    tracing::info!(%address, max_connections = limits.max_connections, "listening");
+    http::serve(listener, router, limits, shutdown).await.context("serving")?;
     db.checkpoint().await.context("closing the database")?;
     tracing::info!("shut down");
     Ok(())
 }
 
-/// Opens the database (migrating and seeding it) and builds the router; gives the database
-/// too, to close it cleanly after serving.
 /// The write token, given directly or as the first line of a file.
 fn write_token(config: &ServeConfig) -> anyhow::Result<Option<String>> {
     let Some(file) = &config.write_token_file else { return Ok(config.write_token.clone()) };
@@ -67,6 +69,8 @@ fn write_token(config: &ServeConfig) -> anyhow::Result<Option<String>> {
     Ok(Some(token.to_string()))
 }
 
+/// Opens the database (migrating and seeding it) and builds the router; gives the database
+/// too, to close it cleanly after serving.
 pub async fn build(config: &ServeConfig) -> anyhow::Result<(axum::Router, Db)> {
     let options = DbOptions {
         path: config.db.clone(),
@@ -77,10 +81,6 @@ pub async fn build(config: &ServeConfig) -> anyhow::Result<(axum::Router, Db)> {
             .max(u32::try_from(config.max_concurrent_requests).unwrap_or(u32::MAX).saturating_add(1)),
         reader_wait: Duration::from_secs(2),
         statement_timeout: Duration::from_millis(config.statement_timeout_ms),
-        heavy_rows: config.heavy_rows,
-        // Half the turns, as many as the heavy lane admits (graphql::lanes): the rest stay
-        // free for light work.
-        heavy_passes: (config.max_concurrent_requests / 2).max(1),
         replica: config.read_only,
     };
     let db = tokio::task::spawn_blocking(move || Db::open(&options))
@@ -102,7 +102,8 @@ pub async fn build(config: &ServeConfig) -> anyhow::Result<(axum::Router, Db)> {
         // Each executing request holds a thread, a reader and its memory; cached answers never
         // wait for a turn.
         max_concurrent: config.max_concurrent_requests,
-        inline: InlineLimits { time: Duration::from_micros(config.inline_us), rows: config.inline_rows },
+        inline_rows: config.inline_rows,
+        heavy_rows: config.heavy_rows,
     };
     // A view that does not load is a mistake of whoever added it: the server does not start.
     let views = Views::load(config.views_dir.as_deref())
@@ -139,18 +140,20 @@ pub async fn build(config: &ServeConfig) -> anyhow::Result<(axum::Router, Db)> {
             max_operations: config.max_socket_operations,
             init_timeout: Duration::from_millis(config.socket_init_timeout_ms),
             send_timeout: Duration::from_millis(config.socket_send_timeout_ms),
-            ..LiveLimits::default()
+            ping_interval: Duration::from_millis(config.socket_ping_interval_ms.max(1)),
+            idle_timeout: Duration::from_millis(config.socket_idle_timeout_ms),
         },
     };
     Ok((http::router(schema, options), db))
 }
 
-/// Re-reads the data version every second, so writes by other processes (`rustbelt import`
-/// on the same file) reach the response cache within a second. Writes through this server
-/// bump it at once.
+/// Asks SQLite four times a second whether another process changed the file (`rustbelt import`
+/// on the same file, a primary this replica follows), so their writes reach the response
+/// cache and subscribers within a quarter second. Writes through this server move the version
+/// at once.
 fn watch_data_version(db: Db) {
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        let mut tick = tokio::time::interval(Duration::from_millis(250));
         loop {
             tick.tick().await;
             if let Err(error) = db.refresh_version().await {

@@ -126,19 +126,16 @@ pub struct ServeConfig {
     #[arg(long, env = "RUSTBELT_MAX_CONCURRENT_REQUESTS", default_value_t = 4)]
     pub max_concurrent_requests: usize,
 
-    /// Time (µs) a query run inline on an async worker may take before it is stopped and run
-    /// again on the blocking pool; 0: every request runs on the blocking pool.
-    #[arg(long, env = "RUSTBELT_INLINE_US", default_value_t = 1_000)]
-    pub inline_us: u64,
-
-    /// Rows a query run inline on an async worker may read before it is stopped and run again
-    /// on the blocking pool; 0: every request runs on the blocking pool.
+    /// A query whose cost estimate is at most this many rows read runs on the async worker
+    /// that received it (when a reader is free), without a hand-off to another thread; 0:
+    /// every request runs on the blocking pool.
     #[arg(long, env = "RUSTBELT_INLINE_ROWS", default_value_t = 500)]
     pub inline_rows: u64,
 
-    /// Rows a request may read before it counts as heavy: at most half of
-    /// --max-concurrent-requests heavy requests run at once, so the memory of large answers is
-    /// held a bounded number of times, not once per concurrent request.
+    /// A request whose cost estimate is over this many rows read is heavy: it waits for the
+    /// heavy lane, where at most half of --max-concurrent-requests run at once, so light
+    /// requests keep running beside them and the memory of large answers is held a bounded
+    /// number of times.
     #[arg(long, env = "RUSTBELT_HEAVY_ROWS", default_value_t = 2_000)]
     pub heavy_rows: u64,
 
@@ -183,6 +180,17 @@ pub struct ServeConfig {
     #[arg(long, env = "RUSTBELT_MAX_BODY_BYTES", default_value_t = 100_000)]
     pub max_body_bytes: usize,
 
+    /// How long (ms) a connection may take to send a request's head — the first, or the next
+    /// one on a kept-alive connection — before it is closed: idle connections end.
+    #[arg(long, env = "RUSTBELT_IDLE_TIMEOUT_MS", default_value_t = 30_000)]
+    pub idle_timeout_ms: u64,
+
+    /// Most HTTP connections open at once (WebSockets aside); at the cap a new connection
+    /// closes the one idle the longest. 0: as many as the process's descriptor limit allows
+    /// beside --max-sockets (at most 10,000); a larger number is lowered to that too.
+    #[arg(long, env = "RUSTBELT_MAX_CONNECTIONS", default_value_t = 0)]
+    pub max_connections: usize,
+
     /// Most WebSocket connections open at once; more are closed with 1013 (try again later).
     #[arg(long, env = "RUSTBELT_MAX_SOCKETS", default_value_t = 256)]
     pub max_sockets: usize,
@@ -201,6 +209,16 @@ pub struct ServeConfig {
     /// is dropped with 1013 rather than buffered for.
     #[arg(long, env = "RUSTBELT_SOCKET_SEND_TIMEOUT_MS", default_value_t = 10_000)]
     pub socket_send_timeout_ms: u64,
+
+    /// How often (ms) the server pings a WebSocket (graphql-transport-ws `ping`); a client that
+    /// has sent nothing since one ping by the next is closed with 1001.
+    #[arg(long, env = "RUSTBELT_SOCKET_PING_INTERVAL_MS", default_value_t = 30_000)]
+    pub socket_ping_interval_ms: u64,
+
+    /// How long (ms) a WebSocket may run no operation and send nothing but pongs before it is
+    /// closed with 1000.
+    #[arg(long, env = "RUSTBELT_SOCKET_IDLE_TIMEOUT_MS", default_value_t = 300_000)]
+    pub socket_idle_timeout_ms: u64,
 
     /// Most characters a query document may have (QUERY_TOO_LONG).
     #[arg(long, env = "RUSTBELT_MAX_QUERY_CHARS", default_value_t = 20_000)]

@@ -1,8 +1,8 @@
 //! All SQL lives under this module. [`Db`] owns one writer connection and a pool of read-only
 //! readers. A GraphQL request reads through one [`ReadSession`] (one reader, one snapshot) on
-//! the thread it runs on: a blocking-pool thread, or its async worker within an
-//! [`InlineBudget`] that keeps it short and never lets it wait. Every other call runs on
-//! tokio's blocking pool, so SQLite never stalls the async workers for long.
+//! the thread it runs on: a blocking-pool thread, or its async worker when it is light enough
+//! and was given a free reader beforehand. Every other call runs on tokio's blocking pool, so
+//! SQLite never stalls the async workers for long.
 //!
 //! Each closure gets a [`Conn`], which counts the statements it runs: the GraphQL layer reports
 //! that count per request, which is how N+1 regressions become visible (and testable).
@@ -15,13 +15,15 @@ pub mod observations;
 pub mod plan;
 pub mod reference;
 pub mod seed;
+mod session;
 pub mod stats;
 pub mod synthetic;
+mod version;
 
 use std::cell::Cell;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use r2d2::PooledConnection;
@@ -29,7 +31,9 @@ use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Connection, OpenFlags, Params, Row};
 
 pub use list::Listed;
+pub use session::ReadSession;
 pub use stats::Stats;
+pub use version::DataVersion;
 
 /// How long reading the statistics may take (a few index scans; about 0.2 s on two million
 /// observations).
@@ -47,8 +51,10 @@ pub enum DbError {
     Join(#[from] tokio::task::JoinError),
     #[error("a statement ran longer than its time limit")]
     Timeout,
-    #[error("the request outgrew its inline budget")]
-    Overran,
+    #[error("another write of this server held the writer for the whole wait")]
+    WriterBusy,
+    #[error("the request's deadline passed before its write could begin")]
+    TooLateToWrite,
     #[error("seed data is invalid: {0}")]
     Seed(String),
     #[error("stored data is invalid: {0}")]
@@ -62,7 +68,11 @@ impl DbError {
     /// succeed.
     pub fn is_busy(&self) -> bool {
         use rusqlite::ErrorCode::{DatabaseBusy, DatabaseLocked};
-        matches!(self, Self::Sqlite(error) if matches!(error.sqlite_error_code(), Some(DatabaseBusy | DatabaseLocked)))
+        match self {
+            Self::WriterBusy => true,
+            Self::Sqlite(error) => matches!(error.sqlite_error_code(), Some(DatabaseBusy | DatabaseLocked)),
+            _ => false,
+        }
     }
 }
 
@@ -83,12 +93,6 @@ pub struct DbOptions {
     pub reader_wait: Duration,
     /// Longest time one read closure may run before SQLite interrupts it.
     pub statement_timeout: Duration,
-    /// Rows a request may read before it becomes heavy: a heavy request reads on only while
-    /// it holds one of `heavy_passes`, so the memory of large answers is held a bounded number
-    /// of times, not once per concurrent request.
-    pub heavy_rows: u64,
-    /// How many heavy read sessions may read at once (at least one).
-    pub heavy_passes: usize,
     /// Serve a file another process writes, and never write it (see [`Db::open`]).
     pub replica: bool,
 }
@@ -100,8 +104,6 @@ impl Default for DbOptions {
             readers: 4,
             reader_wait: Duration::from_secs(2),
             statement_timeout: Duration::from_millis(500),
-            heavy_rows: 2_000,
-            heavy_passes: 1,
             replica: false,
         }
     }
@@ -113,20 +115,11 @@ pub struct Conn<'a> {
     inner: &'a Connection,
     statements: Cell<u64>,
     rows_read: Cell<u64>,
-    budget: Option<Budget<'a>>,
-}
-
-/// Rows a closure may read before `admit` must let it go on (a read session takes the heavy
-/// pass there; `false`: its time ran out waiting, or it runs inline and may not go on).
-#[derive(Clone, Copy)]
-struct Budget<'a> {
-    rows: u64,
-    admit: &'a dyn Fn() -> bool,
 }
 
 impl<'a> Conn<'a> {
-    fn new(inner: &'a Connection, budget: Option<Budget<'a>>) -> Self {
-        Self { inner, statements: Cell::new(0), rows_read: Cell::new(0), budget }
+    fn new(inner: &'a Connection) -> Self {
+        Self { inner, statements: Cell::new(0), rows_read: Cell::new(0) }
     }
 
     /// Runs one query and maps every row.
@@ -140,18 +133,7 @@ impl<'a> Conn<'a> {
         let mut statement = self.inner.prepare_cached(sql)?;
         let columns = Columns::of(&statement)?;
         let rows = statement.query_map(params, |row| {
-            let read = self.rows_read.get() + 1;
-            self.rows_read.set(read);
-            if let Some(budget) = self.budget
-                && read == budget.rows
-                && !(budget.admit)()
-            {
-                // Reported as an interruption, which the deadline handling maps to Timeout.
-                return Err(rusqlite::Error::SqliteFailure(
-                    rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_INTERRUPT),
-                    None,
-                ));
-            }
+            self.rows_read.set(self.rows_read.get() + 1);
             map(&Record { row, columns: &columns })
         })?;
         Ok(rows.collect::<rusqlite::Result<Vec<T>>>()?)
@@ -255,24 +237,38 @@ impl StatementCounter {
     }
 }
 
+/// A reader connection taken from the pool, given back when dropped.
+pub struct Reader(PooledConnection<SqliteConnectionManager>);
+
+impl std::ops::Deref for Reader {
+    type Target = Connection;
+
+    fn deref(&self) -> &Connection {
+        &self.0
+    }
+}
+
 /// The database: one writer, a pool of readers. Cheap to clone.
 #[derive(Clone)]
 pub struct Db {
-    /// A std Mutex is right here: it is only locked inside `spawn_blocking`, never across an
-    /// `.await`, and SQLite allows one writer at a time anyway.
-    writer: Arc<Mutex<Connection>>,
+    /// Locked only on blocking threads, never across an `.await`, and SQLite allows one
+    /// writer at a time anyway. parking_lot's lock can be waited for until a deadline.
+    writer: Arc<parking_lot::Mutex<Connection>>,
     readers: r2d2::Pool<SqliteConnectionManager>,
+    reader_wait: Duration,
     statement_timeout: Duration,
-    /// The data version (`meta.data_version`) as last seen: bumped by every write of this
-    /// process at once, and by [`Db::refresh_version`] for writes of other processes.
-    version: Arc<AtomicU64>,
+    /// The data version as last seen, and its tag and counter for lock-free reads: moved by
+    /// every write of this process at once, and by [`Db::refresh_version`] for other processes'.
+    version: Arc<Mutex<DataVersion>>,
+    tag: Arc<AtomicU64>,
+    counter: Arc<AtomicU64>,
     /// Tells live subscribers the data version moved (see [`Db::changes`]).
     changes: tokio::sync::watch::Sender<u64>,
-    /// What the data holds, for cost estimates: read again whenever `version` moves.
+    /// What the data holds, for cost estimates: read again whenever the version moves.
     stats: Arc<Mutex<Arc<Stats>>>,
-    /// Taken by a read session once it has read more than `heavy_rows` rows.
-    heavy: Arc<HeavyGate>,
-    heavy_rows: u64,
+    /// A connection of its own that asks SQLite whether the file changed (see
+    /// [`Db::refresh_version`]), with the answer it gave last.
+    watcher: Arc<Mutex<(Connection, i64)>>,
     /// Opened as a read-only replica: it never writes the file.
     replica: bool,
     /// The file behind `:memory:`, removed with the last handle.
@@ -306,11 +302,7 @@ impl Db {
         let mut writer = Connection::open_with_flags(&writer_target, flags)?;
         if options.path.exists() {
             let source = read_only(&options.path)?;
-            rusqlite::backup::Backup::new(&source, &mut writer)?.run_to_completion(
-                1_000,
-                Duration::ZERO,
-                None,
-            )?;
+            rusqlite::backup::Backup::new(&source, &mut writer)?.step(-1)?;
         }
         Self::from_writer(writer, &writer_target, flags, options, scratch)
     }
@@ -335,8 +327,8 @@ impl Db {
             migrate::run(&mut writer)?;
             seed::apply(&mut writer)?;
         }
-        let version = read_version(&writer)?;
-        let stats = stats::read(&Conn::new(&writer, None), version)?;
+        let version = version::read(&writer)?;
+        let stats = stats::read(&Conn::new(&writer), version.counter)?;
         let manager =
             SqliteConnectionManager::file(writer_target).with_flags(reader_flags(flags)).with_init(|c| {
                 // Room for every statement shape a request can make (rusqlite keeps 16), so
@@ -347,36 +339,64 @@ impl Db {
             });
         let readers = r2d2::Pool::builder()
             .max_size(options.readers.max(1))
-            // A local file's connection does not go stale as a network one can; r2d2's check
-            // ran `SELECT 1` on every checkout, 4 % of an uncached lookup (perf).
+            // A local file's connection does not go stale as a network one can, so r2d2's
+            // `SELECT 1` on every checkout would buy nothing on the hot path.
             .test_on_check_out(false)
             .connection_timeout(options.reader_wait)
             .build(manager)?;
+        let watcher = Connection::open_with_flags(writer_target, reader_flags(flags))?;
+        let seen = version::file_changes(&watcher)?;
         Ok(Self {
-            writer: Arc::new(Mutex::new(writer)),
+            writer: Arc::new(parking_lot::Mutex::new(writer)),
             readers,
+            reader_wait: options.reader_wait,
             statement_timeout: options.statement_timeout,
-            version: Arc::new(AtomicU64::new(version)),
-            changes: tokio::sync::watch::Sender::new(version),
+            version: Arc::new(Mutex::new(version)),
+            tag: Arc::new(AtomicU64::new(version.tag())),
+            counter: Arc::new(AtomicU64::new(version.counter)),
+            changes: tokio::sync::watch::Sender::new(version.counter),
             stats: Arc::new(Mutex::new(Arc::new(stats))),
-            heavy: Arc::new(HeavyGate::new(options.heavy_passes)),
-            heavy_rows: options.heavy_rows,
+            watcher: Arc::new(Mutex::new((watcher, seen))),
             replica: options.replica,
             _scratch: scratch,
         })
     }
 
-    /// Runs `f` on a reader, off the async workers, and adds its statements to `counter`.
+    /// A reader, waiting for one at most until `deadline` (and the pool's own wait).
+    pub fn reader(&self, deadline: Instant) -> Result<Reader, DbError> {
+        let left = deadline.saturating_duration_since(Instant::now()).min(self.reader_wait);
+        if left.is_zero() {
+            return Err(DbError::Timeout);
+        }
+        match self.readers.get_timeout(left) {
+            Ok(reader) => Ok(Reader(reader)),
+            // The wait ran into the request's deadline: it ran out of time, not of readers.
+            Err(_) if Instant::now() >= deadline => Err(DbError::Timeout),
+            Err(error) => Err(DbError::Pool(error)),
+        }
+    }
+
+    /// A free reader, or none: never waits.
+    pub fn try_reader(&self) -> Option<Reader> {
+        self.readers.try_get().map(Reader)
+    }
+
+    /// Runs `f` on a reader, off the async workers, and adds its statements to `counter`. A
+    /// reader is given back clean: a transaction `f` left open is rolled back.
     pub async fn read<T, F>(&self, counter: &StatementCounter, f: F) -> Result<T, DbError>
     where
         T: Send + 'static,
         F: FnOnce(&Conn<'_>) -> Result<T, DbError> + Send + 'static,
     {
-        let pool = self.readers.clone();
-        let limit = self.statement_timeout;
+        let db = self.clone();
         let (result, counts) = tokio::task::spawn_blocking(move || {
-            let connection = pool.get()?;
-            with_deadline(&connection, StatementDeadline::new(Instant::now() + limit), None, f)
+            let deadline = Instant::now() + db.statement_timeout;
+            let reader = db.reader(deadline)?;
+            let outcome = with_deadline(&reader, deadline, f);
+            if !reader.is_autocommit() {
+                reader.execute_batch("ROLLBACK")?;
+            }
+            outcome
         })
         .await??;
         counter.add(counts.statements);
@@ -384,7 +404,7 @@ impl Db {
     }
 
     /// Runs `f` inside one `BEGIN IMMEDIATE` transaction on the writer: all or nothing. A
-    /// transaction that commits also bumps the data version, before this returns, so the very
+    /// transaction that commits also moves the data version, before this returns, so the very
     /// next read is answered afresh.
     pub async fn write<T, F>(&self, counter: &StatementCounter, f: F) -> Result<T, DbError>
     where
@@ -394,7 +414,7 @@ impl Db {
         let db = self.clone();
         let (result, statements) = tokio::task::spawn_blocking(move || {
             let counted = StatementCounter::default();
-            let result = db.write_here(&counted, None, f);
+            let result = db.write_here(&counted, None, f).map(|(value, _)| value);
             (result, counted.get())
         })
         .await?;
@@ -403,38 +423,51 @@ impl Db {
     }
 
     /// [`Db::write`] on the calling thread, which it blocks: for work already on a blocking
-    /// thread (a GraphQL request), so it never waits for another one.
+    /// thread (a GraphQL request), so it never waits for another one. Gives `f`'s value and
+    /// whether the transaction committed (a write that changed no row is rolled back).
     ///
-    /// The wait for SQLite's write lock (another process may hold it) ends before `deadline`, so a
-    /// write either starts in time or fails with SQLite's "busy" having written nothing;
-    /// one that started is answered as what it did, committed or not.
+    /// By `deadline`, a write either begins or is refused having written nothing: the waits
+    /// for this process's writer and for SQLite's write lock (another process may hold it) end
+    /// before it, and nothing begins once it has passed. A write that began runs to its end,
+    /// and is answered as what it did, committed or not.
     pub fn write_here<T>(
         &self,
         counter: &StatementCounter,
         deadline: Option<Instant>,
         f: impl FnOnce(&Conn<'_>) -> Result<T, DbError>,
-    ) -> Result<T, DbError> {
-        let mut connection = self.writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let left = |d: Instant| d.saturating_duration_since(Instant::now()).saturating_sub(ANSWER_MARGIN);
-        let wait = deadline.map_or(WRITE_LOCK_WAIT, left).min(WRITE_LOCK_WAIT);
-        connection.busy_timeout(wait)?;
+    ) -> Result<(T, bool), DbError> {
+        let now = Instant::now();
+        let wait_until =
+            deadline.map_or(now + WRITE_LOCK_WAIT, |d| d.checked_sub(ANSWER_MARGIN).unwrap_or(now));
+        let wait_until = wait_until.min(now + WRITE_LOCK_WAIT);
+        let mut connection = self.writer.try_lock_until(wait_until).ok_or(DbError::WriterBusy)?;
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            return Err(DbError::TooLateToWrite);
+        }
+        connection.busy_timeout(wait_until.saturating_duration_since(Instant::now()))?;
         let tx = connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         // The version moves first, so what `f` writes can be marked with the version it makes.
-        tx.execute("UPDATE meta SET value = value + 1 WHERE key = 'data_version'", [])?;
+        version::bump(&tx)?;
         let changes_before = tx.total_changes();
-        let conn = Conn::new(&tx, None);
+        let conn = Conn::new(&tx);
         let result = f(&conn);
         counter.add(conn.statements.get());
         // A write that changed no row (an empty delete, say) is rolled back with its version
         // bump, so caches, ETags and subscribers are left alone.
-        if result.is_ok() && tx.total_changes() > changes_before {
-            let version = read_version(&tx)?;
-            let stats = stats::read(&Conn::new(&tx, None), version)?;
-            tx.commit()?;
-            self.set_stats(stats);
-            self.saw_version(version);
+        let value = result?;
+        if tx.total_changes() == changes_before {
+            return Ok((value, false));
         }
-        result
+        let version = version::read(&tx)?;
+        tx.commit()?;
+        // Committed: whatever follows cannot undo it. The statistics are read outside the
+        // transaction, so other processes' writes do not wait for them.
+        match stats::read(&Conn::new(&connection), version.counter) {
+            Ok(stats) => self.set_stats(stats),
+            Err(error) => tracing::warn!(%error, "could not re-read the statistics after a write"),
+        }
+        self.saw_version(version);
+        Ok((value, true))
     }
 
     /// What the data holds, as of the latest data version this process has seen.
@@ -443,69 +476,76 @@ impl Db {
     }
 
     fn set_stats(&self, stats: Stats) {
-        let mut current = self.stats.lock().unwrap_or_else(PoisonError::into_inner);
-        if stats.version >= current.version {
-            *current = Arc::new(stats);
-        }
+        *self.stats.lock().unwrap_or_else(PoisonError::into_inner) = Arc::new(stats);
     }
 
-    /// Rows a read session may read before it needs a heavy pass.
-    pub fn heavy_rows(&self) -> u64 {
-        self.heavy_rows
-    }
-
-    /// How many heavy read sessions may read at once.
-    pub fn heavy_passes(&self) -> usize {
-        self.heavy.passes
-    }
-
-    /// The data version: it changes whenever the data does.
+    /// The data version's counter: it moves whenever the data changes.
     pub fn data_version(&self) -> u64 {
-        self.version.load(Ordering::Acquire)
+        self.counter.load(Ordering::Acquire)
     }
 
-    /// Re-reads the data version from the file, to notice writes by other processes (such as
-    /// `rustbelt import`); the server calls it every second.
+    /// The whole data version as one number, for caches and `ETag`s (see [`DataVersion`]).
+    pub fn data_tag(&self) -> u64 {
+        self.tag.load(Ordering::Acquire)
+    }
+
+    /// Notices writes of other processes (`rustbelt import` on the same file, a primary that
+    /// a replica follows, a restored file): asks SQLite whether the file changed since it last
+    /// asked, which reads no table, and only then reads the stored version and, if that is
+    /// another one, what the data holds. The server calls it every quarter second.
     pub async fn refresh_version(&self) -> Result<u64, DbError> {
-        let counter = StatementCounter::default();
-        let stored = self
-            .read(&counter, |c| {
-                let rows =
-                    c.rows("SELECT value FROM meta WHERE key = 'data_version'", [], |r| r.get::<_, i64>(0))?;
-                Ok(rows.first().map_or(0, |v| u64::try_from(*v).unwrap_or(0)))
-            })
-            .await?;
-        if stored > self.stats().version {
-            // Another process wrote: what the data holds may have changed too. Reading it may
-            // take longer than a request's statement on large data, so it has its own limit.
-            let (pool, limit) = (self.readers.clone(), STATS_TIME_LIMIT);
-            let (stats, _) = tokio::task::spawn_blocking(move || {
-                let connection = pool.get()?;
-                with_deadline(&connection, StatementDeadline::new(Instant::now() + limit), None, |c| {
-                    stats::read(c, stored)
-                })
-            })
-            .await??;
-            self.set_stats(stats?);
-        }
-        self.saw_version(stored);
+        let db = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut watcher = db.watcher.lock().unwrap_or_else(PoisonError::into_inner);
+            let (connection, seen) = &mut *watcher;
+            let changes = version::file_changes(connection)?;
+            if changes == *seen {
+                return Ok(());
+            }
+            // One snapshot for the version and the statistics read at it.
+            connection.execute_batch("BEGIN")?;
+            let result = db.take_in(connection);
+            let _ = connection.execute_batch("COMMIT");
+            result?;
+            *seen = changes;
+            Ok::<_, DbError>(())
+        })
+        .await??;
         Ok(self.data_version())
     }
 
-    /// Takes in a data version read from the file; subscribers hear of it if it is new.
-    fn saw_version(&self, version: u64) {
-        if self.version.fetch_max(version, Ordering::AcqRel) < version {
-            self.changes.send_if_modified(|seen| {
-                let moved = *seen < version;
-                *seen = (*seen).max(version);
-                moved
-            });
+    /// Reads the stored version in the watcher's snapshot and, if it is another one, what the
+    /// data holds; then makes it this process's version.
+    fn take_in(&self, connection: &Connection) -> Result<(), DbError> {
+        let stored = version::read(connection)?;
+        if stored == *self.version.lock().unwrap_or_else(PoisonError::into_inner) {
+            return Ok(());
         }
+        // Reading the statistics may take longer than a request's statement on large data, so
+        // it has its own limit.
+        let (stats, _) =
+            with_deadline(connection, Instant::now() + STATS_TIME_LIMIT, |c| stats::read(c, stored.counter))?;
+        self.set_stats(stats?);
+        self.saw_version(stored);
+        Ok(())
+    }
+
+    /// Takes in a data version read from the file (higher, lower or the same counter: any
+    /// other version is news); subscribers hear of it.
+    fn saw_version(&self, version: DataVersion) {
+        let mut current = self.version.lock().unwrap_or_else(PoisonError::into_inner);
+        if *current == version {
+            return;
+        }
+        *current = version;
+        self.tag.store(version.tag(), Ordering::Release);
+        self.counter.store(version.counter, Ordering::Release);
+        self.changes.send_replace(version.counter);
     }
 
     /// The data version as it moves: a receiver sees the latest version each time it looks,
     /// never a queue of them, so a subscriber that falls behind costs no memory (it reads what
-    /// the versions it skipped wrote, see `observations::recorded_since`).
+    /// the versions it skipped wrote, see [`observations::writes_since`]).
     pub fn changes(&self) -> tokio::sync::watch::Receiver<u64> {
         self.changes.subscribe()
     }
@@ -549,11 +589,10 @@ impl Db {
         let _ = std::fs::remove_file(&partial);
         let copied = (|| {
             let mut copy = Connection::open(&partial)?;
-            rusqlite::backup::Backup::new(&source, &mut copy)?.run_to_completion(
-                1_000,
-                Duration::ZERO,
-                None,
-            )?;
+            // All pages in one step, under one read transaction of the source: a copy made a
+            // few pages at a time starts over whenever another connection writes, so under a
+            // steady stream of writes it would never end.
+            rusqlite::backup::Backup::new(&source, &mut copy)?.step(-1)?;
             let pages: i64 = copy.query_row("PRAGMA page_count", [], |r| r.get(0))?;
             // The copy stands alone: no write-ahead log beside it.
             copy.execute_batch("PRAGMA journal_mode = DELETE;")?;
@@ -580,7 +619,7 @@ impl Db {
         }
         let writer = self.writer.clone();
         tokio::task::spawn_blocking(move || {
-            let connection = writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let connection = writer.lock();
             connection.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")?;
             Ok::<_, DbError>(())
         })
@@ -596,7 +635,7 @@ impl Db {
         }
         let writer = self.writer.clone();
         tokio::task::spawn_blocking(move || {
-            let connection = writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let connection = writer.lock();
             connection.busy_timeout(Duration::ZERO)?;
             let busy = connection.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get::<_, i64>(0));
             connection.busy_timeout(WRITE_LOCK_WAIT)?;
@@ -611,261 +650,19 @@ impl Db {
     }
 }
 
-/// One request's reads: one reader connection and one read transaction for the whole request,
-/// so every level of a nested query sees the same snapshot of the data, and no statement pays
-/// for a hand-off to another thread.
-///
-/// Its calls block: it is meant for a request that runs on a blocking-pool thread, or inline
-/// on an async worker within an [`InlineBudget`] (see `graphql::respond`). The reader is taken
-/// at the first read and given back, its transaction ended, when the session is dropped. A
-/// session that has read more than [`DbOptions::heavy_rows`] rows reads on only while it
-/// holds a heavy pass.
-pub struct ReadSession {
-    db: Db,
-    counter: Arc<StatementCounter>,
-    /// The request's own deadline: no statement runs past it.
-    deadline: Instant,
-    inline: Option<InlineBudget>,
-    state: Mutex<SessionState>,
-}
-
-/// What a session on an async worker may do: it must never wait (for a reader, the heavy pass
-/// or anything else) nor hold the worker long, so it stops with [`DbError::Overran`] once past
-/// `until` (mid-statement too), at its row past `rows` (or past its heavy share, where it
-/// would wait), or when no reader is free, and the request is run again off the workers.
-#[derive(Debug, Clone, Copy)]
-pub struct InlineBudget {
-    pub until: Instant,
-    pub rows: u64,
-}
-
-#[derive(Default)]
-struct SessionState {
-    connection: Option<PooledConnection<SqliteConnectionManager>>,
-    rows: u64,
-    heavy: Option<HeavyPass>,
-    overran: bool,
-}
-
-impl ReadSession {
-    /// A session whose statements are added to `counter` and stop at `deadline`.
-    pub fn new(db: Db, counter: Arc<StatementCounter>, deadline: Instant) -> Self {
-        Self { db, counter, deadline, inline: None, state: Mutex::default() }
-    }
-
-    /// The same session, for a request run inline on an async worker within `budget`.
-    pub fn inline(mut self, budget: InlineBudget) -> Self {
-        self.inline = Some(budget);
-        self
-    }
-
-    /// When the session's request must end.
-    pub fn deadline(&self) -> Instant {
-        self.deadline
-    }
-
-    /// Rows the session's statements have returned so far.
-    pub fn rows(&self) -> u64 {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner).rows
-    }
-
-    /// Whether the session stopped at the end of its inline budget (its request's answer is
-    /// incomplete and must not be used).
-    pub fn overran(&self) -> bool {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner).overran
-    }
-
-    /// Runs `f` on the session's reader, inside its snapshot, within the statement time limit.
-    pub fn read<T>(&self, f: impl FnOnce(&Conn<'_>) -> Result<T, DbError>) -> Result<T, DbError> {
-        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(inline) = self.inline
-            && (state.overran || Instant::now() >= inline.until)
-        {
-            state.overran = true;
-            return Err(DbError::Overran);
-        }
-        let connection = match state.connection.take() {
-            Some(connection) => connection,
-            None => {
-                // Inline, a session takes a free reader or none: it may not wait for one.
-                let connection = match self.inline {
-                    None => self.db.readers.get()?,
-                    Some(_) => match self.db.readers.try_get() {
-                        Some(connection) => connection,
-                        None => {
-                            state.overran = true;
-                            return Err(DbError::Overran);
-                        }
-                    },
-                };
-                // A reader given back mid-transaction (an ending that failed) starts clean.
-                if !connection.is_autocommit() {
-                    connection.execute_batch("ROLLBACK")?;
-                }
-                // Prepared once per connection: parsing BEGIN and COMMIT afresh was 7 % of a
-                // lookup's time (perf, criterion `execute/lookup`).
-                connection.prepare_cached("BEGIN")?.execute([])?;
-                connection
-            }
-        };
-        let mut ends = (Instant::now() + self.db.statement_timeout).min(self.deadline);
-        if let Some(inline) = self.inline {
-            ends = ends.min(inline.until);
-        }
-        let deadline = StatementDeadline::new(ends);
-        // The row past the session's share waits, mid-statement, for the heavy pass; the wait
-        // counts against the request's deadline, not the statement's. Inline, it stops there.
-        let pass = std::cell::RefCell::new(state.heavy.take());
-        let stopped = Cell::new(false);
-        let admit = || {
-            if self.inline.is_some() {
-                stopped.set(true);
-                return false;
-            }
-            let mut pass = pass.borrow_mut();
-            if pass.is_none() {
-                let waiting = Instant::now();
-                *pass = self.db.heavy.enter(self.deadline).ok();
-                deadline.set((deadline.get() + waiting.elapsed()).min(self.deadline));
-            }
-            pass.is_some()
-        };
-        let share = self.inline.map_or(self.db.heavy_rows, |inline| inline.rows.min(self.db.heavy_rows));
-        let budget = match &*pass.borrow() {
-            Some(_) => None,
-            None => Some(Budget {
-                rows: share.saturating_add(1).saturating_sub(state.rows).max(1),
-                admit: &admit,
-            }),
-        };
-        let outcome = with_deadline(&connection, deadline.clone(), budget, f);
-        state.heavy = pass.take();
-        state.connection = Some(connection);
-        let (result, counts) = outcome?;
-        self.counter.add(counts.statements);
-        state.rows += counts.rows;
-        // Interrupted at the inline budget's end (not the request's): overran, not timed out.
-        let out_of_time = |inline: InlineBudget| {
-            let now = Instant::now();
-            matches!(&result, Err(DbError::Timeout)) && now >= inline.until && now < self.deadline
-        };
-        if self.inline.is_some_and(|inline| stopped.get() || out_of_time(inline)) {
-            state.overran = true;
-            return Err(DbError::Overran);
-        }
-        result
-    }
-
-    /// Ends the snapshot and gives the reader back: the next read sees every write committed
-    /// before it (a mutation's answer is read after its write).
-    pub fn end_snapshot(&self) {
-        let taken = self.state.lock().unwrap_or_else(PoisonError::into_inner).connection.take();
-        if let Some(connection) = taken
-            && !connection.is_autocommit()
-            && connection.prepare_cached("COMMIT").and_then(|mut commit| commit.execute([])).is_err()
-        {
-            let _ = connection.execute_batch("ROLLBACK");
-        }
-    }
-}
-
-impl Drop for ReadSession {
-    fn drop(&mut self) {
-        self.end_snapshot();
-        // For tuning --heavy-rows: how many rows requests read.
-        let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        tracing::debug!(rows = state.rows, heavy = state.heavy.is_some(), "read session ended");
-    }
-}
-
-/// A bounded number of passes for heavy read sessions. A holder never waits for another
-/// session, so waiting for a pass cannot deadlock; a waiter gives up at its deadline.
-struct HeavyGate {
-    /// Passes taken.
-    taken: Mutex<usize>,
-    passes: usize,
-    freed: Condvar,
-}
-
-/// A heavy pass, given back when dropped (with its session, at the request's end).
-struct HeavyPass(Arc<HeavyGate>);
-
-impl HeavyGate {
-    fn new(passes: usize) -> Self {
-        Self { taken: Mutex::new(0), passes: passes.max(1), freed: Condvar::new() }
-    }
-
-    fn enter(self: &Arc<Self>, deadline: Instant) -> Result<HeavyPass, DbError> {
-        let mut taken = self.taken.lock().unwrap_or_else(PoisonError::into_inner);
-        while *taken >= self.passes {
-            let left = deadline.checked_duration_since(Instant::now()).ok_or(DbError::Timeout)?;
-            taken = self.freed.wait_timeout(taken, left).unwrap_or_else(PoisonError::into_inner).0;
-        }
-        *taken += 1;
-        Ok(HeavyPass(self.clone()))
-    }
-}
-
-impl Drop for HeavyPass {
-    fn drop(&mut self) {
-        let mut taken = self.0.taken.lock().unwrap_or_else(PoisonError::into_inner);
-        *taken = taken.saturating_sub(1);
-        self.0.freed.notify_one();
-    }
-}
-
-/// The stored data version.
-fn read_version(connection: &Connection) -> Result<u64, DbError> {
-    let version: i64 =
-        connection.query_row("SELECT value FROM meta WHERE key = 'data_version'", [], |r| r.get(0))?;
-    Ok(u64::try_from(version).unwrap_or(0))
-}
-
-/// When a read's statements must stop. Shared with SQLite's progress handler, so that time
-/// spent waiting for the heavy pass can move it later: waiting is not running, and only the
-/// request's own deadline bounds the wait.
-#[derive(Clone)]
-struct StatementDeadline {
-    base: Instant,
-    after_base: Arc<AtomicU64>,
-}
-
-impl StatementDeadline {
-    fn new(at: Instant) -> Self {
-        let base = Instant::now();
-        let this = Self { base, after_base: Arc::default() };
-        this.set(at);
-        this
-    }
-
-    fn get(&self) -> Instant {
-        self.base + Duration::from_nanos(self.after_base.load(Ordering::Relaxed))
-    }
-
-    fn set(&self, at: Instant) {
-        let nanos = u64::try_from(at.saturating_duration_since(self.base).as_nanos()).unwrap_or(u64::MAX);
-        self.after_base.store(nanos, Ordering::Relaxed);
-    }
-
-    fn passed(&self) -> bool {
-        Instant::now() >= self.get()
-    }
-}
-
 /// Runs `f` with a progress handler that interrupts any statement once `deadline` has passed.
 fn with_deadline<'a, T>(
     connection: &'a Connection,
-    deadline: StatementDeadline,
-    budget: Option<Budget<'a>>,
+    deadline: Instant,
     f: impl FnOnce(&Conn<'a>) -> Result<T, DbError>,
 ) -> Result<(Result<T, DbError>, Counts), DbError> {
     // Nothing starts with no time left; a statement that runs is checked every 1,000
     // virtual-machine steps: cheap, and fine-grained enough for a limit in ms.
-    if deadline.passed() {
+    if Instant::now() >= deadline {
         return Ok((Err(DbError::Timeout), Counts { statements: 0, rows: 0 }));
     }
-    connection.progress_handler(1_000, Some(move || deadline.passed()))?;
-    let conn = Conn::new(connection, budget);
+    connection.progress_handler(1_000, Some(move || Instant::now() >= deadline))?;
+    let conn = Conn::new(connection);
     let result = f(&conn).map_err(|e| match e {
         DbError::Sqlite(rusqlite::Error::SqliteFailure(code, _))
             if code.code == rusqlite::ErrorCode::OperationInterrupted =>
@@ -1000,186 +797,4 @@ fn reader_flags(writer: OpenFlags) -> OpenFlags {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn db(heavy_rows: u64) -> (tempfile::TempDir, Db) {
-        let dir = tempfile::tempdir().expect("temporary folder");
-        let options = DbOptions { path: dir.path().join("heavy.db"), heavy_rows, ..DbOptions::default() };
-        (dir, Db::open(&options).expect("database"))
-    }
-
-    fn session(db: &Db, deadline: Duration) -> ReadSession {
-        ReadSession::new(db.clone(), Arc::default(), Instant::now() + deadline)
-    }
-
-    /// Reads the 31 provinces: 31 rows.
-    fn provinces(session: &ReadSession) -> Result<usize, DbError> {
-        session.read(|c| c.rows("SELECT code FROM provinces", [], |_| Ok(()))).map(|rows| rows.len())
-    }
-
-    /// Reads the 31 provinces twice over in one statement: 62 rows.
-    fn provinces_twice(session: &ReadSession) -> Result<usize, DbError> {
-        let sql = "SELECT code FROM provinces UNION ALL SELECT code FROM provinces";
-        session.read(|c| c.rows(sql, [], |_| Ok(()))).map(|rows| rows.len())
-    }
-
-    #[test]
-    fn a_heavy_session_reads_on_only_while_no_other_does() {
-        // Each session may read 31 rows without the heavy pass.
-        let (_dir, db) = db(31);
-        let (first, second) =
-            (session(&db, Duration::from_secs(10)), session(&db, Duration::from_millis(200)));
-        assert_eq!(provinces(&first).unwrap(), 31);
-        assert_eq!(provinces(&second).unwrap(), 31);
-        // Past its share, the first takes the pass.
-        assert_eq!(provinces(&first).unwrap(), 31);
-        // The second must wait for it, and gives up at its deadline.
-        assert!(matches!(provinces(&second), Err(DbError::Timeout)));
-        // A statement that crosses a session's share waits at that row, mid-statement.
-        let third = session(&db, Duration::from_millis(200));
-        assert!(matches!(provinces_twice(&third), Err(DbError::Timeout)));
-        // Once the first has ended, the pass is free again.
-        drop(first);
-        let fourth = session(&db, Duration::from_secs(10));
-        assert_eq!(provinces_twice(&fourth).unwrap(), 62, "the pass was given back");
-    }
-
-    #[test]
-    fn as_many_heavy_sessions_read_at_once_as_there_are_passes() {
-        let dir = tempfile::tempdir().expect("temporary folder");
-        let options = DbOptions {
-            path: dir.path().join("passes.db"),
-            heavy_rows: 31,
-            heavy_passes: 2,
-            ..DbOptions::default()
-        };
-        let db = Db::open(&options).expect("database");
-        assert_eq!(db.heavy_passes(), 2);
-        let sessions: Vec<ReadSession> = (0..3).map(|_| session(&db, Duration::from_millis(200))).collect();
-        // Two sessions pass their share at once; the third waits for a pass, until its deadline.
-        assert_eq!(provinces_twice(&sessions[0]).unwrap(), 62);
-        assert_eq!(provinces_twice(&sessions[1]).unwrap(), 62);
-        assert!(matches!(provinces_twice(&sessions[2]), Err(DbError::Timeout)));
-        let mut sessions = sessions.into_iter();
-        drop(sessions.next());
-        let fourth = session(&db, Duration::from_secs(10));
-        assert_eq!(provinces_twice(&fourth).unwrap(), 62, "a pass was given back");
-    }
-
-    #[test]
-    fn waiting_for_the_pass_does_not_use_up_a_statements_time() {
-        let dir = tempfile::tempdir().expect("temporary folder");
-        let options = DbOptions {
-            path: dir.path().join("wait.db"),
-            heavy_rows: 31,
-            statement_timeout: Duration::from_millis(100),
-            ..DbOptions::default()
-        };
-        let db = Db::open(&options).expect("database");
-        let holder = session(&db, Duration::from_secs(10));
-        provinces(&holder).unwrap();
-        provinces(&holder).unwrap();
-        let waiter = session(&db, Duration::from_secs(10));
-        // 20,000 rows: the waiter stops at row 32 for the pass, for longer than the statement
-        // limit, then runs on far enough for SQLite's progress check to look again.
-        let numbers =
-            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000) SELECT i FROM n";
-        let read = std::thread::scope(|scope| {
-            let waiting =
-                scope.spawn(|| waiter.read(|c| c.rows(numbers, [], |_| Ok(()))).map(|rows| rows.len()));
-            std::thread::sleep(Duration::from_millis(300));
-            drop(holder);
-            waiting.join().expect("the waiting thread")
-        });
-        assert_eq!(read.unwrap(), 20_000);
-    }
-
-    #[test]
-    fn a_long_statement_is_interrupted_at_the_deadline() {
-        let (_dir, db) = db(1_000);
-        let session = session(&db, Duration::from_millis(100));
-        let started = Instant::now();
-        let endless =
-            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT count(*) FROM n";
-        let result = session.read(|c| c.rows(endless, [], |_| Ok(())));
-        assert!(matches!(result, Err(DbError::Timeout)), "{result:?}");
-        assert!(
-            started.elapsed() < Duration::from_secs(2),
-            "stopped near its deadline: {:?}",
-            started.elapsed()
-        );
-        let late = session.read(|c| c.rows("SELECT 1", [], |_| Ok(())));
-        assert!(matches!(late, Err(DbError::Timeout)), "nothing starts after the deadline: {late:?}");
-    }
-
-    fn inline(db: &Db, rows: u64, time: Duration) -> ReadSession {
-        session(db, Duration::from_secs(10)).inline(InlineBudget { until: Instant::now() + time, rows })
-    }
-
-    #[test]
-    fn an_inline_session_stops_past_its_rows() {
-        let (_dir, db) = db(1_000);
-        let session = inline(&db, 31, Duration::from_secs(10));
-        assert_eq!(provinces(&session).unwrap(), 31, "within its rows");
-        assert!(!session.overran());
-        assert!(matches!(provinces(&session), Err(DbError::Overran)), "the 32nd row stops it");
-        assert!(session.overran());
-        assert!(matches!(session.read(|c| c.rows("SELECT 1", [], |_| Ok(()))), Err(DbError::Overran)));
-    }
-
-    #[test]
-    fn an_inline_session_stops_at_the_end_of_its_time() {
-        let (_dir, db) = db(1_000);
-        let short = inline(&db, u64::MAX, Duration::from_millis(20));
-        let endless =
-            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT count(*) FROM n";
-        let started = Instant::now();
-        let result = short.read(|c| c.rows(endless, [], |_| Ok(())));
-        assert!(matches!(result, Err(DbError::Overran)), "overran, not timed out: {result:?}");
-        assert!(started.elapsed() < Duration::from_secs(2), "stopped near its end: {:?}", started.elapsed());
-        // The request's own deadline, when it comes first, is a timeout as ever.
-        let budget = InlineBudget { until: Instant::now() + Duration::from_secs(10), rows: u64::MAX };
-        let late = session(&db, Duration::from_millis(20)).inline(budget);
-        assert!(matches!(late.read(|c| c.rows(endless, [], |_| Ok(()))), Err(DbError::Timeout)));
-    }
-
-    #[test]
-    fn an_inline_session_never_waits_for_the_heavy_pass() {
-        let (_dir, db) = db(31);
-        let holder = session(&db, Duration::from_secs(10));
-        provinces(&holder).unwrap();
-        provinces(&holder).unwrap(); // past its share: it holds the pass
-        let session = inline(&db, 1_000, Duration::from_secs(10));
-        let started = Instant::now();
-        assert!(matches!(provinces_twice(&session), Err(DbError::Overran)), "stops at its heavy share");
-        assert!(started.elapsed() < Duration::from_secs(1), "without waiting: {:?}", started.elapsed());
-    }
-
-    #[test]
-    fn an_inline_session_never_waits_for_a_reader() {
-        let dir = tempfile::tempdir().expect("temporary folder");
-        let options = DbOptions { path: dir.path().join("one.db"), readers: 1, ..DbOptions::default() };
-        let db = Db::open(&options).expect("database");
-        let holder = session(&db, Duration::from_secs(10));
-        provinces(&holder).unwrap(); // holds the only reader until it ends
-        let session = inline(&db, 1_000, Duration::from_secs(10));
-        let started = Instant::now();
-        assert!(matches!(provinces(&session), Err(DbError::Overran)));
-        assert!(started.elapsed() < Duration::from_secs(1), "without waiting: {:?}", started.elapsed());
-        drop(holder);
-        let next = inline(&db, 1_000, Duration::from_secs(10));
-        assert_eq!(provinces(&next).unwrap(), 31, "a free reader is taken");
-    }
-
-    #[test]
-    fn light_sessions_never_wait() {
-        let (_dir, db) = db(1_000);
-        let sessions: Vec<ReadSession> = (0..3).map(|_| session(&db, Duration::from_millis(200))).collect();
-        for _ in 0..3 {
-            for session in &sessions {
-                assert_eq!(provinces(session).unwrap(), 31);
-            }
-        }
-    }
-}
+mod tests;

@@ -1,14 +1,17 @@
 //! The GraphQL schema over the plan: types wrap domain values, resolvers are thin, every
 //! relation goes through a per-request DataLoader, and every error carries a stable code.
 //!
-//! [`respond`] is the one way in: it waits for a turn (a bounded number of requests execute at
-//! once), runs the request with its own loaders and read session (inline on its async worker
-//! when it is known to be light, else on a blocking-pool thread), stops it at its deadline,
-//! and reports the SQL statements it ran and its elapsed time in `extensions`.
+//! [`respond`] is the one way in: it checks the document and estimates its cost, gives it a lane
+//! by that estimate (inline on its async worker when it is light, else a blocking-pool thread,
+//! after a place in the heavy lane when it is heavy), waits for a turn (a bounded number of
+//! requests execute at once), runs the request with its own loaders and read session, stops it
+//! at its deadline, and reports the SQL statements it ran and its elapsed time in `extensions`.
 
+mod admission;
 mod bounds;
 mod city;
 mod cost;
+mod documents;
 mod enums;
 mod error;
 mod evaluation;
@@ -17,7 +20,6 @@ mod events;
 mod facets;
 mod filter;
 mod indicator;
-mod lanes;
 mod lists;
 mod live;
 mod loaders;
@@ -41,7 +43,6 @@ mod target;
 pub mod views;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use async_graphql::{SDLExportOptions, Schema, ValidationMode};
 use tokio::sync::Semaphore;
@@ -55,9 +56,11 @@ pub use paging::PageLimits;
 pub use query::QueryRoot;
 
 use crate::db::Db;
+use admission::Admission;
+use documents::{Documents, IntrospectionOff, KnownValid};
 use loaders::Loaders;
-use respond::{Documents, IntrospectionOff, KnownValid, Turns};
-pub use respond::{Outcome, Ran, Transport, is_request_error, request_error, respond};
+use respond::Turns;
+pub use respond::{HEAVY_LANE_FULL, Outcome, Ran, Transport, is_request_error, request_error, respond};
 pub use shape::ShapeLimits;
 pub use subscription::SubscriptionRoot;
 
@@ -77,32 +80,12 @@ pub struct Limits {
     pub introspection: bool,
     /// Most requests executing at once; the others wait for a turn within their deadline.
     pub max_concurrent: usize,
-    /// What a query run inline on an async worker may take (see [`respond`]).
-    pub inline: InlineLimits,
-}
-
-/// How long, and how many rows, a query run inline on an async worker may take before it is
-/// stopped and run again on the blocking pool. The default (1 ms) bounds how long one run can
-/// keep the worker's other connections (cached answers among them) waiting, and is ample for a
-/// lookup (17 µs in-process, criterion). It is checked as SQL runs (before each statement, at
-/// each row, and by SQLite's progress handler); work between reads is bounded by the document
-/// and page limits instead. Zero in either turns inline runs off.
-#[derive(Debug, Clone, Copy)]
-pub struct InlineLimits {
-    pub time: Duration,
-    pub rows: u64,
-}
-
-impl Default for InlineLimits {
-    fn default() -> Self {
-        Self { time: Duration::from_millis(1), rows: 500 }
-    }
-}
-
-impl InlineLimits {
-    fn allow_inline(self) -> bool {
-        !self.time.is_zero() && self.rows > 0
-    }
+    /// Estimated rows at or under which a query runs inline on its async worker (0: none
+    /// does): small enough that it keeps the worker's other connections waiting only briefly.
+    pub inline_rows: u64,
+    /// Estimated rows over which a request is heavy and waits for the heavy lane, which is half
+    /// as wide as the turns.
+    pub heavy_rows: u64,
 }
 
 impl Default for Limits {
@@ -113,7 +96,8 @@ impl Default for Limits {
             pages: PageLimits::default(),
             introspection: true,
             max_concurrent: 4,
-            inline: InlineLimits::default(),
+            inline_rows: 500,
+            heavy_rows: 2_000,
         }
     }
 }
@@ -134,7 +118,6 @@ pub fn build_schema(db: Db, limits: Limits, writes: Writes) -> AppSchema {
             .data(WriteToken(write_token.clone().filter(|t| !t.is_empty())))
             .data(replica.clone())
             .data(limits.pages)
-            .data(limits.inline)
             .data(limits.cost)
             .validation_mode(mode);
         if !limits.introspection {
@@ -145,7 +128,7 @@ pub fn build_schema(db: Db, limits: Limits, writes: Writes) -> AppSchema {
     let known_valid = KnownValid(build(ValidationMode::Fast).finish());
     build(ValidationMode::Strict)
         .data(turns)
-        .data(lanes::HeavyLane::new(db.heavy_rows(), db.heavy_passes()))
+        .data(Admission::new(limits.inline_rows, limits.heavy_rows, limits.max_concurrent / 2))
         .data(Documents::new())
         .data(known_valid)
         .extension(events::EventLoaders)
@@ -168,10 +151,16 @@ fn loaders<'a>(ctx: &async_graphql::Context<'a>) -> ApiResult<&'a Loaders> {
     ctx.data::<Loaders>().map_err(|_| ApiError::Internal.into())
 }
 
-/// The data version: every write changes it, so responses cached under one version are
-/// correct until it moves.
-pub fn data_version(schema: &AppSchema) -> u64 {
-    schema.data::<Db>().map_or(0, Db::data_version)
+/// The data version as one number (see [`crate::db::DataVersion`]): every write changes it,
+/// and no two states of the data share it, so responses cached under one are correct until it
+/// moves.
+pub fn data_tag(schema: &AppSchema) -> u64 {
+    schema.data::<Db>().map_or(0, Db::data_tag)
+}
+
+/// Whether clients may introspect the schema (`--introspection`).
+pub fn introspection(schema: &AppSchema) -> bool {
+    schema.data::<IntrospectionOff>().is_none()
 }
 
 /// Whether the database answers: for readiness probes.

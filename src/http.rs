@@ -6,9 +6,11 @@ mod cache;
 mod dashboard;
 mod endpoint;
 mod live;
+mod serve;
 mod views;
 
 pub use live::LiveLimits;
+pub use serve::{ConnectionLimits, connection_cap};
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -132,13 +134,15 @@ pub fn router(schema: AppSchema, options: HttpOptions) -> Router {
     }
 }
 
-/// Serves until `shutdown` resolves, then finishes in-flight requests.
+/// Serves until `shutdown` resolves, then finishes in-flight requests; every connection is
+/// bounded in time and in number (see [`serve::serve`]).
 pub async fn serve(
     listener: tokio::net::TcpListener,
     router: Router,
+    limits: ConnectionLimits,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router).with_graceful_shutdown(shutdown).await
+    serve::serve(listener, router, limits, shutdown).await
 }
 
 /// CORS for the configured origins; `None` (no CORS headers at all) when there are none.
@@ -243,7 +247,12 @@ async fn metrics(State(state): State<AppState>) -> Response {
     ([(header::CONTENT_TYPE, content_type)], state.metrics.render()).into_response()
 }
 
-async fn sdl() -> Response {
+/// The SDL, unless introspection is off: the schema is then not for clients to read.
+async fn sdl(State(state): State<AppState>) -> Response {
+    if !graphql::introspection(&state.schema) {
+        let message = "introspection is switched off on this server, and with it the schema";
+        return endpoint::reject(StatusCode::NOT_FOUND, message, "INTROSPECTION_DISABLED");
+    }
     ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], graphql::sdl()).into_response()
 }
 

@@ -36,7 +36,7 @@ pub const TARGETS: Table = Table {
 };
 
 /// A Chinese name is also found without its administrative suffix (安徽 → 安徽省).
-const ZH_SUFFIXES: [&str; 6] = ["市", "省", "自治区", "壮族自治区", "回族自治区", "维吾尔自治区"];
+pub const ZH_SUFFIXES: [&str; 6] = ["市", "省", "自治区", "壮族自治区", "回族自治区", "维吾尔自治区"];
 
 /// The Chinese names `text` may stand for: itself, and itself with each suffix.
 fn zh_names(text: &str) -> Rc<Vec<Value>> {
@@ -207,7 +207,9 @@ pub fn find_city(conn: &Conn<'_>, text: &str) -> Result<Option<City>, DbError> {
             .chars()
             .flat_map(|c| if matches!(c, '%' | '_' | '\\') { vec!['\\', c] } else { vec![c] })
             .collect();
-        let noted = "SELECT *, 1 AS inexact FROM cities WHERE name_en LIKE ?1 ESCAPE '\\'";
+        // The best match only, ranked as below: a prefix may be shared by many entries.
+        let noted = "SELECT *, 1 AS inexact FROM cities WHERE name_en LIKE ?1 ESCAPE '\\'
+             ORDER BY membership <> 'CONFIRMED', admin_code LIMIT 1";
         found = conn.rows(noted, [format!("{escaped} (%")], |row| Ok((true, city(row)?)))?;
     }
     let rank = |(inexact, city): &(bool, City)| (*inexact, city.membership != Membership::Confirmed);

@@ -203,7 +203,7 @@ pub fn apply_seed(connection: &mut rusqlite::Connection, seed: &Seed) -> Result<
         serde_json::from_str(seed.plan).map_err(|e| DbError::Seed(format!("plan.json: {e}")))?;
     let tx = connection.transaction()?;
     // The version moves first, so observations the seed changes are marked with it.
-    tx.execute("UPDATE meta SET value = value + 1 WHERE key = 'data_version'", [])?;
+    super::version::bump(&tx)?;
     apply_plan(&tx, &plan)?;
     apply_provinces(&tx, &csv_rows("provinces.csv", seed.provinces)?)?;
     let entries = Entries::parse(seed)?;

@@ -77,7 +77,7 @@ pub fn generate(connection: &mut Connection, size: Size) -> Result<(u64, u64), D
         }
     }
     tx.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('synthetic', 1)", [])?;
-    tx.execute("UPDATE meta SET value = value + 1 WHERE key = 'data_version'", [])?;
+    super::version::bump(&tx)?;
     tx.commit()?;
     Ok((u64::from(size.cities), observations))
 }

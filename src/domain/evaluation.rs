@@ -80,6 +80,10 @@ pub enum InsufficientDataReason {
     NonPositiveBaseline,
     /// Only one time point (`t = b'`), so there is no trend (rule 8).
     SingleObservation,
+    /// Two or more time points, and still no trend: its growth rates overflow the numbers
+    /// (values many orders of magnitude apart), so `trendRatio` is not finite (rule 8, where
+    /// the specification assumes one time point is the only cause).
+    TrendUndefined,
 }
 
 /// A quantified target (§3.1 `Target`); [`evaluate`] validates it.
@@ -441,7 +445,12 @@ impl<'a> Frame<'a> {
             // Rule 7: met at the start, not met now.
             Ok(EvaluationStatus::MovingAway)
         } else {
-            trend.map(classify).ok_or(Reason::SingleObservation)
+            let undefined = if self.latest_year == self.base_year {
+                Reason::SingleObservation
+            } else {
+                Reason::TrendUndefined
+            };
+            trend.map(classify).ok_or(undefined)
         }
     }
 
@@ -588,6 +597,7 @@ mod tests {
             InsufficientDataReason::BaselineMissing => "BASELINE_MISSING",
             InsufficientDataReason::NonPositiveBaseline => "NON_POSITIVE_BASELINE",
             InsufficientDataReason::SingleObservation => "SINGLE_OBSERVATION",
+            InsufficientDataReason::TrendUndefined => "TREND_UNDEFINED",
         }
     }
 
@@ -1016,6 +1026,17 @@ mod tests {
         close(e.gap, -1.0); // 45 − 46
         close(e.required_annual_rate, -0.0072995); // (45/46)^(1/3) − 1
         close(e.required_annual_amount, -0.3333333); // −1/3
+    }
+
+    #[test]
+    fn a_trend_that_overflows_has_its_own_reason_not_single_observation() {
+        // LEVEL ↑ 1e301 from 1e-300 in 2012 to 1e300 in 2015: two points, but 1e300 / 1e-300
+        // overflows, so the growth rate (and trendRatio) cannot be computed.
+        let e = run(&level(UP, 2012, 2017, 1e301), &[(2012, 1e-300), (2015, 1e300)], 2015);
+        assert_eq!(e.status, EvaluationStatus::InsufficientData);
+        assert_eq!(e.reason, Some(InsufficientDataReason::TrendUndefined));
+        assert_eq!((e.baseline_year, e.latest_year), (Some(2012), Some(2015)));
+        assert_eq!(e.trend_ratio, None);
     }
 
     #[test]

@@ -299,7 +299,7 @@ pub fn city_query(
         },
         descending: o.direction == SortDirection::Desc,
     });
-    let mut conditions = vec![membership_filter(membership)];
+    let mut conditions = vec![membership_filter(&super::enums::distinct(membership.to_vec()))];
     conditions.extend(filter.as_ref().map(|f| f.to_filter()));
     bounds::checked(
         filter.as_deref(),

@@ -218,7 +218,14 @@ impl<'a> Walk<'a> {
         path: &mut Vec<&'a str>,
     ) {
         let name = field.name.node.as_str();
-        let Some(ty) = self.map.field(parent, name) else { return }; // introspection, or invalid
+        if let Some(items) = self.introspection(name) {
+            // An introspection answer is built from the schema, not read: as many list items
+            // as the whole answer can hold, whatever part of it is selected.
+            let step = Step { list: true, k: items, reads: 0 };
+            self.add(field, path, m, &step, true);
+            return;
+        }
+        let Some(ty) = self.map.field(parent, name) else { return }; // invalid: validation refuses it
         let step = self.step(parent, name, field, m, page);
         // Items count as nodes where they are objects (a list of years is not).
         let objects = step.list && self.is_object(&ty.name);
@@ -355,7 +362,12 @@ fn rule(parent: &str, name: &str) -> Option<Rule> {
         ("City" | "Observation", "province") | ("Province", "coverage") => Lookup(|s| s.provinces),
         ("Observation" | "CityRank", "city") => Lookup(|s| s.cities),
         ("Observation" | "TargetEvaluation" | "Target", "indicator") => Lookup(|s| s.indicators),
-        ("Query", "city") => Search(|s| s.cities),
+        // By code (one row), English name, and Chinese name with each suffix a person may
+        // leave off (each as many rows as share a name), else the best English-prefix match.
+        ("Query", "city") => Search(|s| {
+            let names = 2 + crate::db::reference::ZH_SUFFIXES.len() as u64;
+            s.cities_per_name.saturating_mul(names).saturating_add(2)
+        }),
         ("Query", "province" | "indicator" | "target" | "node") => Search(|_| 1),
         (_, "pageInfo" | "node" | "plan" | "target" | "city" | "province" | "observation" | "indicator")
         | ("Plan", "officialPeriod" | "reportedPeriod")
@@ -441,6 +453,15 @@ impl Walk<'_> {
             Rule::Lookup(total) => one(m.min(total(s))),
             Rule::Search(reads) => one(m.saturating_mul(reads(s))),
             Rule::Held => one(0),
+        }
+    }
+
+    /// The list items an introspection field can answer with (`__typename` has none).
+    fn introspection(&self, name: &str) -> Option<u64> {
+        match name {
+            "__schema" => Some(self.map.introspection.schema),
+            "__type" => Some(self.map.introspection.largest_type),
+            _ => None,
         }
     }
 

@@ -182,3 +182,15 @@ pub enum Evidence {
     /// Reported by the press, not checked against the plan.
     Reported,
 }
+
+/// Each value of an enum list argument once, in the order first given: a list of enum values
+/// is then never longer than the enum, however long the request made it.
+pub fn distinct<T: PartialEq>(values: Vec<T>) -> Vec<T> {
+    let mut kept = Vec::with_capacity(values.len().min(8));
+    for value in values {
+        if !kept.contains(&value) {
+            kept.push(value);
+        }
+    }
+    kept
+}

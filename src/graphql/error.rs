@@ -22,6 +22,8 @@ pub enum ApiError {
     InvalidId(String),
     /// The database took longer than its per-statement time limit.
     Timeout,
+    /// The request's deadline passed before a write could begin: nothing of it was written.
+    WriteNotBegun,
     /// Another connection held the database's lock for the whole time the request had.
     Busy,
     /// Rows refused by the recording rules: nothing was written.
@@ -43,14 +45,19 @@ impl ApiError {
             Self::PageSizeLimit { asked, max } => format!(
                 "a page holds at most {max} rows; {asked} were asked for: page through the list instead"
             ),
-            Self::InvalidId(id) => format!("the id {id:?} is not a valid global id"),
+            Self::InvalidId(id) => {
+                format!("the id {:?} is not a valid global id", super::respond::truncate(id, 64))
+            }
             Self::Timeout => "the query took too long and was stopped; ask for less at once".into(),
+            Self::WriteNotBegun => "the request's time ran out before this write could begin; nothing of it \
+                                    was written: try again in a moment"
+                .into(),
             Self::Busy => "the database was busy with another write for the whole time this request had; \
                            nothing was written: try again in a moment"
                 .into(),
             Self::Rule { message, .. } => message.clone(),
             Self::InvalidRows(problems) => format!(
-                "nothing was written: {} problem(s), listed in extensions.problems; first: row {} {}: {}",
+                "this call wrote nothing: {} problem(s), listed in extensions.problems; first: row {} {}: {}",
                 problems.len(),
                 problems.first().map_or(0, |p| p.row),
                 problems.first().map_or("", |p| p.field),
@@ -67,7 +74,7 @@ impl ApiError {
             Self::InvalidCursor(_) => "INVALID_CURSOR",
             Self::PageSizeLimit { .. } => "PAGE_SIZE_LIMIT",
             Self::InvalidId(_) => "INVALID_ID",
-            Self::Timeout => "TIMEOUT",
+            Self::Timeout | Self::WriteNotBegun => "TIMEOUT",
             Self::Busy => "BUSY",
             Self::Rule { code, .. } => code,
             Self::InvalidRows(_) => "INVALID_OBSERVATIONS",
@@ -97,11 +104,11 @@ impl From<ApiError> for async_graphql::Error {
     }
 }
 
-impl From<DbError> for ApiError {
-    fn from(error: DbError) -> Self {
+impl From<&DbError> for ApiError {
+    fn from(error: &DbError) -> Self {
         match error {
-            // An overrun request's answer is thrown away and the request run again.
-            DbError::Timeout | DbError::Overran => Self::Timeout,
+            DbError::Timeout => Self::Timeout,
+            DbError::TooLateToWrite => Self::WriteNotBegun,
             busy if busy.is_busy() => Self::Busy,
             other => {
                 tracing::error!(error = %other, "database call failed");
@@ -111,17 +118,15 @@ impl From<DbError> for ApiError {
     }
 }
 
+impl From<DbError> for ApiError {
+    fn from(error: DbError) -> Self {
+        Self::from(&error)
+    }
+}
+
 impl From<Arc<DbError>> for ApiError {
     fn from(error: Arc<DbError>) -> Self {
-        match &*error {
-            // An overrun request's answer is thrown away and the request run again.
-            DbError::Timeout | DbError::Overran => Self::Timeout,
-            busy if busy.is_busy() => Self::Busy,
-            other => {
-                tracing::error!(error = %other, "database call failed");
-                Self::Internal
-            }
-        }
+        Self::from(&*error)
     }
 }
 

@@ -64,6 +64,9 @@ pub enum InsufficientDataReason {
     NonPositiveBaseline,
     /// Only one time point: no trend can be measured.
     SingleObservation,
+    /// Two or more time points, but the growth rates overflow (values many orders of
+    /// magnitude apart): no trend can be computed.
+    TrendUndefined,
 }
 
 /// A target to evaluate, stated directly (EVALUATION.md §3.1).

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use async_graphql::{Context, Enum, InputObject, SimpleObject};
 
-use super::enums::{CityTier, EvidenceGrade, Membership, Region};
+use super::enums::{CityTier, EvidenceGrade, Membership, Region, distinct};
 use super::evaluation::{
     Evaluated, EvaluationNode, EvaluationOptionsInput, EvaluationStatus, StatusCount, check_year,
     evaluate_stored, judge,
@@ -117,7 +117,7 @@ pub async fn list(
     if target.kind == TargetKind::Cumulative {
         return plan_wide(ctx, target, as_of, options, &filter, &page).await;
     }
-    let memberships = filter.membership.clone().unwrap_or_else(|| vec![Membership::Confirmed]);
+    let memberships = distinct(filter.membership.clone().unwrap_or_else(|| vec![Membership::Confirmed]));
     let scope = CityScope {
         province_code: filter.province_code.clone(),
         region: filter.region.map(Into::into),
@@ -141,7 +141,7 @@ pub async fn list(
         return Err(error.into());
     }
     let status_counts = count(&verdicts.iter().map(|v| v.status).collect::<Vec<_>>());
-    if let Some(statuses) = &filter.status {
+    if let Some(statuses) = filter.status.clone().map(distinct) {
         verdicts.retain(|v| statuses.contains(&v.status));
     }
     // Six tallies over every verdict: made only for a query that selects them.

@@ -1,5 +1,7 @@
 //! Each event of a subscription runs like a request: it waits for a turn, gets its own loaders
-//! and read session, and must end by its own deadline. A query or mutation gets these from
+//! and read session, and must end by its own deadline, counted from when its turn came. The
+//! wait for a turn has no deadline: a busy server delays an event, it never drops it (nor, with
+//! it, the subscription). A query or mutation gets these from
 //! [`super::respond`]; a subscription's events are resolved by async-graphql, one after another
 //! on the connection's task, so this extension hands each one its loaders as it starts.
 
@@ -13,8 +15,8 @@ use super::loaders::{Batches, Loaders, WithBatches};
 use super::respond::{Turns, request_error};
 use crate::db::Db;
 
-/// How long one event may take to resolve, waiting for its turn included: the server's
-/// request time limit, given with the connection's data.
+/// How long one event may take to resolve once it has its turn: the server's request time
+/// limit, given with the connection's data.
 #[derive(Debug, Clone, Copy)]
 pub struct EventDeadline(pub Duration);
 
@@ -43,11 +45,10 @@ impl Extension for EventLoaders {
             return next.run(ctx, operation_name).await;
         };
         let limit = ctx.data_opt::<EventDeadline>().map_or(Duration::from_secs(10), |d| d.0);
-        let (started, deadline) = (Instant::now(), Instant::now() + limit);
-        let Ok(Ok(_turn)) = tokio::time::timeout_at(deadline.into(), turns.clone().acquire_owned()).await
-        else {
-            return request_error("the server is too busy to send this event in time", "TIMEOUT");
+        let Ok(_turn) = turns.clone().acquire_owned().await else {
+            return request_error("the server is shutting down", "SHUTTING_DOWN");
         };
+        let (started, deadline) = (Instant::now(), Instant::now() + limit);
         let batches = Arc::new(Batches::default());
         let loaders = Loaders::new(db.clone(), batches.clone(), deadline, None);
         let (counter, session) = (loaders.counter.clone(), loaders.session.clone());

@@ -11,9 +11,10 @@ use futures_util::StreamExt;
 use futures_util::stream::{self, BoxStream};
 
 use super::cost::CostLimits;
+use super::documents::{estimate, prepare};
 use super::respond::{
-    self, Outcome, Transport, code_request_errors, estimate, is_request_error, missing_variable,
-    operation_type, prepare, request_error,
+    self, Outcome, Transport, code_request_errors, is_request_error, missing_variable, operation_type,
+    request_error,
 };
 use super::{AppSchema, WriteToken, order};
 
@@ -47,6 +48,7 @@ pub fn over_socket(
                     "the request took longer than this server allows and was stopped; ask for less at once",
                     "TIMEOUT",
                 ),
+                Outcome::HeavyLaneFull => request_error(respond::HEAVY_LANE_FULL, "TIMEOUT"),
                 Outcome::MutationOverGet => request_error("a socket is not GET", "INTERNAL"),
             }
         })

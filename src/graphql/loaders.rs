@@ -24,7 +24,7 @@ use super::error::{ApiResult, db_error};
 use super::facets::FacetCounts;
 use super::rollup::RollupPoints;
 use super::tally::Tallies;
-use crate::db::{Conn, Db, DbError, InlineBudget, Listed, ReadSession, StatementCounter, plan, reference};
+use crate::db::{Conn, Db, DbError, Listed, ReadSession, Reader, StatementCounter, plan, reference};
 use crate::domain::query::ListQuery;
 use crate::domain::{
     City, CitySource, GradeCount, Indicator, Industry, MembershipCounts, Milestone, Observation, Plan,
@@ -217,12 +217,13 @@ impl<F: Future> Future for WithBatches<F> {
 }
 
 /// Every loader of one request, sharing that request's read session and statement counter.
-/// Each is made on first use: a lookup needs one of the twelve, and making and dropping all of
-/// them took 2 % of an uncached lookup's CPU (perf).
+/// Each is made on first use: a lookup needs only one or two of them.
 pub struct Loaders {
     db: Db,
     pub session: Arc<ReadSession>,
     pub counter: Arc<StatementCounter>,
+    /// Whether a write of the request committed.
+    pub committed: Arc<Committed>,
     batches: Arc<Batches>,
     province: OnceLock<DataLoader<ByKey<Province>>>,
     city: OnceLock<DataLoader<ByKey<City>>>,
@@ -246,19 +247,19 @@ pub struct Loaders {
 }
 
 impl Loaders {
-    /// Fresh loaders for one request that must end by `deadline` (and stay within `inline`,
-    /// when it runs on an async worker).
-    pub fn new(db: Db, batches: Arc<Batches>, deadline: Instant, inline: Option<InlineBudget>) -> Self {
+    /// Fresh loaders for one request that must end by `deadline`, reading through `reader`
+    /// when one was taken for it beforehand.
+    pub fn new(db: Db, batches: Arc<Batches>, deadline: Instant, reader: Option<Reader>) -> Self {
         let counter = Arc::new(StatementCounter::default());
-        let session = ReadSession::new(db.clone(), counter.clone(), deadline);
-        let session = Arc::new(match inline {
-            Some(budget) => session.inline(budget),
-            None => session,
+        let session = Arc::new(match reader {
+            Some(reader) => ReadSession::with_reader(db.clone(), counter.clone(), deadline, reader),
+            None => ReadSession::new(db.clone(), counter.clone(), deadline),
         });
         Self {
             db,
             session,
             counter,
+            committed: Arc::default(),
             batches,
             province: OnceLock::new(),
             city: OnceLock::new(),
@@ -385,9 +386,24 @@ impl Loaders {
     /// Runs `f` in one write transaction, on this request's thread; later reads of this request
     /// see what it wrote.
     pub fn write<T>(&self, f: impl FnOnce(&Conn<'_>) -> Result<T, DbError>) -> ApiResult<T> {
-        let written = self.db.write_here(&self.counter, Some(self.session.deadline()), f).map_err(db_error);
+        let written = self.db.write_here(&self.counter, Some(self.session.deadline()), f);
         self.session.end_snapshot();
-        written
+        let (value, committed) = written.map_err(db_error)?;
+        if committed {
+            self.committed.0.store(true, Ordering::Release);
+        }
+        Ok(value)
+    }
+}
+
+/// Whether a write of a request committed.
+#[derive(Default)]
+pub struct Committed(AtomicBool);
+
+impl Committed {
+    /// Whether any write of the request committed.
+    pub fn any(&self) -> bool {
+        self.0.load(Ordering::Acquire)
     }
 }
 

@@ -12,7 +12,7 @@ use super::observation::ObservationNode;
 use super::{ApiError, ApiResult, loaders};
 use crate::db::observations::{self, Deleted, Recorded};
 use crate::domain::Recorder;
-use crate::domain::recording::{NewObservation, Subject, current_year};
+use crate::domain::recording::{NewObservation, Problem, Subject, current_year};
 
 /// Most rows one call may record or delete.
 const MAX_ROWS: usize = 1_000;
@@ -69,17 +69,21 @@ pub struct ObservationInput {
 pub struct MutationRoot;
 
 /// Changes to the data. Each needs `Authorization: Bearer <token>` with the server's write
-/// token (RUSTBELT_WRITE_TOKEN); a server started without one is read-only.
+/// token (RUSTBELT_WRITE_TOKEN); a server started without one is read-only. The fields of one
+/// request run in order, each in its own transaction: a field answered with data committed,
+/// for good, and a field answered null (its error says why) wrote nothing; later fields run
+/// whatever became of earlier ones.
 #[Object(name = "Mutation")]
 impl MutationRoot {
     /// Records observations (at most 1,000 per call), upserting by subject, indicator and
-    /// year. Every row is checked first; if any row is refused, nothing is written and the
-    /// INVALID_OBSERVATIONS error lists every problem in `extensions.problems`.
+    /// year, and gives them as stored. Every row is checked first; if any row is refused, this
+    /// field writes nothing, is null, and its INVALID_OBSERVATIONS error lists every problem in
+    /// `extensions.problems`.
     async fn record_observations(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The observations to record.")] input: Vec<ObservationInput>,
-    ) -> ApiResult<Vec<ObservationNode>> {
+    ) -> ApiResult<Option<Vec<ObservationNode>>> {
         authorize(ctx)?;
         if input.len() > MAX_ROWS {
             return Err(ApiError::BadUserInput(format!(
@@ -88,30 +92,35 @@ impl MutationRoot {
             ))
             .into());
         }
-        let rows = input
-            .into_iter()
-            .enumerate()
-            .map(|(i, row)| new_observation(i, row))
-            .collect::<Result<Vec<_>, _>>()?;
+        let (mut rows, mut problems) = (Vec::with_capacity(input.len()), Vec::new());
+        for (index, row) in input.into_iter().enumerate() {
+            match new_observation(index, row) {
+                Ok(row) => rows.push(row),
+                Err(problem) => problems.push(problem),
+            }
+        }
+        if !problems.is_empty() {
+            return Err(ApiError::InvalidRows(problems).into());
+        }
         let last_year = current_year();
         let l = loaders(ctx)?;
         let recorded = l.write(|c| observations::record(c, &rows, last_year, Recorder::Api));
         match recorded? {
             Recorded::Written(stored) => {
-                Ok(stored.into_iter().map(|o| ObservationNode(Arc::new(o))).collect())
+                Ok(Some(stored.into_iter().map(|o| ObservationNode(Arc::new(o))).collect()))
             }
             Recorded::Refused(problems) => Err(ApiError::InvalidRows(problems).into()),
         }
     }
 
-    /// Deletes user observations by global ID, all or none; gives the IDs deleted (IDs that do
-    /// not exist are skipped). Seeded observations are reference data and cannot be deleted
-    /// (SEED_OBSERVATION).
+    /// Deletes user observations by global ID, all or none; gives the IDs deleted, each once
+    /// (IDs that do not exist are skipped). Seeded observations are reference data and cannot
+    /// be deleted (SEED_OBSERVATION): then this field deletes nothing and is null.
     async fn delete_observations(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Global IDs of observations.")] ids: Vec<ID>,
-    ) -> ApiResult<Vec<ID>> {
+    ) -> ApiResult<Option<Vec<ID>>> {
         authorize(ctx)?;
         if ids.len() > MAX_ROWS {
             return Err(ApiError::BadUserInput(format!(
@@ -124,7 +133,10 @@ impl MutationRoot {
         for id in &ids {
             match decode(id)? {
                 (kind, key) if kind == "Observation" => {
-                    keys.push(key.parse::<i64>().map_err(|_| ApiError::InvalidId(id.to_string()))?)
+                    let key = key.parse::<i64>().map_err(|_| ApiError::InvalidId(id.to_string()))?;
+                    if !keys.contains(&key) {
+                        keys.push(key);
+                    }
                 }
                 _ => return Err(ApiError::InvalidId(id.to_string()).into()),
             }
@@ -132,7 +144,9 @@ impl MutationRoot {
         let l = loaders(ctx)?;
         let deleted = l.write(|c| observations::delete(c, &keys))?;
         match deleted {
-            Deleted::Done(ids) => Ok(ids.iter().map(|id| super::node::global_id("Observation", &id.to_string())).collect()),
+            Deleted::Done(ids) => {
+                Ok(Some(ids.iter().map(|id| super::node::global_id("Observation", &id.to_string())).collect()))
+            }
             Deleted::SeedRows(ids) => Err(ApiError::Rule {
                 code: "SEED_OBSERVATION",
                 message: format!(
@@ -173,14 +187,10 @@ fn authorize(ctx: &Context<'_>) -> Result<(), ApiError> {
     }
 }
 
-fn new_observation(index: usize, row: ObservationInput) -> Result<NewObservation, ApiError> {
-    let subject = Subject::new(row.subject_kind.into(), row.subject_code.as_deref()).map_err(|message| {
-        ApiError::InvalidRows(vec![crate::domain::recording::Problem {
-            row: index,
-            field: "subjectCode",
-            message: message.to_string(),
-        }])
-    })?;
+/// The row as the recording rules take it, or the problem of its subject.
+fn new_observation(index: usize, row: ObservationInput) -> Result<NewObservation, Problem> {
+    let subject = Subject::new(row.subject_kind.into(), row.subject_code.as_deref())
+        .map_err(|message| Problem { row: index, field: "subjectCode", message: message.to_string() })?;
     Ok(NewObservation {
         subject,
         indicator_code: row.indicator_code,

@@ -20,15 +20,40 @@ impl std::fmt::Debug for Persisted {
     }
 }
 
-/// How many registered documents are kept (the least used are forgotten first; a client that
+/// Most bytes of registered documents kept (the least used are forgotten first; a client that
 /// sends a forgotten hash gets PersistedQueryNotFound and registers it again).
-const REGISTERED: usize = 10_000;
+const REGISTERED_BYTES: u64 = 8 << 20;
 
 /// The documents a server knows by hash.
 pub struct Persisted {
-    registered: Cache<String, Arc<str>>,
+    registered: Cache<String, Arc<str>, ByBytes>,
     trusted: HashMap<String, Arc<str>>,
     trusted_only: bool,
+}
+
+/// Weighs a registered document by what it holds: its text, its hash and the entry.
+#[derive(Clone)]
+struct ByBytes;
+
+impl quick_cache::Weighter<String, Arc<str>> for ByBytes {
+    fn weight(&self, hash: &String, document: &Arc<str>) -> u64 {
+        (hash.len() + document.len() + 64) as u64
+    }
+}
+
+/// A document sent with its hash, to be registered once it has passed the shape checks
+/// (`graphql::respond` completes it): a document the server would refuse is never kept.
+#[derive(Debug)]
+pub struct Registration {
+    registry: Arc<Persisted>,
+    hash: String,
+}
+
+impl Registration {
+    /// Registers `document` under the hash it was sent with.
+    pub fn complete(&self, document: &str) {
+        self.registry.registered.insert(self.hash.clone(), Arc::from(document));
+    }
 }
 
 /// Why a request's document cannot be run, with a stable code.
@@ -48,7 +73,9 @@ impl Persisted {
     /// run nothing else, and register nothing.
     pub fn new(trusted: impl IntoIterator<Item = String>, trusted_only: bool) -> Self {
         let trusted = trusted.into_iter().map(|d| (hash(&d), Arc::from(d))).collect();
-        Self { registered: Cache::new(REGISTERED), trusted, trusted_only }
+        // quick_cache wants an estimate of the entry count: assume 2 KB per document.
+        let registered = Cache::with_weighter((REGISTERED_BYTES / 2_048) as usize, REGISTERED_BYTES, ByBytes);
+        Self { registered, trusted, trusted_only }
     }
 
     /// The documents of an Apollo persisted-query manifest
@@ -88,12 +115,13 @@ impl Persisted {
     }
 
     /// The document a request runs: its `query`, or the document its persisted-query hash
-    /// names (`persisted`: the `extensions.persistedQuery` object, if any).
+    /// names (`persisted`: the `extensions.persistedQuery` object, if any); with a document
+    /// sent with its hash, how to register it once it has passed the checks.
     pub fn resolve(
-        &self,
+        self: &Arc<Self>,
         query: Option<String>,
         persisted: Option<&serde_json::Value>,
-    ) -> Result<String, Refused> {
+    ) -> Result<(String, Option<Registration>), Refused> {
         let refused = |code, message: &str| Refused { code, message: message.to_string() };
         let hash_given = match persisted {
             None => None,
@@ -114,7 +142,7 @@ impl Persisted {
         };
         match (query, hash_given) {
             // A plain request, where any document may run, needs no hash at all.
-            (Some(query), None) if !self.trusted_only => Ok(query),
+            (Some(query), None) if !self.trusted_only => Ok((query, None)),
             (Some(query), given) => {
                 let actual = hash(&query);
                 if given.as_ref().is_some_and(|g| *g != actual) {
@@ -127,16 +155,15 @@ impl Persisted {
                     let message = "this server runs only trusted documents (the saved views and its manifest): send one of them, or its sha256Hash";
                     return Err(refused("DOCUMENT_NOT_TRUSTED", message));
                 }
-                if given.is_some() && !self.trusted_only {
-                    self.registered.insert(actual, Arc::from(query.as_str()));
-                }
-                Ok(query)
+                let registration = (given.is_some() && !self.trusted_only)
+                    .then(|| Registration { registry: self.clone(), hash: actual });
+                Ok((query, registration))
             }
             (None, Some(given)) => {
                 let known = self.trusted.get(&given).cloned();
                 let known =
                     known.or_else(|| (!self.trusted_only).then(|| self.registered.get(&given)).flatten());
-                known.map(|d| d.to_string()).ok_or_else(|| {
+                known.map(|d| (d.to_string(), None)).ok_or_else(|| {
                     if self.trusted_only {
                         refused("DOCUMENT_NOT_TRUSTED", "no trusted document has this sha256Hash")
                     } else {
@@ -163,12 +190,15 @@ mod tests {
 
     #[test]
     fn an_unknown_hash_is_not_found_until_registered() {
-        let persisted = Persisted::new([], false);
+        let persisted = Arc::new(Persisted::new([], false));
         let query = "{ plan { titleEn } }".to_string();
         let ext = serde_json::json!({ "version": 1, "sha256Hash": hash(&query) });
         assert_eq!(persisted.resolve(None, Some(&ext)).unwrap_err().message, "PersistedQueryNotFound");
-        assert_eq!(persisted.resolve(Some(query.clone()), Some(&ext)).unwrap(), query);
-        assert_eq!(persisted.resolve(None, Some(&ext)).unwrap(), query, "registered");
+        let (sent, registration) = persisted.resolve(Some(query.clone()), Some(&ext)).unwrap();
+        assert_eq!(sent, query);
+        assert!(persisted.resolve(None, Some(&ext)).is_err(), "not registered before it passed the checks");
+        registration.expect("a document sent with its hash is registered").complete(&sent);
+        assert_eq!(persisted.resolve(None, Some(&ext)).unwrap().0, query, "registered");
         let wrong = serde_json::json!({ "version": 1, "sha256Hash": "00" });
         assert_eq!(
             persisted.resolve(Some(query), Some(&wrong)).unwrap_err().code,
@@ -179,10 +209,10 @@ mod tests {
     #[test]
     fn trusted_mode_runs_only_known_documents() {
         let known = "{ plan { titleEn } }".to_string();
-        let persisted = Persisted::new([known.clone()], true);
-        assert_eq!(persisted.resolve(Some(known.clone()), None).unwrap(), known);
+        let persisted = Arc::new(Persisted::new([known.clone()], true));
+        assert_eq!(persisted.resolve(Some(known.clone()), None).unwrap().0, known);
         let by_hash = serde_json::json!({ "version": 1, "sha256Hash": hash(&known) });
-        assert_eq!(persisted.resolve(None, Some(&by_hash)).unwrap(), known);
+        assert_eq!(persisted.resolve(None, Some(&by_hash)).unwrap().0, known);
         let other = "{ plan { titleZh } }".to_string();
         assert_eq!(persisted.resolve(Some(other.clone()), None).unwrap_err().code, "DOCUMENT_NOT_TRUSTED");
         let register = serde_json::json!({ "version": 1, "sha256Hash": hash(&other) });

@@ -113,5 +113,5 @@ pub async fn rank(
 
 /// The `membership` argument as domain values.
 pub fn memberships(membership: Vec<Membership>) -> Vec<crate::domain::Membership> {
-    membership.into_iter().map(Into::into).collect()
+    super::enums::distinct(membership).into_iter().map(Into::into).collect()
 }

@@ -21,7 +21,21 @@ pub struct FieldType {
 pub struct SchemaMap {
     fields: HashMap<String, HashMap<String, FieldType>>,
     possible: HashMap<String, Vec<String>>,
+    /// List items a whole introspection answer (`__schema`) can hold, and one type's
+    /// (`__type`) at most.
+    pub introspection: Introspection,
 }
+
+/// How large introspection answers can be, in list items.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Introspection {
+    pub schema: u64,
+    pub largest_type: u64,
+}
+
+/// List items of the types every schema has beside its own (the scalars, and the introspection
+/// types with their fields, arguments and enum values), which the SDL does not print.
+const BUILT_IN_ITEMS: u64 = 120;
 
 impl SchemaMap {
     /// The served schema's map.
@@ -32,7 +46,22 @@ impl SchemaMap {
 
     fn from_sdl(sdl: &str) -> Self {
         let document = async_graphql::parser::parse_schema(sdl).expect("the schema's own SDL parses");
-        let mut map = Self { fields: HashMap::new(), possible: HashMap::new() };
+        let mut map =
+            Self { fields: HashMap::new(), possible: HashMap::new(), introspection: Default::default() };
+        map.introspection.schema = BUILT_IN_ITEMS;
+        for definition in &document.definitions {
+            match definition {
+                TypeSystemDefinition::Type(definition) => {
+                    let items = type_items(&definition.node.kind);
+                    map.introspection.schema += items;
+                    map.introspection.largest_type = map.introspection.largest_type.max(items);
+                }
+                TypeSystemDefinition::Directive(directive) => {
+                    map.introspection.schema += 1 + directive.node.arguments.len() as u64;
+                }
+                TypeSystemDefinition::Schema(_) => {}
+            }
+        }
         for definition in document.definitions {
             let TypeSystemDefinition::Type(definition) = definition else { continue };
             let name = definition.node.name.node.to_string();
@@ -100,6 +129,22 @@ impl SchemaMap {
         self.fields
             .iter()
             .flat_map(|(parent, fields)| fields.iter().map(move |(f, t)| (parent.as_str(), f.as_str(), t)))
+    }
+}
+
+/// The list items one type adds to an introspection answer: itself, its fields with their
+/// arguments, its enum values, input fields, interfaces and members.
+fn type_items(kind: &TypeKind) -> u64 {
+    let fields = |fields: &[async_graphql::Positioned<async_graphql::parser::types::FieldDefinition>]| {
+        fields.iter().map(|f| 1 + f.node.arguments.len() as u64).sum::<u64>()
+    };
+    1 + match kind {
+        TypeKind::Object(object) => fields(&object.fields) + object.implements.len() as u64,
+        TypeKind::Interface(interface) => fields(&interface.fields) + interface.implements.len() as u64,
+        TypeKind::Union(union) => union.members.len() as u64,
+        TypeKind::Enum(values) => values.values.len() as u64,
+        TypeKind::InputObject(input) => input.fields.len() as u64,
+        TypeKind::Scalar => 0,
     }
 }
 
@@ -176,5 +221,80 @@ mod tests {
         assert!(
             map.applies("Node", "City") && map.applies("City", "City") && !map.applies("Province", "City")
         );
+    }
+
+    /// The list items of an answer, at every depth.
+    fn items(value: &async_graphql::Value) -> u64 {
+        match value {
+            async_graphql::Value::List(list) => list.len() as u64 + list.iter().map(items).sum::<u64>(),
+            async_graphql::Value::Object(object) => object.values().map(items).sum(),
+            _ => 0,
+        }
+    }
+
+    const TYPE_REF: &str = "fragment T on __Type { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } }";
+
+    /// GraphiQL's introspection query, every list selected.
+    fn whole_schema() -> String {
+        format!(
+            "{{ __schema {{ queryType {{ name }} mutationType {{ name }} subscriptionType {{ name }}
+                 types {{ kind name description specifiedByURL
+                   fields(includeDeprecated: true) {{ name description args(includeDeprecated: true) {{ name type {{ ...T }} defaultValue }} type {{ ...T }} isDeprecated deprecationReason }}
+                   inputFields(includeDeprecated: true) {{ name type {{ ...T }} defaultValue }}
+                   interfaces {{ ...T }} enumValues(includeDeprecated: true) {{ name isDeprecated }} possibleTypes {{ ...T }} }}
+                 directives {{ name locations args(includeDeprecated: true) {{ name type {{ ...T }} }} }} }} }} {TYPE_REF}"
+        )
+    }
+
+    #[tokio::test]
+    async fn the_introspection_estimate_covers_every_answer() {
+        use super::super::{MutationRoot, QueryRoot, SubscriptionRoot};
+        let schema = async_graphql::Schema::build(QueryRoot, MutationRoot, SubscriptionRoot).finish();
+        let map = SchemaMap::get();
+        let whole = schema.execute(whole_schema()).await;
+        assert!(whole.errors.is_empty(), "{:?}", whole.errors);
+        let answered = items(&whole.data);
+        assert!(answered > 500, "the whole schema: {answered}");
+        assert!(
+            answered <= map.introspection.schema,
+            "{answered} items, estimated {}",
+            map.introspection.schema
+        );
+        // Not far above: an estimate that refuses what it need not.
+        assert!(
+            map.introspection.schema <= answered + answered / 4,
+            "{answered} vs {}",
+            map.introspection.schema
+        );
+        let async_graphql::Value::Object(data) = &whole.data else { panic!("an object") };
+        let names: Vec<String> = match &data["__schema"] {
+            async_graphql::Value::Object(schema) => match &schema["types"] {
+                async_graphql::Value::List(types) => types
+                    .iter()
+                    .filter_map(|t| match t {
+                        async_graphql::Value::Object(t) => {
+                            Some(t["name"].to_string().trim_matches('"').to_string())
+                        }
+                        _ => None,
+                    })
+                    .collect(),
+                _ => panic!("a list of types"),
+            },
+            _ => panic!("__schema"),
+        };
+        for name in names {
+            let query = format!(
+                "{{ __type(name: \"{name}\") {{ kind name fields(includeDeprecated: true) {{ name args(includeDeprecated: true) {{ name type {{ ...T }} }} type {{ ...T }} }}
+                   inputFields(includeDeprecated: true) {{ name type {{ ...T }} }} interfaces {{ ...T }} enumValues(includeDeprecated: true) {{ name }} possibleTypes {{ ...T }} }} }} {TYPE_REF}"
+            );
+            let one = schema.execute(query).await;
+            assert!(one.errors.is_empty(), "{name}: {:?}", one.errors);
+            let answered = items(&one.data);
+            assert!(
+                answered <= map.introspection.largest_type,
+                "{name}: {answered} items, estimated {}",
+                map.introspection.largest_type
+            );
+        }
     }
 }

@@ -5,7 +5,9 @@
 //! what the versions it skipped wrote, so it costs no memory while it is slow.
 //!
 //! The events' own fields (an observation's city, an evaluation's indicator) resolve like a
-//! query's, through loaders that [`super::events`] gives each event.
+//! query's, through loaders that [`super::events`] gives each event. Every read a stream makes
+//! waits for a turn as requests do ([`LiveReads`]), as long as it takes: a busy server delays
+//! an event, it never ends a subscription.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -17,6 +19,7 @@ use tokio::sync::watch;
 use super::enums::{Recorder, SubjectKind};
 use super::evaluation::{self, Evaluated, EvaluationNode, EvaluationOptionsInput};
 use super::observation::{ObservationFilter, ObservationNode};
+use super::respond::Turns;
 use super::{ApiError, ApiResult, db_error};
 use crate::db::observations::{self, ObservationParent};
 use crate::db::{Db, DbError, StatementCounter, reference};
@@ -42,8 +45,8 @@ impl SubscriptionRoot {
         ctx: &Context<'_>,
         #[graphql(desc = "Only observations matching this filter.")] filter: Option<Box<ObservationFilter>>,
     ) -> async_graphql::Result<impl Stream<Item = ApiResult<ObservationsRecorded>>> {
-        let db = ctx.data::<Db>()?.clone();
-        let changes = db.changes();
+        let db = LiveReads::of(ctx)?;
+        let changes = db.db.changes();
         let seen = *changes.borrow();
         let state = Recordings {
             db,
@@ -71,11 +74,11 @@ impl SubscriptionRoot {
         #[graphql(desc = "Year to evaluate as of (default: the target year).")] as_of: Option<i32>,
         #[graphql(desc = "How to evaluate.")] options: Option<EvaluationOptionsInput>,
     ) -> async_graphql::Result<impl Stream<Item = ApiResult<EvaluationNode>>> {
-        let db = ctx.data::<Db>()?.clone();
+        let db = LiveReads::of(ctx)?;
         if let Some(year) = as_of {
             evaluation::check_year("asOf", year)?;
         }
-        let changes = db.changes();
+        let changes = db.db.changes();
         let watch = Watched {
             target: target.trim().to_string(),
             subject: resolve(&db, subject).await?,
@@ -100,6 +103,33 @@ impl SubscriptionRoot {
                 }
             },
         ))
+    }
+}
+
+/// A stream's reads: each waits for a turn, as a request's execution does, so live work is
+/// bounded by the same `--max-concurrent-requests` and never crowds requests out of the
+/// blocking pool; it waits as long as it takes, so a slow turn delays an event and nothing
+/// more. Each read has the statement time limit.
+#[derive(Clone)]
+struct LiveReads {
+    db: Db,
+    turns: Arc<tokio::sync::Semaphore>,
+}
+
+impl LiveReads {
+    fn of(ctx: &Context<'_>) -> async_graphql::Result<Self> {
+        let db = ctx.data::<Db>()?.clone();
+        let turns = ctx.data::<Turns>()?.0.clone();
+        Ok(Self { db, turns })
+    }
+
+    async fn read<T, F>(&self, f: F) -> Result<T, DbError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&crate::db::Conn<'_>) -> Result<T, DbError> + Send + 'static,
+    {
+        let _turn = self.turns.acquire().await;
+        self.db.read(&StatementCounter::default(), f).await
     }
 }
 
@@ -139,7 +169,7 @@ pub struct ObservationsRecorded {
 
 /// Where an `observationsRecorded` stream is.
 struct Recordings {
-    db: Db,
+    db: LiveReads,
     changes: watch::Receiver<u64>,
     /// The data version up to which writes have been looked at.
     seen: u64,
@@ -156,11 +186,7 @@ impl Recordings {
                 self.changes.changed().await.ok()?;
                 let now = *self.changes.borrow_and_update();
                 let after = std::mem::replace(&mut self.seen, now);
-                match self
-                    .db
-                    .read(&StatementCounter::default(), move |c| observations::writes_since(c, after, now))
-                    .await
-                {
+                match self.db.read(move |c| observations::writes_since(c, after, now)).await {
                     Ok(writes) => self.due.extend(writes),
                     Err(error) => return Some(Err(db_error(error))),
                 }
@@ -178,9 +204,7 @@ impl Recordings {
             };
             let listed = self
                 .db
-                .read(&StatementCounter::default(), move |c| {
-                    observations::list_observations(c, ObservationParent::All, &[], &query)
-                })
+                .read(move |c| observations::list_observations(c, ObservationParent::All, &[], &query))
                 .await;
             let listed = match listed {
                 Ok(mut pages) => pages.remove("").unwrap_or_default(),
@@ -217,10 +241,10 @@ struct Watched {
 
 impl Watched {
     /// The evaluation as the data stands now: target, subject and series read in one snapshot.
-    async fn evaluate(&self, db: &Db) -> ApiResult<EvaluationNode> {
+    async fn evaluate(&self, db: &LiveReads) -> ApiResult<EvaluationNode> {
         let (target_code, subject) = (self.target.clone(), self.subject.clone());
         let read = db
-            .read(&StatementCounter::default(), move |c| {
+            .read(move |c| {
                 let target =
                     reference::targets_by_code(c, &[target_code])?.into_iter().next().map(|(_, t)| t);
                 let (evaluated, key) = match &subject {
@@ -251,7 +275,7 @@ impl Watched {
 }
 
 /// The subject as stored: a city or province found by any identifier a person would type.
-async fn resolve(db: &Db, subject: EvaluationSubject) -> ApiResult<Subject> {
+async fn resolve(db: &LiveReads, subject: EvaluationSubject) -> ApiResult<Subject> {
     let code = subject.code.as_deref().map(str::trim).filter(|c| !c.is_empty()).map(str::to_string);
     let (kind, code) = match (subject.kind, code) {
         (SubjectKind::Plan, None) => return Ok(Subject::Plan),
@@ -265,7 +289,7 @@ async fn resolve(db: &Db, subject: EvaluationSubject) -> ApiResult<Subject> {
     };
     let wanted = code.clone();
     let found = db
-        .read(&StatementCounter::default(), move |c| {
+        .read(move |c| {
             Ok(match kind {
                 SubjectKind::Province => {
                     reference::find_province(c, &wanted)?.map(|p| Subject::Province(p.code))

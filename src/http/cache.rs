@@ -35,11 +35,16 @@ impl CacheKey {
         request: Bytes,
     ) -> Option<Self> {
         state.cache.enabled().then(|| Self {
-            version: graphql::data_version(&state.schema),
+            version: graphql::data_tag(&state.schema),
             graphql_response: format == Format::GraphqlResponse,
             get: transport == Transport::Get,
             request,
         })
+    }
+
+    /// The data version the key is for.
+    pub fn version(&self) -> u64 {
+        self.version
     }
 
     /// A validator for GET responses: the data version and a digest of the request.
@@ -47,7 +52,7 @@ impl CacheKey {
         // DefaultHasher::new() uses fixed keys, so the tag is stable across restarts.
         let mut hasher = DefaultHasher::new();
         (self.graphql_response, self.get, &self.request[..]).hash(&mut hasher);
-        format!("W/\"{}-{:016x}\"", self.version, hasher.finish())
+        format!("W/\"{:016x}-{:016x}\"", self.version, hasher.finish())
     }
 }
 

@@ -3,6 +3,7 @@
 //! maps the outcome to a status as the GraphQL-over-HTTP rules say.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::BytesRejection;
@@ -165,10 +166,12 @@ async fn run(
     // Waiting for a turn counts against the request's time limit too.
     let deadline = started + state.request_timeout;
     match graphql::respond(&state.schema, request, transport, bearer(headers), deadline).await {
-        Outcome::Executed { response, read_only, ran } => {
+        Outcome::Executed { response, read_only, ran, snapshot } => {
             let prefix = Bytes::from(body_prefix(&response, true));
-            // Only clean answers to queries are kept: an error may not repeat.
-            let key = key.filter(|_| read_only && response.errors.is_empty());
+            // Only clean answers to queries are kept (an error may not repeat), and only under
+            // the data version they were read at.
+            let read_at_key = |key: &CacheKey| snapshot.is_none_or(|tag| tag == key.version());
+            let key = key.filter(|key| read_only && response.errors.is_empty() && read_at_key(key));
             if let Some(key) = &key {
                 let lasting = Bytes::from(members(&response, |name| name == "cost"));
                 state.cache.put(key.clone(), Stored { prefix: prefix.clone(), lasting });
@@ -178,9 +181,9 @@ async fn run(
                 counted(answer(format, transport, headers, key.as_ref(), prefix, &extensions), &response);
             http.extensions_mut().insert(ran);
             if busy(&response) {
-                // Nothing ran to the end because another writer held the database: a retry
-                // may well succeed, so say so as for any other overload.
-                if response.data == async_graphql::Value::Null {
+                // Another writer held the database: a retry may well succeed, so say so as
+                // for any other overload; with nothing answered at all, as a 503.
+                if nothing_answered(&response.data) {
                     *http.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
                 }
                 http.headers_mut()
@@ -202,6 +205,7 @@ async fn run(
         Outcome::TimedOut => {
             timed_out("the request took longer than this server allows and was stopped; ask for less at once")
         }
+        Outcome::HeavyLaneFull => timed_out(graphql::HEAVY_LANE_FULL),
         Outcome::MutationOverGet => {
             let message = "mutations are not allowed over GET: use POST";
             let mut response = reject(StatusCode::METHOD_NOT_ALLOWED, message, "METHOD_NOT_ALLOWED");
@@ -225,7 +229,8 @@ fn answer(
     if let Some(etag) = &etag {
         let held = headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).unwrap_or("");
         if held.split(',').any(|tag| tag.trim() == etag || tag.trim() == "*") {
-            return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag.as_str())]).into_response();
+            return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag.as_str()), (header::VARY, "accept")])
+                .into_response();
         }
     }
     let mut response = json(StatusCode::OK, format, with_extensions(prefix, extensions));
@@ -262,7 +267,7 @@ pub(super) type Refusal = (StatusCode, String, &'static str);
 
 pub(super) fn into_request(
     params: WireParams,
-    persisted: &Persisted,
+    persisted: &Arc<Persisted>,
 ) -> Result<async_graphql::Request, Refusal> {
     use serde_json::Value as J;
     let bad = |message: &str| (StatusCode::BAD_REQUEST, message.to_string(), "BAD_REQUEST");
@@ -272,7 +277,7 @@ pub(super) fn into_request(
         Some(_) => return Err(bad("`query` must be a string")),
     };
     let hashed = params.extensions.as_ref().and_then(|e| e.get("persistedQuery"));
-    let query = persisted.resolve(query, hashed).map_err(|refused| {
+    let (query, registration) = persisted.resolve(query, hashed).map_err(|refused| {
         // Apollo clients read PersistedQueryNotFound from a 200 answer, then register.
         let status = if refused.code == "PERSISTED_QUERY_NOT_FOUND" {
             StatusCode::OK
@@ -282,6 +287,9 @@ pub(super) fn into_request(
         (status, refused.message, refused.code)
     })?;
     let mut request = async_graphql::Request::new(query);
+    if let Some(registration) = registration {
+        request = request.data(registration);
+    }
     match params.operation_name {
         None | Some(J::Null) => {}
         Some(J::String(name)) => request = request.operation_name(name),
@@ -431,15 +439,23 @@ fn json(status: StatusCode, format: Format, body: impl Into<Body>) -> Response {
         Format::GraphqlResponse => GRAPHQL_RESPONSE,
         Format::Json => JSON,
     };
-    (status, [(header::CONTENT_TYPE, content_type)], body.into()).into_response()
+    // The media type, and with it the statuses, follow `Accept`: caches keep one per `Accept`.
+    (status, [(header::CONTENT_TYPE, content_type), (header::VARY, "accept")], body.into()).into_response()
 }
 
-/// A request refused before GraphQL ran: an `application/json` error with a code (not
-/// labelled as a GraphQL response, which it is not).
 /// Whether an error of `response` is `BUSY`.
 fn busy(response: &async_graphql::Response) -> bool {
     let busy = async_graphql::Value::from("BUSY");
     response.errors.iter().any(|e| e.extensions.as_ref().and_then(|x| x.get("code")) == Some(&busy))
+}
+
+/// Whether `data` is null, or an object of nulls only (mutation fields that wrote nothing).
+fn nothing_answered(data: &async_graphql::Value) -> bool {
+    match data {
+        async_graphql::Value::Null => true,
+        async_graphql::Value::Object(fields) => fields.values().all(|v| *v == async_graphql::Value::Null),
+        _ => false,
+    }
 }
 
 /// 503 `TIMEOUT`: the request ran out of time, often waiting for its turn behind others.
@@ -450,6 +466,8 @@ pub(super) fn timed_out(message: &str) -> Response {
     response
 }
 
+/// A request refused before GraphQL ran: an `application/json` error with a code (not
+/// labelled as a GraphQL response, which it is not).
 pub(super) fn reject(status: StatusCode, message: &str, code: &str) -> Response {
     let body = serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
     let mut response = json(status, Format::Json, body.to_string().into_bytes());

@@ -38,8 +38,12 @@ pub struct LiveLimits {
     pub init_timeout: Duration,
     /// How long one message may wait for the client to read it (else 1013: a slow consumer).
     pub send_timeout: Duration,
-    /// How often the server pings an idle connection.
+    /// How often the server pings a connection; one that has sent nothing since the last
+    /// ping by the next is closed (1001): the client is gone or not listening.
     pub ping_interval: Duration,
+    /// How long a connection may run no operation and send nothing but pongs before it is
+    /// closed (1000).
+    pub idle_timeout: Duration,
 }
 
 impl Default for LiveLimits {
@@ -50,6 +54,7 @@ impl Default for LiveLimits {
             init_timeout: Duration::from_secs(3),
             send_timeout: Duration::from_secs(10),
             ping_interval: Duration::from_secs(30),
+            idle_timeout: Duration::from_secs(300),
         }
     }
 }
@@ -132,24 +137,45 @@ impl Session {
         let (mut sink, mut incoming) = socket.split();
         let init_deadline = tokio::time::sleep(limits.init_timeout);
         tokio::pin!(init_deadline);
+        let idle = tokio::time::sleep(limits.idle_timeout);
+        tokio::pin!(idle);
         let mut ping = tokio::time::interval_at(
             tokio::time::Instant::now() + limits.ping_interval,
             limits.ping_interval,
         );
+        // A ping was sent and nothing has come from the client since.
+        let mut unanswered = false;
         let outcome: Result<(), Closing> = loop {
             let step = tokio::select! {
                 () = &mut init_deadline, if !self.acknowledged => {
                     Err(Closing::With(4408, "Connection initialisation timeout".into()))
                 }
+                () = &mut idle, if self.operations.is_empty() => {
+                    Err(Closing::With(1000, "idle: no operation ran for a while".into()))
+                }
                 message = incoming.next() => match message {
                     None | Some(Ok(Message::Close(_))) => break Ok(()),
-                    Some(Ok(message)) => self.receive(message, &mut sink).await,
+                    Some(Ok(message)) => {
+                        unanswered = false;
+                        if !is_pong(&message) {
+                            idle.as_mut().reset(tokio::time::Instant::now() + limits.idle_timeout);
+                        }
+                        self.receive(message, &mut sink).await
+                    }
                     Some(Err(error)) => Err(read_error(error)),
                 },
                 Some((id, answer)) = self.operations.next(), if !self.operations.is_empty() => {
+                    idle.as_mut().reset(tokio::time::Instant::now() + limits.idle_timeout);
                     self.answer(&id, answer, &mut sink).await
                 }
-                _ = ping.tick() => self.send(&mut sink, outgoing("ping", None, None::<()>)).await,
+                _ = ping.tick() => {
+                    if unanswered {
+                        Err(Closing::With(1001, "the client stopped answering pings".into()))
+                    } else {
+                        unanswered = true;
+                        self.send(&mut sink, outgoing("ping", None, None::<()>)).await
+                    }
+                }
             };
             if let Err(closing) = step {
                 break Err(closing);
@@ -311,6 +337,18 @@ fn token_of(payload: &serde_json::Value) -> Option<String> {
     let value = find(object).or_else(|| payload.get("headers")?.as_object().and_then(find))?;
     let (scheme, token) = value.split_once(' ')?;
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_string())
+}
+
+/// Whether a message is the client's answer to a ping (which keeps it alive, but is not
+/// activity).
+fn is_pong(message: &Message) -> bool {
+    match message {
+        Message::Pong(_) => true,
+        Message::Text(text) => {
+            serde_json::from_str::<ClientMessage>(text).is_ok_and(|m| matches!(m, ClientMessage::Pong {}))
+        }
+        _ => false,
+    }
 }
 
 /// How a failed read closes the socket: 1009 for a message over the size limit.

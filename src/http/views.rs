@@ -157,7 +157,8 @@ pub(super) async fn run(
         Ok(variables) => variables,
         Err(message) => return reject(StatusCode::BAD_REQUEST, &message, "BAD_USER_INPUT"),
     };
-    let etag = etag(graphql::data_version(&state.schema), &name, raw.as_deref(), format, bom);
+    let version = graphql::data_tag(&state.schema);
+    let etag = etag(version, &name, raw.as_deref(), format, bom);
     let held = headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).unwrap_or("");
     if held.split(',').any(|tag| tag.trim() == etag || tag.trim() == "*") {
         return cached(StatusCode::NOT_MODIFIED, &etag, state.views_max_age, String::new(), format)
@@ -166,18 +167,26 @@ pub(super) async fn run(
     let mut request = async_graphql::Request::new(view.document.clone()).variables(variables);
     request.operation_name = view.operation.clone();
     let deadline = Instant::now() + state.request_timeout;
-    let response = match graphql::respond(&state.schema, request, Transport::Get, None, deadline).await {
-        Outcome::Executed { response, .. } => response,
-        Outcome::RequestError(response) => return json(StatusCode::BAD_REQUEST, &response),
-        Outcome::TimedOut => {
-            return timed_out("the view took longer than this server allows and was stopped");
-        }
-        Outcome::MutationOverGet | Outcome::Estimated(_) => {
-            unreachable!("a view is a query, run without extensions")
-        }
-    };
+    let (response, snapshot) =
+        match graphql::respond(&state.schema, request, Transport::Get, None, deadline).await {
+            Outcome::Executed { response, snapshot, .. } => (response, snapshot),
+            Outcome::RequestError(response) => return json(StatusCode::BAD_REQUEST, &response),
+            Outcome::TimedOut => {
+                return timed_out("the view took longer than this server allows and was stopped");
+            }
+            Outcome::HeavyLaneFull => return timed_out(graphql::HEAVY_LANE_FULL),
+            Outcome::MutationOverGet | Outcome::Estimated(_) => {
+                unreachable!("a view is a query, run without extensions")
+            }
+        };
+    // The answer was read at another data version than the tag names: no tag at all.
+    let etag = if snapshot.is_none_or(|tag| tag == version) { etag } else { String::new() };
     if format == Format::Json {
         let body = serde_json::to_string(&response).unwrap_or_default();
+        if !response.errors.is_empty() || etag.is_empty() {
+            // An answer with errors may not repeat: no tag, so nothing pins it.
+            return (StatusCode::OK, [(header::CONTENT_TYPE, format.content_type())], body).into_response();
+        }
         return cached(StatusCode::OK, &etag, state.views_max_age, body, format);
     }
     if let Some(error) = response.errors.first() {
@@ -246,13 +255,18 @@ fn csv(view: &View, rows: &[Value], bom: bool) -> String {
 fn etag(version: u64, name: &str, query: Option<&str>, format: Format, bom: bool) -> String {
     let mut hasher = DefaultHasher::new();
     (name, query.unwrap_or(""), format, bom).hash(&mut hasher);
-    format!("W/\"view-{version}-{:016x}\"", hasher.finish())
+    format!("W/\"view-{version:016x}-{:016x}\"", hasher.finish())
 }
 
 fn cached(status: StatusCode, etag: &str, max_age: u32, body: String, format: Format) -> Response {
     let control = if max_age == 0 { "no-cache".to_string() } else { format!("public, max-age={max_age}") };
     let mut response = (status, [(header::CONTENT_TYPE, format.content_type())], body).into_response();
     let headers = response.headers_mut();
+    // The format may come from `Accept`: a cache must keep one answer per `Accept`.
+    headers.insert(header::VARY, HeaderValue::from_static("accept"));
+    if etag.is_empty() {
+        return response; // read at another version than a tag could name: nothing to keep
+    }
     for (name, value) in [(header::ETAG, etag.to_string()), (header::CACHE_CONTROL, control)] {
         if let Ok(value) = HeaderValue::from_str(&value) {
             headers.insert(name, value);

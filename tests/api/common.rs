@@ -6,6 +6,14 @@ use std::process::{Child, Command, Stdio};
 
 use serde_json::{Value, json};
 
+/// The binary under test: the one cargo built, or `RUSTBELT_TEST_BINARY` (to see a test fail
+/// against an older build, as every test should against the fault it names).
+pub fn binary() -> std::ffi::OsString {
+    std::env::var_os("RUSTBELT_TEST_BINARY")
+        .filter(|path| !path.is_empty())
+        .unwrap_or_else(|| env!("CARGO_BIN_EXE_rustbelt").into())
+}
+
 /// A running `rustbelt serve` with its own database file; killed on drop.
 pub struct Server {
     child: Child,
@@ -31,7 +39,7 @@ impl Server {
 
     /// Starts a server on `db` with extra arguments.
     pub fn start_on(db: &Path, args: &[&str]) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_rustbelt"))
+        let mut child = Command::new(binary())
             .args(["serve", "--listen", "127.0.0.1:0", "--db"])
             .arg(db)
             .args(args)
@@ -233,7 +241,7 @@ impl Server {
 
 /// Writes a synthetic database of `cities` cities with `years` years of observations each.
 pub fn synthesize(path: &Path, cities: u32, years: u32) {
-    let made = Command::new(env!("CARGO_BIN_EXE_rustbelt"))
+    let made = Command::new(binary())
         .args(["synthesize", "--cities", &cities.to_string(), "--years", &years.to_string(), "--out"])
         .arg(path)
         .env("RUST_LOG", "warn")
@@ -256,7 +264,7 @@ pub fn a_million_nodes() -> String {
 /// Runs `rustbelt import KIND FILE --db DB EXTRA…`; gives whether it succeeded, its stdout and
 /// its stderr.
 pub fn import(kind: &str, db: &Path, file: &Path, extra: &[&str]) -> (bool, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_rustbelt"))
+    let output = Command::new(binary())
         .args(["import", kind])
         .arg(file)
         .arg("--db")

@@ -55,7 +55,7 @@ async fn acknowledged_writes_survive_sigkill_at_random_moments() {
             text.push_str(&format!("CITY,{city},new_jobs,{year},{value},,,test fixture: durability,\n"));
         }
         std::fs::write(&csv, text).unwrap();
-        let mut import = Command::new(env!("CARGO_BIN_EXE_rustbelt"))
+        let mut import = Command::new(crate::common::binary())
             .args(["import", "observations"])
             .arg(&csv)
             .arg("--db")

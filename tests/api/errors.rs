@@ -161,3 +161,23 @@ async fn a_write_that_cannot_get_the_lock_is_busy_and_leaks_no_internals() {
     let alive = server.data("{ plan { declaredCityCount } }", json!({})).await;
     assert_eq!(alive["plan"]["declaredCityCount"], 120);
 }
+
+/// A database error that reaches a resolver (here a table another process dropped) is
+/// answered INTERNAL with a generic message: the client hears nothing of SQL, the table or the
+/// file; the log has the details.
+#[tokio::test]
+async fn a_database_error_leaks_no_internals() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("broken.db");
+    let server = Server::start_on(&db, &["--cache-mb", "0"]);
+    let other = rusqlite::Connection::open(&db).unwrap();
+    other.execute_batch("DROP TABLE city_sources").unwrap();
+    let (status, body) =
+        server.post("{ city(code: \"Bengbu\") { nameEn sources { url } } }", json!({})).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(first_code(&body), "INTERNAL", "{body}");
+    let text = body["errors"].to_string().to_lowercase();
+    for internal in ["select", "sqlite", "no such table", "city_sources", dir.path().to_str().unwrap()] {
+        assert!(!text.contains(internal), "the answer leaks {internal:?}: {text}");
+    }
+}

@@ -150,12 +150,16 @@ async fn jinzhong_services_share_is_judged_from_two_bulletins() {
         json!([{ "year": 2013, "value": 38.1, "derived": false }, { "year": 2017, "value": 45.0, "derived": false }])
     );
     let seeded: Vec<SeedObservation> = read_csv("observations.csv");
-    for used in services["observations"].as_array().unwrap() {
+    let used = services["observations"].as_array().unwrap();
+    let years: Vec<i64> = used.iter().map(|o| o["year"].as_i64().unwrap()).collect();
+    assert_eq!(years, [2013, 2017], "both bulletins, each once: {used:?}");
+    for used in used {
         let year = used["year"].as_i64().unwrap() as i32;
         let row = seeded
             .iter()
-            .find(|o| o.admin_code == "140700" && o.indicator == "services_share_gdp" && o.year == year);
-        assert_eq!(used["sourceUrl"].as_str(), row.map(|o| o.source_url.as_str()), "the bulletin of {year}");
+            .find(|o| o.admin_code == "140700" && o.indicator == "services_share_gdp" && o.year == year)
+            .unwrap_or_else(|| panic!("no seeded share of {year}"));
+        assert_eq!(used["sourceUrl"].as_str(), Some(row.source_url.as_str()), "the bulletin of {year}");
     }
 }
 
@@ -276,8 +280,9 @@ async fn cities_rank_by_value_best_first() {
     assert!(shares.len() >= 3, "the seed has 2017 shares to rank");
     assert_eq!(ranking["totalCount"], shares.len());
     let last = (shares.len() - 1) as f64;
-    for (index, (node, (value, code))) in ranking["nodes"].as_array().unwrap().iter().zip(&shares).enumerate()
-    {
+    let nodes = ranking["nodes"].as_array().unwrap();
+    assert_eq!(nodes.len(), shares.len(), "every share ranked, none left out: {nodes:?}");
+    for (index, (node, (value, code))) in nodes.iter().zip(&shares).enumerate() {
         assert_eq!(node["rank"], index + 1);
         assert_eq!(node["city"]["adminCode"], code.as_str());
         assert_eq!(node["value"].as_f64(), Some(*value));

@@ -144,7 +144,7 @@ fn a_view_with_a_list_of_objects_in_a_row_stops_the_server_with_a_clear_message(
         "# title: Bad\n# table: cities.nodes\n{ cities { nodes { adminCode sources { url } } } }\n",
     )
     .unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_rustbelt"))
+    let output = Command::new(crate::common::binary())
         .args(["serve", "--listen", "127.0.0.1:0", "--db", ":memory:", "--views-dir"])
         .arg(dir.path())
         .stdout(Stdio::null())

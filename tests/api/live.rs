@@ -12,7 +12,7 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use crate::common::{Server, first_code};
 
-const TOKEN: &str = "live-test-token";
+pub const TOKEN: &str = "live-test-token";
 /// The longest any one expected message may take to come.
 const WAIT: Duration = Duration::from_secs(5);
 
@@ -149,6 +149,24 @@ impl Socket {
         }
     }
 
+    /// Reads until the server closes, answering its pings, and returns the close frame's code
+    /// and reason.
+    pub async fn closed_answering_pings(&mut self, wait: Duration) -> (u16, String) {
+        loop {
+            let message = tokio::time::timeout(wait, self.0.next()).await.expect("a close frame in time");
+            match message {
+                Some(Ok(Message::Close(Some(frame)))) => {
+                    return (frame.code.into(), frame.reason.to_string());
+                }
+                Some(Ok(Message::Text(text))) if text.starts_with(r#"{"type":"ping""#) => {
+                    self.send(json!({ "type": "pong" })).await;
+                }
+                Some(Ok(_)) => {}
+                other => panic!("the socket ended without a close frame: {other:?}"),
+            }
+        }
+    }
+
     /// Reads until the server closes, returning the close frame's code and reason and how
     /// many `next` messages came before it.
     pub async fn closed(&mut self) -> (u16, String, usize) {
@@ -170,7 +188,7 @@ impl Socket {
 }
 
 /// The payload of the next `next` message for `id`.
-async fn next_for(socket: &mut Socket, id: &str) -> Value {
+pub async fn next_for(socket: &mut Socket, id: &str) -> Value {
     let message = socket.next().await;
     assert_eq!((message["type"].as_str(), message["id"].as_str()), (Some("next"), Some(id)), "{message}");
     message["payload"].clone()
@@ -190,7 +208,7 @@ async fn record(server: &Server, city: &str, indicator: &str, year: i32, value: 
 /// acknowledgement), so a write sent at once may come before it. Writes `values` one at a
 /// time until an event for the last one written arrives, and returns that value; `value_of`
 /// reads an event's value.
-async fn until_live(
+pub async fn until_live(
     socket: &mut Socket,
     id: &str,
     mut write: impl AsyncFnMut(f64),

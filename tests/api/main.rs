@@ -1,9 +1,12 @@
 //! Integration tests: the real binary on a free port, a real SQLite file, a real HTTP client.
 
+mod admission;
 mod aggregates;
 mod argument_bounds;
+mod cache_rules;
 mod caching;
 mod common;
+mod connections;
 mod cost;
 mod cost_property;
 mod coverage;
@@ -14,11 +17,11 @@ mod hostile;
 mod http_rules;
 mod import;
 mod import_cities;
-mod inline;
 mod integrators;
 mod limits;
 mod lists;
 mod live;
+mod live_endurance;
 mod live_limits;
 mod lookups;
 mod operations;
@@ -27,4 +30,5 @@ mod playground;
 mod replica;
 mod scale;
 mod schema_sdl;
+mod write_outcomes;
 mod writes;

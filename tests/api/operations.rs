@@ -116,7 +116,7 @@ fn logs_read_well_in_a_file_and_as_json() {
     let dir = tempfile::tempdir().unwrap();
     let example = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/observations.csv");
     let run = |format: &str, db: &str| {
-        let output = std::process::Command::new(env!("CARGO_BIN_EXE_rustbelt"))
+        let output = std::process::Command::new(crate::common::binary())
             .args(["--log-format", format, "import", "observations", example, "--dry-run", "--db"])
             .arg(dir.path().join(db))
             .env_remove("RUST_LOG")

@@ -101,7 +101,7 @@ fn a_file_it_cannot_use_stops_the_start_and_is_left_as_it_was() {
     for (name, bytes, says) in cases {
         let path = dir.path().join(name);
         std::fs::write(&path, &bytes).unwrap();
-        let output = Command::new(env!("CARGO_BIN_EXE_rustbelt"))
+        let output = Command::new(crate::common::binary())
             .args(["serve", "--listen", "127.0.0.1:0", "--db"])
             .arg(&path)
             .stdout(Stdio::null())
@@ -130,13 +130,7 @@ async fn a_backup_taken_while_serving_restores_exactly_its_moment() {
     let years =
         "{ observations(filter: { origin: { eq: USER } }, orderBy: [{ field: YEAR }]) { nodes { year } } }";
     let backup = |extra: &std::path::Path| {
-        Command::new(env!("CARGO_BIN_EXE_rustbelt"))
-            .arg("backup")
-            .arg(extra)
-            .arg("--db")
-            .arg(&db)
-            .output()
-            .unwrap()
+        Command::new(crate::common::binary()).arg("backup").arg(extra).arg("--db").arg(&db).output().unwrap()
     };
 
     let server = Server::start_on(&db, &["--write-token", token]);
@@ -216,4 +210,65 @@ async fn the_write_ahead_log_is_folded_and_truncated_while_serving() {
     let data =
         server.data("{ observations(filter: { origin: { eq: USER } }) { totalCount } }", json!({})).await;
     assert!(data["observations"]["totalCount"].as_u64().unwrap() > 3_000, "{data}");
+}
+
+/// `rustbelt backup` of a database several thousand pages long finishes while another process
+/// commits as fast as it can: the copy is made in one read transaction, so no write makes it
+/// start over.
+#[tokio::test]
+async fn a_backup_finishes_while_another_process_keeps_writing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, copy) = (dir.path().join("busy.db"), dir.path().join("backup.db"));
+    crate::common::synthesize(&db, 1_000, 20);
+    let server = Server::start_on(&db, &[]);
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let (db, stop) = (db.clone(), stop.clone());
+        std::thread::spawn(move || {
+            let connection = rusqlite::Connection::open(&db).unwrap();
+            connection.busy_timeout(std::time::Duration::from_secs(5)).unwrap();
+            // Commits as often as it can: no wait for the disk.
+            connection.execute_batch("PRAGMA synchronous = OFF").unwrap();
+            let mut commits = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                connection
+                    .execute(
+                        "UPDATE observations SET value = value + 1 WHERE id = 1 + abs(random()) % 1000",
+                        [],
+                    )
+                    .unwrap();
+                commits += 1;
+            }
+            commits
+        })
+    };
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let mut backup = Command::new(crate::common::binary())
+        .args(["backup", "--db"])
+        .arg(&db)
+        .arg(&copy)
+        .env("RUST_LOG", "warn")
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = backup.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > std::time::Duration::from_secs(60) {
+            let _ = backup.kill();
+            panic!("the backup did not finish in a minute of steady writes");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let commits = writer.join().unwrap();
+    assert!(status.success(), "{status}");
+    assert!(commits > 10, "the other process kept writing: {commits} commits");
+    let copied = rusqlite::Connection::open(&copy).unwrap();
+    let check: String = copied.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+    assert_eq!(check, "ok");
+    let pages: i64 = copied.query_row("PRAGMA page_count", [], |r| r.get(0)).unwrap();
+    assert!(pages > 5_000, "large enough that a copy in steps would need several: {pages} pages");
+    drop(server);
 }

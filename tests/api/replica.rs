@@ -74,7 +74,7 @@ fn a_replica_refuses_a_file_it_would_have_to_migrate_and_leaves_it_as_it_was() {
     std::fs::copy(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/schema-v4.db"), &db).unwrap();
     let bytes = std::fs::read(&db).unwrap();
     for path in [db.clone(), dir.path().join("missing.db")] {
-        let output = Command::new(env!("CARGO_BIN_EXE_rustbelt"))
+        let output = Command::new(crate::common::binary())
             .args(["serve", "--read-only", "--listen", "127.0.0.1:0", "--db"])
             .arg(&path)
             .stdout(Stdio::null())

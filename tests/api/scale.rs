@@ -42,7 +42,7 @@ async fn the_dashboard_costs_the_same_statements_for_the_seed_and_20000_more_cit
 
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("synthetic.db");
-    let made = Command::new(env!("CARGO_BIN_EXE_rustbelt"))
+    let made = Command::new(crate::common::binary())
         .args(["synthesize", "--cities", "20000", "--years", "2", "--out"])
         .arg(&db)
         .env("RUST_LOG", "warn")

@@ -203,7 +203,7 @@ async fn a_token_read_from_a_file_authorises_writes_and_an_empty_file_stops_the_
     for args in
         [vec!["--write-token-file", file.to_str().unwrap()], vec!["--write-token-file", "/nonexistent/token"]]
     {
-        let output = std::process::Command::new(env!("CARGO_BIN_EXE_rustbelt"))
+        let output = std::process::Command::new(crate::common::binary())
             .args(["serve", "--listen", "127.0.0.1:0", "--db", ":memory:"])
             .args(&args)
             .stdout(std::process::Stdio::null())

@@ -68,6 +68,8 @@ export async function record(
   input: ObservationInput[],
 ): Promise<() => Promise<void>> {
   const { recordObservations } = await request(url, 'RecordObservations', { input }, token);
+  // A mutation field is null when it wrote nothing; the request's errors say why.
+  if (!recordObservations) throw new Error('nothing was recorded');
   const ids = recordObservations.map((o) => o.id);
   return async () => {
     await request(url, 'DeleteObservations', { ids }, token);

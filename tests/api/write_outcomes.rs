@@ -1,0 +1,113 @@
+//! A write is answered as what it did: a committed write is never reported as failed, a write
+//! that began too late writes nothing, and each field of a mutation says for itself whether
+//! it committed.
+
+use std::path::Path;
+
+use serde_json::{Value, json};
+
+use crate::common::{Server, first_code, synthesize};
+
+const TOKEN: &str = "test-write-token";
+
+fn row(code: &str, year: i32, value: f64) -> Value {
+    json!({ "subjectCode": code, "indicatorCode": "services_share_gdp", "year": year, "value": value,
+            "source": "test fixture: a made-up value for this test only" })
+}
+
+/// User observations of Bengbu for `year`, read straight from the file.
+fn stored(db: &Path, year: i32) -> Vec<f64> {
+    let connection = rusqlite::Connection::open(db).expect("open the file");
+    let mut statement = connection
+        .prepare(
+            "SELECT value FROM observations WHERE city_code = '340300' AND year = ?1 AND origin = 'USER'",
+        )
+        .unwrap();
+    statement.query_map([year], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
+}
+
+#[tokio::test]
+async fn a_field_that_fails_after_one_that_committed_leaves_the_first_answered() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("rustbelt.db");
+    let server = Server::start_on(&db, &["--write-token", TOKEN]);
+    let mutation = "mutation($a: [ObservationInput!]!, $b: [ObservationInput!]!) {
+        a: recordObservations(input: $a) { year value }
+        b: recordObservations(input: $b) { year value } }";
+    let variables = json!({ "a": [row("340300", 2014, 41.0)], "b": [row("340300", 2015, 140.0)] });
+    let (status, body) = server.post_as(TOKEN, mutation, variables).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["a"], json!([{ "year": 2014, "value": 41.0 }]), "a committed: {body}");
+    assert_eq!(body["data"]["b"], Value::Null, "b wrote nothing: {body}");
+    assert_eq!(first_code(&body), "INVALID_OBSERVATIONS");
+    assert_eq!(body["errors"][0]["path"], json!(["b"]), "{body}");
+    let message = body["errors"][0]["message"].as_str().unwrap();
+    assert!(message.starts_with("this call wrote nothing"), "{message}");
+    assert_eq!(stored(&db, 2014), [41.0], "a is in the file");
+    assert!(stored(&db, 2015).is_empty(), "b is not");
+}
+
+#[tokio::test]
+async fn every_bad_subject_is_reported_not_the_first() {
+    let server = Server::start_with(&["--write-token", TOKEN]);
+    let mutation = "mutation($input: [ObservationInput!]!) { recordObservations(input: $input) { id } }";
+    let no_code = json!({ "indicatorCode": "gdp", "year": 2015, "value": 1.0, "source": "x" });
+    let plan_with_code = json!({ "subjectKind": "PLAN", "subjectCode": "340300", "indicatorCode": "gdp",
+                                 "year": 2015, "value": 1.0, "source": "x" });
+    let input = json!([row("340300", 2014, 41.0), no_code, plan_with_code]);
+    let (_, body) = server.post_as(TOKEN, mutation, json!({ "input": input })).await;
+    assert_eq!(first_code(&body), "INVALID_OBSERVATIONS");
+    let problems = body["errors"][0]["extensions"]["problems"].as_array().expect("problems");
+    let rows: Vec<u64> = problems.iter().map(|p| p["row"].as_u64().unwrap()).collect();
+    assert_eq!(rows, [1, 2], "both bad subjects: {body}");
+}
+
+#[tokio::test]
+async fn a_repeated_id_is_deleted_and_answered_once() {
+    let server = Server::start_with(&["--write-token", TOKEN]);
+    let record = "mutation($input: [ObservationInput!]!) { recordObservations(input: $input) { id } }";
+    let (_, body) = server.post_as(TOKEN, record, json!({ "input": [row("340300", 2014, 41.0)] })).await;
+    let id = body["data"]["recordObservations"][0]["id"].clone();
+    let delete = "mutation($ids: [ID!]!) { deleteObservations(ids: $ids) }";
+    let (_, body) = server.post_as(TOKEN, delete, json!({ "ids": [id, id, id] })).await;
+    assert_eq!(body["data"]["deleteObservations"], json!([id]), "{body}");
+}
+
+#[tokio::test]
+async fn a_requests_later_fields_read_what_its_earlier_fields_wrote() {
+    let server = Server::start_with(&["--write-token", TOKEN]);
+    // Qiqihar's services share (nothing seeded) evaluated after each write of the same request.
+    let mutation = "mutation($a: [ObservationInput!]!, $b: [ObservationInput!]!) {
+        a: recordObservations(input: $a) { city { evaluation { target { code } latestYear latestValue } } }
+        b: recordObservations(input: $b) { city { evaluation { target { code } latestYear latestValue } } } }";
+    let variables = json!({ "a": [row("230200", 2016, 44.0)], "b": [row("230200", 2017, 46.0)] });
+    let (status, body) = server.post_as(TOKEN, mutation, variables).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.get("errors").is_none(), "{body}");
+    let seen = |field: &str| {
+        let evaluations =
+            body["data"][field][0]["city"]["evaluation"].as_array().expect("evaluations").clone();
+        let services = evaluations.into_iter().find(|e| e["target"]["code"] == "services_share_2017");
+        let services = services.expect("the services target");
+        (services["latestYear"].clone(), services["latestValue"].clone())
+    };
+    assert_eq!(seen("a"), (json!(2016), json!(44.0)), "a sees its own write: {body}");
+    assert_eq!(seen("b"), (json!(2017), json!(46.0)), "b sees its own write: {body}");
+}
+
+#[tokio::test]
+async fn a_committed_write_whose_answer_runs_out_of_time_is_answered_as_committed() {
+    // On a database large enough that re-reading its statistics after a write takes longer
+    // than the request's 100 ms, the write commits, and the city it then reads comes too late.
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("large.db");
+    synthesize(&db, 1_000, 20);
+    let server = Server::start_on(&db, &["--write-token", TOKEN, "--request-timeout-ms", "100"]);
+    let mutation = "mutation($input: [ObservationInput!]!) { recordObservations(input: $input) { year value city { nameEn } } }";
+    let (status, body) =
+        server.post_as(TOKEN, mutation, json!({ "input": [row("340300", 2014, 41.0)] })).await;
+    assert_eq!(status, 200, "answered, not 503: {body}");
+    assert_eq!(body["data"]["recordObservations"][0]["year"], 2014, "{body}");
+    assert_eq!(body["data"]["recordObservations"][0]["value"], 41.0, "{body}");
+    assert_eq!(stored(&db, 2014), [41.0], "committed");
+}
