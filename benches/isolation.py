@@ -2,10 +2,13 @@
 """Light requests beside heavy ones: does a lookup wait behind dashboards?
 
 On a x100 synthetic database (2,000 cities, 20 years) with the response cache off, six wrk
-connections loop a heavy dashboard (HEAVY below) while eight loop the one-city lookup. Reported for each binary given: the lookup alone, the heavy query alone,
-and both at once (lookup p50/p99/max, refused lookups, heavy req/s, refused heavy requests).
-The goal (issue 17): lookup p99 under 50 ms beside the six dashboards, no lookup refused, and
-heavy throughput not lower than before. Binaries are measured in turns within one run.
+connections loop a heavy dashboard (HEAVY below) while eight loop the one-city lookup. Reported
+for each binary given: the lookup alone, the heavy query alone, and both at once (lookup
+p50/p99/max, refused lookups, heavy req/s, refused heavy requests) — twice: with the same heavy
+document every time, and with a comment unique to each heavy request (post-unique.lua), which a
+server that keys its lanes on the document's text cannot recognise.
+The goal (issues 17 and 23): lookup p99 under 50 ms beside the six dashboards, no lookup
+refused, in both runs. Binaries are measured in turns within one run.
 
     python3 benches/isolation.py target/release/rustbelt [OTHER_BINARY ...]
 
@@ -30,10 +33,10 @@ HEAVY = ("{ plan { provinces(first: 31) { nodes { code nameEn cities(first: 100,
          " totalCount nodes { adminCode nameEn observations(first: 20) { nodes { year value } } evaluation { status gap } } } } } } }")
 
 
-def wrk(url, body, connections, threads, duration):
+def wrk(url, body, connections, threads, duration, script="post.lua"):
     """(req/s, p50 ms, p99 ms, max ms, refused, total) of one wrk run."""
     out = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency", "--timeout", "30s",
-                          "-s", str(ROOT / "benches" / "post.lua"), url],
+                          "-s", str(ROOT / "benches" / script), url],
                          env={**os.environ, "BODY": str(body)}, capture_output=True, text=True, check=True).stdout
     ms = lambda value, unit: float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
     p50 = ms(*re.search(r"\s50%\s+([\d.]+)(us|ms|s)", out).groups())
@@ -45,18 +48,18 @@ def wrk(url, body, connections, threads, duration):
     return rps, p50, p99, worst, int(refused.group(1)) if refused else 0, total
 
 
-def measure(binary, db, lookup, heavy):
+def measure(binary, db, lookup, heavy, script):
     server = Server([binary, "serve", "--listen", "127.0.0.1:0", "--db", str(db), "--cache-mb", "0"])
     url = server.base + "/graphql"
     try:
         wrk(url, lookup, 8, 2, 2)  # warm: documents parsed, pages cached by the OS
-        wrk(url, heavy, 6, 1, 2)
+        wrk(url, heavy, 6, 1, 2, script)
         threading.Event().wait(3)  # what the warm-up left queued has ended (within its 2 s limit)
         alone_lookup = wrk(url, lookup, 8, 2, DURATION)
-        alone_heavy = wrk(url, heavy, 6, 1, DURATION)
+        alone_heavy = wrk(url, heavy, 6, 1, DURATION, script)
         threading.Event().wait(3)
         beside = {}
-        loader = threading.Thread(target=lambda: beside.update(heavy=wrk(url, heavy, 6, 1, DURATION + 2)))
+        loader = threading.Thread(target=lambda: beside.update(heavy=wrk(url, heavy, 6, 1, DURATION + 2, script)))
         loader.start()
         threading.Event().wait(1)  # the dashboards are running before the lookups start
         beside["lookup"] = wrk(url, lookup, 8, 2, DURATION)
@@ -77,12 +80,14 @@ def main():
     lookup, heavy = body_file("lookup", LOOKUP), body_file("dashboard", HEAVY)
     lines = [f"Lookup at 8 connections beside 6 connections looping the heavy dashboard (2.3 MB), x100 synthetic data, "
              f"`--cache-mb 0`, wrk {DURATION} s per run. Command: `python3 benches/isolation.py {' '.join(binaries)}`.", "",
-             "| binary | lookup alone p99 ms | lookup beside p50 ms | p99 ms | max ms | lookups refused | heavy alone req/s | heavy beside req/s | heavy refused | heavy served beside /s |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
-    for binary in binaries:
-        log(f"== {binary}")
-        alone_lookup, alone_heavy, lookup_beside, heavy_beside = measure(binary, db, lookup, heavy)
-        lines.append(f"| `{binary}` | {fmt(alone_lookup[2], 2)} | {fmt(lookup_beside[1], 2)} | {fmt(lookup_beside[2], 2)} "
+             "| binary | heavy text | lookup alone p99 ms | lookup beside p50 ms | p99 ms | max ms | lookups refused | heavy alone req/s | heavy beside req/s | heavy refused | heavy served beside /s |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    runs = [(binary, script, text) for binary in binaries
+            for script, text in (("post.lua", "the same"), ("post-unique.lua", "a unique comment each"))]
+    for binary, script, text in runs:
+        log(f"== {binary}, {text}")
+        alone_lookup, alone_heavy, lookup_beside, heavy_beside = measure(binary, db, lookup, heavy, script)
+        lines.append(f"| `{binary}` | {text} | {fmt(alone_lookup[2], 2)} | {fmt(lookup_beside[1], 2)} | {fmt(lookup_beside[2], 2)} "
                      f"| {fmt(lookup_beside[3], 1)} | {lookup_beside[4]} of {lookup_beside[5]} | {fmt(alone_heavy[0], 2)} "
                      f"| {fmt(heavy_beside[0], 2)} | {heavy_beside[4]} of {heavy_beside[5]} "
                      # wrk's rate counts refusals too: what was answered, per second of the run.
