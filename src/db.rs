@@ -17,6 +17,7 @@ pub mod reference;
 pub mod seed;
 pub mod stats;
 pub mod synthetic;
+mod wal;
 
 use std::cell::Cell;
 use std::path::PathBuf;
@@ -91,6 +92,8 @@ pub struct DbOptions {
     pub heavy_passes: usize,
     /// Serve a file another process writes, and never write it (see [`Db::open`]).
     pub replica: bool,
+    /// Another process (Litestream) checkpoints the write-ahead log: this one never does.
+    pub external_checkpoints: bool,
 }
 
 impl Default for DbOptions {
@@ -103,6 +106,7 @@ impl Default for DbOptions {
             heavy_rows: 2_000,
             heavy_passes: 1,
             replica: false,
+            external_checkpoints: false,
         }
     }
 }
@@ -323,6 +327,8 @@ impl Db {
         scratch: Option<Arc<Scratch>>,
     ) -> Result<Self, DbError> {
         usable(&writer, writer_target)?;
+        let setup = wal::Setup::of(&writer, options)?;
+        setup.apply(&writer)?;
         if options.replica {
             rusqlite::vtab::array::load_module(&writer)?;
             writer.busy_timeout(WRITE_LOCK_WAIT)?;
@@ -350,6 +356,7 @@ impl Db {
             // A local file's connection does not go stale as a network one can; r2d2's check
             // ran `SELECT 1` on every checkout, 4 % of an uncached lookup (perf).
             .test_on_check_out(false)
+            .connection_customizer(Box::new(setup))
             .connection_timeout(options.reader_wait)
             .build(manager)?;
         Ok(Self {
