@@ -18,6 +18,7 @@ mod inline;
 mod integrators;
 mod limits;
 mod lists;
+mod litestream;
 mod live;
 mod live_limits;
 mod lookups;
