@@ -11,7 +11,8 @@ between them; writes at random moments; for each, the time from the primary's ac
 until the replica answers with it. Failover drill: a primary under a stream of writes, killed
 with SIGKILL (server and Litestream at once) at a random moment; the database restored from the
 replica storage; the acknowledged writes missing from it, and how long before the kill the
-oldest of them was acknowledged. Standard library only; Linux (it reads /proc for the server's
+oldest of them was acknowledged. Clean stop: SIGTERM to primary.sh right after a write, then a
+restore. Standard library only; Linux (it reads /proc for the server's
 process id).
 """
 
@@ -164,6 +165,26 @@ def drill(args):
         return len(acknowledged), len(lost), max(lost, default=0.0)
 
 
+def clean_stop(args):
+    """Twenty writes, then SIGTERM to primary.sh at once: how many a restore holds."""
+    with tempfile.TemporaryDirectory() as folder:
+        env = {**environment(args, folder, os.path.join(folder, "primary.db")), "RUSTBELT_WRITE_TOKEN": TOKEN}
+        primary, base = start("primary.sh", env)
+        assert wait(lambda: shipped(folder)), "Litestream shipped nothing"
+        assert all(write(base, n) for n in range(20))
+        primary.send_signal(signal.SIGTERM)
+        primary.wait()
+        restored = os.path.join(folder, "restored.db")
+        subprocess.run([args.litestream, "restore", "-o", restored, env["LITESTREAM_REPLICA_URL"]], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        connection = sqlite3.connect(restored)
+        (found,) = connection.execute(
+            "SELECT count(*) FROM observations o JOIN sources s ON s.id = o.source_id WHERE s.url = ?",
+            (SOURCE,)).fetchone()
+        connection.close()
+        return found
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rustbelt", required=True)
@@ -173,6 +194,7 @@ def main():
     parser.add_argument("--follow-interval", default="1s")
     parser.add_argument("--writes", type=int, default=30)
     parser.add_argument("--drills", type=int, default=5)
+    parser.add_argument("--stops", type=int, default=3, help="clean stops right after a write")
     parser.add_argument("--rate", type=float, default=40, help="writes a second in the drill, at most")
     args = parser.parse_args()
     print(f"monitor interval {args.monitor_interval}, sync interval {args.sync_interval}, "
@@ -186,6 +208,8 @@ def main():
         written, lost, oldest = drill(args)
         print(f"drill {run + 1}: {written} writes acknowledged, {lost} lost "
               f"(the oldest of them acknowledged {oldest:.3f} s before the kill)")
+    for run in range(args.stops):
+        print(f"clean stop {run + 1}: SIGTERM right after the 20th write; the restore holds {clean_stop(args)} of 20")
 
 
 if __name__ == "__main__":
