@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 
-use crate::config::ServeConfig;
+use crate::config::{CheckpointMode, ServeConfig};
 use crate::db::{Db, DbOptions};
 use crate::graphql::persisted::Persisted;
 use crate::graphql::views::Views;
@@ -50,7 +50,10 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     };
     tracing::info!(%address, max_connections = limits.max_connections, "listening");
     http::serve(listener, router, limits, shutdown).await.context("serving")?;
-    db.checkpoint().await.context("closing the database")?;
+    // Under Litestream the log is folded by Litestream, once it has shipped every frame.
+    if config.checkpoint_mode == CheckpointMode::Server {
+        db.checkpoint().await.context("closing the database")?;
+    }
     tracing::info!("shut down");
     Ok(())
 }
@@ -82,6 +85,7 @@ pub async fn build(config: &ServeConfig) -> anyhow::Result<(axum::Router, Db)> {
         reader_wait: Duration::from_secs(2),
         statement_timeout: Duration::from_millis(config.statement_timeout_ms),
         replica: config.read_only,
+        external_checkpoints: config.checkpoint_mode == CheckpointMode::External,
     };
     let db = tokio::task::spawn_blocking(move || Db::open(&options))
         .await
@@ -119,7 +123,7 @@ pub async fn build(config: &ServeConfig) -> anyhow::Result<(axum::Router, Db)> {
     }
     let persisted = Persisted::new(trusted, config.trusted_documents_only);
     watch_data_version(db.clone());
-    if config.checkpoint_interval_ms > 0 {
+    if config.checkpoint_mode == CheckpointMode::Server && config.checkpoint_interval_ms > 0 {
         fold_wal_periodically(db.clone(), Duration::from_millis(config.checkpoint_interval_ms));
     }
     let writes = match config.read_only {

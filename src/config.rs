@@ -27,6 +27,15 @@ pub enum LogFormat {
     Json,
 }
 
+/// Who checkpoints the write-ahead log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CheckpointMode {
+    /// The server: TRUNCATE checkpoints every --checkpoint-interval-ms and at shutdown.
+    Server,
+    /// Another process (Litestream): the server never checkpoints.
+    External,
+}
+
 /// What to do.
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -272,6 +281,13 @@ pub struct ServeConfig {
     /// largest); 0: only at shutdown.
     #[arg(long, env = "RUSTBELT_CHECKPOINT_INTERVAL_MS", default_value_t = 30_000)]
     pub checkpoint_interval_ms: u64,
+
+    /// Who folds the write-ahead log into the database file: `server` (this process, every
+    /// --checkpoint-interval-ms and at shutdown) or `external` (another process that ships
+    /// the log, such as Litestream, which must see every frame before it is folded: the
+    /// server then runs no checkpoint at all, not even SQLite's automatic ones).
+    #[arg(long, env = "RUSTBELT_CHECKPOINT_MODE", value_enum, default_value_t = CheckpointMode::Server)]
+    pub checkpoint_mode: CheckpointMode,
 
     /// Serve a database file that another process writes (a primary, or LiteFS underneath) and
     /// never write it: no migration, no seed refresh; writes are refused with READ_ONLY_REPLICA.

@@ -19,6 +19,7 @@ mod session;
 pub mod stats;
 pub mod synthetic;
 mod version;
+mod wal;
 
 use std::cell::Cell;
 use std::path::PathBuf;
@@ -95,6 +96,8 @@ pub struct DbOptions {
     pub statement_timeout: Duration,
     /// Serve a file another process writes, and never write it (see [`Db::open`]).
     pub replica: bool,
+    /// Another process (Litestream) checkpoints the write-ahead log: this one never does.
+    pub external_checkpoints: bool,
 }
 
 impl Default for DbOptions {
@@ -105,6 +108,7 @@ impl Default for DbOptions {
             reader_wait: Duration::from_secs(2),
             statement_timeout: Duration::from_millis(500),
             replica: false,
+            external_checkpoints: false,
         }
     }
 }
@@ -269,6 +273,9 @@ pub struct Db {
     /// A connection of its own that asks SQLite whether the file changed (see
     /// [`Db::refresh_version`]), with the answer it gave last.
     watcher: Arc<Mutex<(Connection, i64)>>,
+    /// The file may change without SQLite's change counters moving (a replica that
+    /// `litestream restore -f` rewrites in place): the watcher reads the version every time.
+    watch_by_reading: bool,
     /// Opened as a read-only replica: it never writes the file.
     replica: bool,
     /// The file behind `:memory:`, removed with the last handle.
@@ -315,6 +322,8 @@ impl Db {
         scratch: Option<Arc<Scratch>>,
     ) -> Result<Self, DbError> {
         usable(&writer, writer_target)?;
+        let setup = wal::Setup::of(&writer, options)?;
+        setup.apply(&writer)?;
         if options.replica {
             rusqlite::vtab::array::load_module(&writer)?;
             writer.busy_timeout(WRITE_LOCK_WAIT)?;
@@ -342,9 +351,11 @@ impl Db {
             // A local file's connection does not go stale as a network one can, so r2d2's
             // `SELECT 1` on every checkout would buy nothing on the hot path.
             .test_on_check_out(false)
+            .connection_customizer(Box::new(setup))
             .connection_timeout(options.reader_wait)
             .build(manager)?;
         let watcher = Connection::open_with_flags(writer_target, reader_flags(flags))?;
+        setup.apply(&watcher)?;
         let seen = version::file_changes(&watcher)?;
         Ok(Self {
             writer: Arc::new(parking_lot::Mutex::new(writer)),
@@ -357,6 +368,7 @@ impl Db {
             changes: tokio::sync::watch::Sender::new(version.counter),
             stats: Arc::new(Mutex::new(Arc::new(stats))),
             watcher: Arc::new(Mutex::new((watcher, seen))),
+            watch_by_reading: setup.rereads(),
             replica: options.replica,
             _scratch: scratch,
         })
@@ -492,14 +504,15 @@ impl Db {
     /// Notices writes of other processes (`rustbelt import` on the same file, a primary that
     /// a replica follows, a restored file): asks SQLite whether the file changed since it last
     /// asked, which reads no table, and only then reads the stored version and, if that is
-    /// another one, what the data holds. The server calls it every quarter second.
+    /// another one, what the data holds (a file rewritten in place is read every time). The
+    /// server calls it every quarter second.
     pub async fn refresh_version(&self) -> Result<u64, DbError> {
         let db = self.clone();
         tokio::task::spawn_blocking(move || {
             let mut watcher = db.watcher.lock().unwrap_or_else(PoisonError::into_inner);
             let (connection, seen) = &mut *watcher;
             let changes = version::file_changes(connection)?;
-            if changes == *seen {
+            if changes == *seen && !db.watch_by_reading {
                 return Ok(());
             }
             // One snapshot for the version and the statistics read at it.

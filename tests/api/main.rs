@@ -20,6 +20,7 @@ mod import_cities;
 mod integrators;
 mod limits;
 mod lists;
+mod litestream;
 mod live;
 mod live_endurance;
 mod live_limits;
