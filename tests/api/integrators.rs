@@ -1,6 +1,6 @@
 //! What integrators build on: saved views as stable URLs in JSON, CSV and NDJSON (parsed back
 //! and compared with the GraphQL answer), their query-string variables, ETags, persisted
-//! queries and the trusted-documents mode.
+//! queries and the trusted-documents mode. XLSX and GeoJSON: `exports.rs`.
 
 use std::process::{Command, Stdio};
 
@@ -23,11 +23,12 @@ fn table(answer: &Value, path: &str) -> Vec<Value> {
     path.split('.').fold(&answer["data"], |v, key| &v[key]).as_array().cloned().unwrap_or_default()
 }
 
-/// A CSV cell as the view writes a JSON value: text as it is, numbers and booleans as JSON
-/// writes them, null empty.
+/// A CSV cell as the view writes a JSON value: text as it is (with a `'` first where a
+/// spreadsheet would read a formula), numbers and booleans as JSON writes them, null empty.
 fn cell(value: &Value) -> String {
     match value {
         Value::Null => String::new(),
+        Value::String(text) if text.starts_with(['=', '+', '-', '@', '\t', '\r']) => format!("'{text}"),
         Value::String(text) => text.clone(),
         other => other.to_string(),
     }
