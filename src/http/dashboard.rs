@@ -20,6 +20,10 @@ pub(super) async fn asset(Path(file): Path<String>) -> Response {
             (include_bytes!("../../assets/dashboard/dashboard.css"), "text/css; charset=utf-8")
         }
         "graphql-ws.min.js" => (include_bytes!("../../assets/dashboard/graphql-ws.min.js"), JS),
+        // The map's province outlines (assets/boundaries/VERSIONS.md says where they come from).
+        "provinces.geojson" => {
+            (include_bytes!("../../assets/boundaries/provinces.geojson"), "application/geo+json")
+        }
         _ => return (StatusCode::NOT_FOUND, "no such file\n").into_response(),
     };
     // The page's own files change with the binary: a short lifetime keeps a new release's
