@@ -16,6 +16,7 @@ mod evaluations;
 mod events;
 mod facets;
 mod filter;
+mod gaps;
 mod indicator;
 mod lanes;
 mod lists;
