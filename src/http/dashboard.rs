@@ -16,6 +16,7 @@ pub(super) async fn asset(Path(file): Path<String>) -> Response {
     let (bytes, content_type): (&'static [u8], &str) = match file.as_str() {
         "dashboard.js" => (include_bytes!("../../assets/dashboard/dashboard.js"), JS),
         "chart.js" => (include_bytes!("../../assets/dashboard/chart.js"), JS),
+        "map.js" => (include_bytes!("../../assets/dashboard/map.js"), JS),
         "dashboard.css" => {
             (include_bytes!("../../assets/dashboard/dashboard.css"), "text/css; charset=utf-8")
         }
