@@ -505,4 +505,7 @@ pub struct Observation {
     pub recorded_version: i64,
     /// Who recorded it; `None` for user rows written before this was tracked.
     pub recorded_by: Option<Recorder>,
+    /// How far to trust the value: its source's grade (UNGRADED for a user's row written
+    /// before grades existed).
+    pub source_grade: SourceGrade,
 }

@@ -20,18 +20,8 @@ use crate::domain::entries::EntryRow;
 use crate::domain::recording::{NewObservation, Problem, Subject, current_year};
 use crate::domain::{Recorder, SubjectKind};
 
-/// The file's columns, in this order (README.md, "Importing observations").
-pub const COLUMNS: [&str; 9] = [
-    "subject_kind",
-    "subject_code",
-    "indicator",
-    "year",
-    "value",
-    "unit",
-    "definition",
-    "source",
-    "source_note",
-];
+/// The file's columns, in this order (docs/writing.md).
+pub use crate::domain::template::COLUMNS;
 
 #[derive(Deserialize)]
 struct Row {
@@ -44,6 +34,7 @@ struct Row {
     definition: Option<String>,
     source: String,
     source_note: Option<String>,
+    source_grade: String,
 }
 
 /// The columns of an entries file, in this order (README.md, "Adding entries").
@@ -192,17 +183,24 @@ fn convert(index: usize, row: Row) -> Result<NewObservation, Vec<Problem>> {
     if value.is_err() {
         problems.push(problem(index, "value", format!("{:?} is not a number", row.value)));
     }
-    match (subject, year, value) {
-        (Some(Ok(subject)), Ok(year), Ok(value)) if problems.is_empty() => Ok(NewObservation {
-            subject,
-            indicator_code: row.indicator.trim().to_string(),
-            year,
-            value,
-            unit: row.unit.filter(|u| !u.trim().is_empty()),
-            definition: row.definition,
-            source: row.source,
-            source_note: row.source_note,
-        }),
+    let grade = crate::domain::SourceGrade::declared(&row.source_grade);
+    if let Err(message) = &grade {
+        problems.push(problem(index, "source_grade", message.clone()));
+    }
+    match (subject, year, value, grade) {
+        (Some(Ok(subject)), Ok(year), Ok(value), Ok(source_grade)) if problems.is_empty() => {
+            Ok(NewObservation {
+                subject,
+                indicator_code: row.indicator.trim().to_string(),
+                year,
+                value,
+                unit: row.unit.filter(|u| !u.trim().is_empty()),
+                definition: row.definition,
+                source: row.source,
+                source_note: row.source_note,
+                source_grade,
+            })
+        }
         _ => Err(problems),
     }
 }

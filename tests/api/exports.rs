@@ -24,7 +24,8 @@ async fn get(server: &Server, path: &str, accept: Option<&str>) -> reqwest::Resp
 async fn record(server: &Server, value: f64, source: &str, definition: &str, note: &str, unit: &str) {
     let mutation = "mutation($i: [ObservationInput!]!) { recordObservations(input: $i) { id } }";
     let input = json!([{ "subjectCode": "340300", "indicatorCode": "energy_intensity_yoy_change",
-        "year": 2016, "value": value, "source": source, "definition": definition, "sourceNote": note, "unit": unit }]);
+        "year": 2016, "value": value, "source": source, "sourceGrade": "SECONDARY", "definition": definition, "sourceNote": note,
+        "unit": unit }]);
     let (status, body) = server.post_as(TOKEN, mutation, json!({ "i": input })).await;
     assert_eq!(status, 200, "{body}");
     assert!(body.get("errors").is_none(), "{body}");

@@ -6,7 +6,8 @@ use serde_json::json;
 
 use crate::common::Server;
 
-const HEADER: &str = "subject_kind,subject_code,indicator,year,value,unit,definition,source,source_note\n";
+const HEADER: &str =
+    "subject_kind,subject_code,indicator,year,value,unit,definition,source,source_note,source_grade\n";
 
 fn import(db: &Path, file: &Path, extra: &[&str]) -> (bool, String, String) {
     crate::common::import("observations", db, file, extra)
@@ -23,9 +24,9 @@ async fn user_rows(db: &Path) -> u64 {
 async fn a_file_with_a_bad_row_writes_nothing_and_names_the_row() {
     let dir = tempfile::tempdir().unwrap();
     let (db, file) = (dir.path().join("plan.db"), dir.path().join("rows.csv"));
-    let rows = "CITY,360400,services_share_gdp,2016,40.1,,,test,\n\
-                CITY,360400,services_share_gdp,2015,400,,,test,\n\
-                PROVINCE,340000,gdp,twenty,1,,,test,\n";
+    let rows = "CITY,360400,services_share_gdp,2016,40.1,,,test,,SECONDARY\n\
+                CITY,360400,services_share_gdp,2015,400,,,test,,SECONDARY\n\
+                PROVINCE,340000,gdp,twenty,1,,,test,,SECONDARY\n";
     std::fs::write(&file, format!("{HEADER}{rows}")).unwrap();
     let (ok, _, stderr) = import(&db, &file, &[]);
     assert!(!ok, "a bad row must fail the command");

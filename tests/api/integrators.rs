@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use crate::common::{Server, first_code};
 
-const VIEWS: [&str; 4] = ["coverage", "target-evaluations", "city-series", "status-counts"];
+const VIEWS: [&str; 5] = ["coverage", "gaps", "target-evaluations", "city-series", "status-counts"];
 
 async fn get(server: &Server, path: &str, accept: Option<&str>) -> reqwest::Response {
     let mut request = server.client.get(format!("{}{path}", server.base));
@@ -74,7 +74,15 @@ async fn every_view_answers_in_every_format_what_graphql_answers() {
         for (record, row) in records.iter().zip(&rows) {
             for (header, value) in headers.iter().zip(record.iter()) {
                 let expected = header.split('.').fold(row, |v, key| &v[key]);
-                assert_eq!(value, cell(expected), "{name}, {header}");
+                match (value.parse::<f64>(), expected.as_f64()) {
+                    // serde_json's default parser may land a digit-heavy number one unit in the
+                    // last place off (9.200000000000003 read as …005); the CSV's own digits
+                    // are the server's exact ones.
+                    (Ok(a), Some(b)) => {
+                        assert!((a - b).abs() <= 4.0 * f64::EPSILON * b.abs(), "{name}, {header}: {a} {b}")
+                    }
+                    _ => assert_eq!(value, cell(expected), "{name}, {header}"),
+                }
             }
         }
     }
@@ -173,7 +181,7 @@ async fn a_views_etag_holds_until_the_data_changes() {
         .unwrap();
     assert_eq!(again.status(), 304);
     let record = "mutation { recordObservations(input: [{ subjectKind: CITY, subjectCode: \"360400\",
-        indicatorCode: \"services_share_gdp\", year: 2016, value: 40.1, source: \"test: made up\" }]) { id } }";
+        indicatorCode: \"services_share_gdp\", year: 2016, value: 40.1, source: \"test: made up\", sourceGrade: SECONDARY }]) { id } }";
     let (_, body) = server.post_as(token, record, json!({})).await;
     assert!(body.get("errors").is_none(), "{body}");
     let fresh = server

@@ -11,6 +11,7 @@ mod durability;
 mod errors;
 mod evaluation;
 mod exports;
+mod grades;
 mod hostile;
 mod http_rules;
 mod import;

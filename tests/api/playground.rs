@@ -63,7 +63,7 @@ async fn every_playground_example_runs_without_errors() {
     let mut socket = crate::live::Socket::ready(&server, serde_json::json!({})).await;
     socket.subscribe("live", subscriptions[0], serde_json::json!({})).await;
     let record = "mutation($v: Float!) { recordObservations(input: [{ subjectCode: \"340300\",
-                    indicatorCode: \"services_share_gdp\", year: 2014, value: $v, source: \"playground test\" }]) { id } }";
+                    indicatorCode: \"services_share_gdp\", year: 2014, value: $v, source: \"playground test\", sourceGrade: SECONDARY }]) { id } }";
     for value in [40.5, 41.5, 42.5] {
         let (status, body) = server.post_as("playground", record, serde_json::json!({ "v": value })).await;
         assert!(status == 200 && body.get("errors").is_none(), "{body}");

@@ -263,7 +263,7 @@ async function main() {
     await page.evaluate(() => { window.__sameDocument = true; }); // a reload would drop this
     const t0 = performance.now();
     const recorded = await gql(base, `mutation($i: [ObservationInput!]!) { recordObservations(input: $i) { id year value } }`,
-      { i: [{ subjectCode: code, indicatorCode: 'services_share_gdp', year, value, source: 'rustbelt tests/browser/dashboard.test.mjs' }] }, TOKEN);
+      { i: [{ subjectCode: code, indicatorCode: 'services_share_gdp', year, value, source: 'rustbelt tests/browser/dashboard.test.mjs', sourceGrade: 'SECONDARY' }] }, TOKEN);
     check(recorded.recordObservations.length === 1, `the mutation recorded ${recorded.recordObservations.length} observations`);
     const shown = await page.waitForFunction((c, y, v) => {
       const tr = document.querySelector(`#table tbody tr[data-code="${c}"]`);
@@ -289,8 +289,8 @@ async function main() {
   await step('the chart names its axes, target and baseline, and no label overlaps another', async () => {
     const code = city.city.adminCode;
     await gql(base, `mutation($i: [ObservationInput!]!) { recordObservations(input: $i) { id } }`, { i: [
-      { subjectCode: code, indicatorCode: 'services_share_gdp', year: 2012, value: 36.4, source: 'rustbelt tests/browser/dashboard.test.mjs' },
-      { subjectCode: code, indicatorCode: 'services_share_gdp', year: 2014, value: 37.1, source: 'rustbelt tests/browser/dashboard.test.mjs' }] }, TOKEN);
+      { subjectCode: code, indicatorCode: 'services_share_gdp', year: 2012, value: 36.4, source: 'rustbelt tests/browser/dashboard.test.mjs', sourceGrade: 'SECONDARY' },
+      { subjectCode: code, indicatorCode: 'services_share_gdp', year: 2014, value: 37.1, source: 'rustbelt tests/browser/dashboard.test.mjs', sourceGrade: 'SECONDARY' }] }, TOKEN);
     const status = (await apiEvaluations(base)).find((e) => e.city.adminCode === code).status;
     // The table, the map and the chart are re-asked in parallel: wait for all three.
     await page.waitForFunction((c, st) => document.querySelectorAll('#chart circle[data-year]').length === 3 &&
@@ -355,7 +355,7 @@ async function main() {
       if ((await result()).includes('Unknown operation named')) await g.click('.graphiql-execute-button');
       const value = 39.5 + i;
       await gql(base, `mutation($i: [ObservationInput!]!) { recordObservations(input: $i) { id } }`,
-        { i: [{ subjectCode: '340300', indicatorCode: 'services_share_gdp', year: 2014, value, source: 'rustbelt tests/browser (GraphiQL)' }] }, TOKEN);
+        { i: [{ subjectCode: '340300', indicatorCode: 'services_share_gdp', year: 2014, value, source: 'rustbelt tests/browser (GraphiQL)', sourceGrade: 'SECONDARY' }] }, TOKEN);
       shown = await g.waitForFunction((v) => {
         const text = document.querySelector('.result-window').textContent;
         return text.includes('"recordedBy": "API"') && text.includes(`"value": ${v}`);

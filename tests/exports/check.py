@@ -90,7 +90,8 @@ def expected_cell(value):
 
 def check_record(base, token):
     mutation = "mutation($i: [ObservationInput!]!) { recordObservations(input: $i) { id } }"
-    item = {"subjectCode": BENGBU, "indicatorCode": "energy_intensity_yoy_change", "year": 2016, "value": VALUE}
+    item = {"subjectCode": BENGBU, "indicatorCode": "energy_intensity_yoy_change", "year": 2016, "value": VALUE,
+            "sourceGrade": "SECONDARY"}
     status, _, body = fetch(base, "/graphql", body={"query": mutation, "variables": {"i": [dict(item, **HOSTILE)]}},
                             token=token)
     answer = json.loads(body)
