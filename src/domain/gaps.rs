@@ -70,6 +70,18 @@ pub fn spec(target: &Target) -> TargetSpec {
     }
 }
 
+/// The evaluation of `target` from a subject's points of any indicators (its own, and the
+/// inputs of its derivation), as of `evaluation_year`, with the default options.
+pub fn judge(
+    target: &Target,
+    points: &[SeriesPoint],
+    evaluation_year: i32,
+) -> Result<Evaluation, EvaluationError> {
+    let series = derivation::series(points, &target.indicator_code, target.derivation.as_ref());
+    let pairs: Vec<(i32, f64)> = series.iter().map(|p| (p.year, p.value)).collect();
+    eval::evaluate(&spec(target), &pairs, evaluation_year, &EvaluationOptions::default())
+}
+
 /// What `target` lacks for the subject whose points (of any indicators) are `points`, judged
 /// as of `evaluation_year`: `None` when the evaluation has a verdict, or when no value could
 /// give it one (a year before the baseline; a non-positive baseline is a value to check, not
