@@ -147,7 +147,9 @@ fn write<T: Send + 'static>(
 /// Runs `rustbelt synthesize`: writes a new synthetic database and says what it holds.
 pub fn synthesize(args: &Synthesize) -> anyhow::Result<()> {
     let size = synthetic::Size { cities: args.cities, years: args.years };
-    let (cities, observations) = Db::create_synthetic(&args.out, size)
+    let progress =
+        progress::Progress::new("generating", "cities", u64::from(args.cities), args.progress_every);
+    let (cities, observations) = Db::create_synthetic(&args.out, size, &|n| progress.inc(n))
         .with_context(|| format!("writing synthetic data to {}", args.out.display()))?;
     println!(
         "wrote {} with the real seed plus {cities} SYNTHETIC cities and {observations} SYNTHETIC observations",

@@ -98,7 +98,7 @@ fn record(args: &ImportObservations, candidates: &[Candidate], refused: bool) ->
     let accepted = |o: &Outcome| matches!(o.recorded, Recorded::Written(_));
     write(&args.db, args.dry_run || refused, accepted, move |c| {
         let label = if passes.fetch_add(1, Ordering::Relaxed) == 0 { "checking" } else { "writing" };
-        let progress = Progress::new(label, rows.len() as u64, every);
+        let progress = Progress::new(label, "rows", rows.len() as u64, every);
         let before = report::evaluations(c, &touched)?;
         let recorded = record_with(c, &rows, last_year, Recorder::Import, &|n| progress.inc(n))?;
         progress.finish();

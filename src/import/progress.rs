@@ -12,6 +12,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 pub struct Progress {
     bar: Option<ProgressBar>,
     label: &'static str,
+    /// What is counted: rows, cities.
+    unit: &'static str,
     total: u64,
     done: AtomicU64,
     /// A plain line each time this many more rows are done (0: never).
@@ -19,30 +21,29 @@ pub struct Progress {
 }
 
 impl Progress {
-    /// Progress of `label` over `total` rows: a bar when stderr is a terminal, else a line
-    /// every `every` rows.
-    pub fn new(label: &'static str, total: u64, every: u64) -> Self {
+    /// Progress of `label` over `total` items (`unit`: rows, cities): a bar when stderr is a
+    /// terminal, else a line every `every` items.
+    pub fn new(label: &'static str, unit: &'static str, total: u64, every: u64) -> Self {
         let bar = std::io::stderr().is_terminal().then(|| {
             let bar = ProgressBar::new(total);
-            if let Ok(style) =
-                ProgressStyle::with_template("{msg:>10} [{bar:40}] {pos}/{len} rows ({eta} left)")
-            {
+            let template = format!("{{msg:>10}} [{{bar:40}}] {{pos}}/{{len}} {unit} ({{eta}} left)");
+            if let Ok(style) = ProgressStyle::with_template(&template) {
                 bar.set_style(style.progress_chars("=> "));
             }
             bar.set_message(label);
             bar
         });
-        Self { bar, label, total, done: AtomicU64::new(0), every }
+        Self { bar, label, unit, total, done: AtomicU64::new(0), every }
     }
 
-    /// `n` more rows done.
+    /// `n` more done.
     pub fn inc(&self, n: u64) {
         let before = self.done.fetch_add(n, Ordering::Relaxed);
         let now = before + n;
         match &self.bar {
             Some(bar) => bar.inc(n),
             None if self.every > 0 && now / self.every > before / self.every => {
-                eprintln!("{}: {now} of {} rows", self.label, self.total);
+                eprintln!("{}: {now} of {} {}", self.label, self.total, self.unit);
             }
             None => {}
         }
