@@ -199,3 +199,39 @@ fn progress_is_a_line_every_so_many_rows_off_a_terminal() {
         "a plain line every 8 rows, no bar (stderr is a pipe)"
     );
 }
+
+#[test]
+fn progress_is_a_bar_on_a_terminal() {
+    // util-linux `script` runs the command on a pseudo-terminal: stderr is then a terminal.
+    if std::process::Command::new("script").arg("--version").output().is_err() {
+        eprintln!("SKIPPED progress_is_a_bar_on_a_terminal: `script` (util-linux) is not installed");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (db, file) = (dir.path().join("plan.db"), dir.path().join("rows.csv"));
+    let mut text = String::from("entry,year,gdp\n");
+    for year in 1990..2010 {
+        text.push_str(&format!("340300,{year},{}\n", year - 1900));
+    }
+    std::fs::write(&file, text).unwrap();
+    let command = format!(
+        "{} import observations {} --db {} --source 'test fixture' --grade SECONDARY",
+        env!("CARGO_BIN_EXE_rustbelt"),
+        file.display(),
+        db.display()
+    );
+    let output = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env("RUST_LOG", "warn")
+        .env("RUSTBELT_PROGRESS_EVERY", "8")
+        .output()
+        .unwrap();
+    let shown = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{shown}");
+    // The bar redraws at most so often, so which counts it shows varies; its frame does not.
+    assert!(
+        shown.contains("checking [") && shown.contains("writing [") && shown.contains("/20 rows"),
+        "{shown}"
+    );
+    assert!(!shown.contains("checking: 8 of 20 rows"), "no plain lines on a terminal: {shown}");
+}

@@ -10,6 +10,7 @@ mod coverage;
 mod durability;
 mod errors;
 mod evaluation;
+mod gaps;
 mod grades;
 mod hostile;
 mod http_rules;
