@@ -39,6 +39,7 @@ mod shape;
 mod subscription;
 mod tally;
 mod target;
+mod template;
 pub mod views;
 
 use std::sync::Arc;

@@ -121,6 +121,17 @@ pub fn record(
     last_year: i32,
     by: Recorder,
 ) -> Result<Recorded, DbError> {
+    record_with(conn, rows, last_year, by, &|_| {})
+}
+
+/// [`record`], calling `written` after each row is written (an import shows its progress).
+pub fn record_with(
+    conn: &Conn<'_>,
+    rows: &[NewObservation],
+    last_year: i32,
+    by: Recorder,
+    written: &(dyn Fn(u64) + Sync),
+) -> Result<Recorded, DbError> {
     let problems = check_rows(conn, rows, last_year)?;
     if !problems.is_empty() {
         return Ok(Recorded::Refused(problems));
@@ -128,6 +139,7 @@ pub fn record(
     let mut ids = Vec::with_capacity(rows.len());
     for row in rows {
         ids.push(upsert(conn, row, by)?);
+        written(1);
     }
     let keys: Vec<String> = ids.iter().map(i64::to_string).collect();
     let mut stored: HashMap<String, Observation> = observations_by_id(conn, &keys)?.into_iter().collect();

@@ -185,6 +185,31 @@ struct ObservationRow {
     source_grade: String,
 }
 
+/// Every indicator of the embedded seed (users cannot add any): its unit and its names, for an
+/// import that converts units before anything is written.
+pub fn indicators() -> Result<Vec<crate::domain::Indicator>, DbError> {
+    let rows: Vec<IndicatorRow> = csv_rows("indicators.csv", EMBEDDED.indicators)?;
+    rows.into_iter()
+        .map(|i| {
+            let direction = crate::domain::parse_direction(&i.direction).ok_or_else(|| {
+                DbError::Seed(format!("indicators.csv: {} has direction {:?}", i.code, i.direction))
+            })?;
+            Ok(crate::domain::Indicator {
+                code: i.code,
+                name_en: i.name_en,
+                name_zh: i.name_zh.filter(|n| !n.is_empty()),
+                unit: i.unit,
+                direction,
+                aggregation: i.aggregation,
+                derivation: None,
+                description: i.description,
+                min_value: None,
+                max_value: None,
+            })
+        })
+        .collect()
+}
+
 /// Parses one CSV file into rows, naming the file in any error.
 fn csv_rows<T: for<'de> Deserialize<'de>>(name: &str, text: &str) -> Result<Vec<T>, DbError> {
     csv::Reader::from_reader(text.as_bytes())

@@ -28,7 +28,7 @@ pub fn current_year() -> i32 {
 }
 
 /// What an observation is about, by code.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Subject {
     /// A plan entry, by admin code.
     City(String),

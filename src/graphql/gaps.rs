@@ -3,21 +3,22 @@
 //! holds now, how many entries each missing value would settle, and the rows of a fill-in
 //! template for `rustbelt import observations` (the `gaps` saved view).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use async_graphql::{ComplexObject, Context, InputObject, Object, SimpleObject};
 
 use super::city::CityNode;
-use super::enums::{GapRole, Membership, Region, SourceGrade, SubjectKind};
+use super::enums::{GapRole, Membership, Region, SubjectKind};
 use super::evaluation::{Evaluated, EvaluationNode, EvaluationOptionsInput, check_year, evaluate_stored};
 use super::indicator::IndicatorNode;
 use super::observation::ObservationNode;
 use super::target::TargetNode;
+use super::template::{TemplateRow, template};
 use super::{ApiError, ApiResult, db_error, loaders};
 use crate::db::observations::{CityScope, each_city_series};
 use crate::domain::gaps::{self, EntryGaps, Missing};
-use crate::domain::{Indicator, SeriesPoint, Target, TargetKind};
+use crate::domain::{SeriesPoint, Target, TargetKind};
 
 /// Which entries' gaps to list.
 #[derive(InputObject, Clone, Debug, Default)]
@@ -43,10 +44,10 @@ impl GapFilter {
 
 /// What one target lacks.
 pub struct TargetGapsNode {
-    target: Arc<Target>,
+    pub(super) target: Arc<Target>,
     evaluation_year: i32,
     judged: u32,
-    entries: Vec<EntryGapNode>,
+    pub(super) entries: Vec<EntryGapNode>,
 }
 
 /// One entry (or, for a plan-wide total, the plan area) whose evaluation of a target has no
@@ -54,11 +55,11 @@ pub struct TargetGapsNode {
 #[derive(Clone)]
 pub struct EntryGapNode {
     target: Arc<Target>,
-    subject: Evaluated,
+    pub(super) subject: Evaluated,
     as_of: Option<i32>,
     /// The subject's points of the target's indicator and of its derivation's inputs.
     points: Arc<Vec<SeriesPoint>>,
-    gaps: Arc<EntryGaps>,
+    pub(super) gaps: Arc<EntryGaps>,
 }
 
 /// Builds a target's gaps for the entries of `filter` (for a plan-wide total, the plan area).
@@ -308,117 +309,6 @@ fn count<'a>(targets: impl Iterator<Item = &'a TargetGapsNode>) -> Vec<MissingVa
         .collect();
     out.sort_by(|a, b| b.would_settle.cmp(&a.would_settle).then(b.lacked_by.cmp(&a.lacked_by)));
     out
-}
-
-/// One row of the fill-in template: exactly the columns `rustbelt import observations` reads
-/// (the `gaps` view names them so), with `value`, `source` and `sourceGrade` left empty for the
-/// person who fills it, then context the importer skips.
-#[derive(SimpleObject, Clone)]
-pub struct TemplateRow {
-    /// What the value is about.
-    pub subject_kind: SubjectKind,
-    /// The entry's admin code; null for the plan area.
-    pub subject_code: Option<String>,
-    /// The indicator's code.
-    pub indicator_code: String,
-    /// The year.
-    pub year: i32,
-    /// Always null: the value to fill in.
-    pub value: Option<f64>,
-    /// The unit the value is read in (the indicator's); change it to the source's where the
-    /// importer converts it (万元 to 亿元, 万人 to persons).
-    pub unit: String,
-    /// Always null: what exactly was measured, to fill in.
-    pub definition: Option<String>,
-    /// Always null: the source's address or citation, to fill in.
-    pub source: Option<String>,
-    /// Always null: a note on the source, to fill in.
-    pub source_note: Option<String>,
-    /// Always null: BULLETIN, OFFICIAL or SECONDARY, to fill in.
-    pub source_grade: Option<SourceGrade>,
-    /// Context: the target that needs the value.
-    pub target: String,
-    /// Context: the entry's Chinese name.
-    pub name_zh: Option<String>,
-    /// Context: the entry's English name.
-    pub name_en: String,
-    /// Context: the indicator's name, Chinese then English.
-    pub indicator_name: String,
-    /// Context: why the year is asked for.
-    pub role: GapRole,
-    /// Context: whether this value alone gives the evaluation a verdict.
-    pub settles: bool,
-    /// Context: why the value is needed.
-    pub why: String,
-}
-
-async fn template<'a>(
-    ctx: &Context<'_>,
-    targets: impl Iterator<Item = &'a TargetGapsNode>,
-) -> ApiResult<Vec<TemplateRow>> {
-    let targets: Vec<&TargetGapsNode> = targets.collect();
-    let codes: Vec<String> = targets
-        .iter()
-        .flat_map(|t| &t.entries)
-        .flat_map(|e| &e.gaps.missing)
-        .map(|m| m.indicator.clone())
-        .collect();
-    let indicators: HashMap<String, Arc<Indicator>> =
-        loaders(ctx)?.indicator().load_many(codes).await.map_err(db_error)?;
-    let mut rows: Vec<TemplateRow> = Vec::new();
-    let mut seen: HashMap<(Option<String>, String, i32), usize> = HashMap::new();
-    for t in targets {
-        for entry in &t.entries {
-            let (kind, code, name_zh, name_en) = match &entry.subject {
-                Evaluated::City(c) => (
-                    SubjectKind::City,
-                    Some(c.admin_code.clone()),
-                    Some(c.name_zh.clone()),
-                    c.name_en.clone(),
-                ),
-                _ => (SubjectKind::Plan, None, None, "The plan area as a whole".to_string()),
-            };
-            for m in &entry.gaps.missing {
-                let key = (code.clone(), m.indicator.clone(), m.year);
-                if let Some(&at) = seen.get(&key) {
-                    // Two targets need the same value: one row names both.
-                    let row = &mut rows[at];
-                    row.target = format!("{}; {}", row.target, t.target.code);
-                    row.settles |= m.settles;
-                    continue;
-                }
-                let indicator = indicators.get(&m.indicator);
-                let name = indicator.map_or_else(
-                    || m.indicator.clone(),
-                    |i| match &i.name_zh {
-                        Some(zh) => format!("{zh} ({})", i.name_en),
-                        None => i.name_en.clone(),
-                    },
-                );
-                seen.insert(key, rows.len());
-                rows.push(TemplateRow {
-                    subject_kind: kind,
-                    subject_code: code.clone(),
-                    indicator_code: m.indicator.clone(),
-                    year: m.year,
-                    value: None,
-                    unit: indicator.map(|i| i.unit.clone()).unwrap_or_default(),
-                    definition: None,
-                    source: None,
-                    source_note: None,
-                    source_grade: None,
-                    target: t.target.code.clone(),
-                    name_zh: name_zh.clone(),
-                    name_en: name_en.clone(),
-                    indicator_name: name,
-                    role: m.role.into(),
-                    settles: m.settles,
-                    why: m.why.clone(),
-                });
-            }
-        }
-    }
-    Ok(rows)
 }
 
 /// What several of the plan's targets lack.

@@ -30,8 +30,8 @@ async fn a_file_with_a_bad_row_writes_nothing_and_names_the_row() {
     std::fs::write(&file, format!("{HEADER}{rows}")).unwrap();
     let (ok, _, stderr) = import(&db, &file, &[]);
     assert!(!ok, "a bad row must fail the command");
-    assert!(stderr.contains("line 3 (row 2): value"), "{stderr}");
-    assert!(stderr.contains("line 4 (row 3): year"), "{stderr}");
+    assert!(stderr.contains("line 3, column E (value): 400 is outside"), "{stderr}");
+    assert!(stderr.contains("line 4, column D (year): \"twenty\" is not a whole year"), "{stderr}");
     assert!(stderr.contains("nothing was written"), "{stderr}");
     assert_eq!(user_rows(&db).await, 0);
 }
@@ -58,5 +58,5 @@ async fn a_wrong_header_is_refused() {
     std::fs::write(&file, "admin_code,indicator,year,value\n340300,gdp,2017,1\n").unwrap();
     let (ok, _, stderr) = import(&db, &file, &[]);
     assert!(!ok);
-    assert!(stderr.contains("the header must be exactly"), "{stderr}");
+    assert!(stderr.contains("column A: \"admin_code\" is not a column of an observations file"), "{stderr}");
 }
