@@ -81,14 +81,20 @@ pub struct Synthesize {
     /// Years of observations (from 2012) for each city and each of the 6 target indicators.
     #[arg(long, default_value_t = 20)]
     pub years: u32,
+
+    /// Where stderr is not a terminal, a progress line every this many cities (0: none).
+    #[arg(long, env = "RUSTBELT_PROGRESS_EVERY", default_value_t = 10_000, hide = true)]
+    pub progress_every: u64,
 }
 
 /// What to import.
 #[derive(Debug, Subcommand)]
 pub enum Import {
-    /// Record observations from a CSV file (layout in README.md): every row is checked, then
-    /// all are written in one transaction, or none; exits non-zero on any problem.
-    Observations(ImportFile),
+    /// Record observations from a CSV file or a spreadsheet, in the long layout (one value a
+    /// row: the `gaps` view's template is one) or the wide one (one row per entry, one column
+    /// per indicator), docs/writing.md: every row is checked, then all are written in one
+    /// transaction, or none; exits non-zero on any problem, naming its line and column.
+    Observations(ImportObservations),
     /// Add plan entries, or evidence for known ones, from a CSV file (layout in README.md):
     /// every row is checked against the division table, then all are written in one
     /// transaction, or none; exits non-zero on any problem. Never deletes.
@@ -109,6 +115,60 @@ pub struct ImportFile {
     /// SQLite database file to write into (created and seeded if missing).
     #[arg(long, env = "RUSTBELT_DB", default_value = "rustbelt.db")]
     pub db: PathBuf,
+}
+
+/// Where observations come from, how to read them, and where they go.
+#[derive(Debug, Clone, Args)]
+pub struct ImportObservations {
+    /// The file: CSV (UTF-8) or a spreadsheet (.xlsx, .xls, .ods).
+    pub file: PathBuf,
+
+    /// Check every row and print what would be recorded and how each evaluation would change,
+    /// but write nothing at all (the database file is only read).
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// SQLite database file to write into (created and seeded if missing).
+    #[arg(long, env = "RUSTBELT_DB", default_value = "rustbelt.db")]
+    pub db: PathBuf,
+
+    /// A spreadsheet's sheet to read (default: the first).
+    #[arg(long)]
+    pub sheet: Option<String>,
+
+    /// The source (an address or a citation) of every value whose row gives none.
+    #[arg(long)]
+    pub source: Option<String>,
+
+    /// The grade of that source, for every value whose row gives none: BULLETIN (the entry's
+    /// statistical bulletin), OFFICIAL (a statistics bureau's or government's figures passed on
+    /// by a press conference, an announcement, a work report) or SECONDARY (an aggregator that
+    /// cites no bulletin).
+    #[arg(long)]
+    pub grade: Option<String>,
+
+    /// A note on the source, for every value whose row gives none.
+    #[arg(long)]
+    pub source_note: Option<String>,
+
+    /// Wide layout: the year of every value, for a file with no year column.
+    #[arg(long)]
+    pub year: Option<i32>,
+
+    /// Wide layout: read the column headed HEADER as indicator CODE, e.g. `--column
+    /// '生产总值(亿元)=gdp'` (a unit in the header's brackets is converted, or refused).
+    /// Repeat it for each column; columns not mapped are left out.
+    #[arg(long = "column", value_name = "HEADER=CODE")]
+    pub columns: Vec<String>,
+
+    /// Wide layout: the header of the column naming each entry, by code or Chinese name
+    /// (default: the first column).
+    #[arg(long)]
+    pub entry_column: Option<String>,
+
+    /// Where stderr is not a terminal, a progress line every this many rows (0: none).
+    #[arg(long, env = "RUSTBELT_PROGRESS_EVERY", default_value_t = 10_000, hide = true)]
+    pub progress_every: u64,
 }
 
 /// How to serve.

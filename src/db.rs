@@ -565,7 +565,11 @@ impl Db {
 
     /// Opens (creating, migrating and seeding) a new database file and adds synthetic data to
     /// it; refuses a file that exists, so real data is never mixed with generated rows.
-    pub fn create_synthetic(path: &std::path::Path, size: synthetic::Size) -> Result<(u64, u64), DbError> {
+    pub fn create_synthetic(
+        path: &std::path::Path,
+        size: synthetic::Size,
+        city_done: &dyn Fn(u64),
+    ) -> Result<(u64, u64), DbError> {
         if path.exists() {
             return Err(DbError::Seed(format!(
                 "{} exists: synthetic data goes into a new file only",
@@ -577,7 +581,7 @@ impl Db {
         configure(&connection)?;
         migrate::run(&mut connection)?;
         seed::apply(&mut connection)?;
-        synthetic::generate(&mut connection, size)
+        synthetic::generate(&mut connection, size, city_done)
     }
 
     /// Copies the database at `from` to the new file `to` with SQLite's online backup: one

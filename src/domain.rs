@@ -8,9 +8,11 @@ pub mod derivation;
 pub mod divisions;
 pub mod entries;
 pub mod evaluation;
+pub mod gaps;
 pub mod query;
 pub mod recording;
 pub mod rollup;
+pub mod template;
 
 pub use evaluation::{Direction, TargetKind};
 
@@ -152,6 +154,57 @@ stored_enum! {
         Import = "IMPORT",
         /// A GraphQL mutation.
         Api = "API",
+    }
+}
+
+stored_enum! {
+    /// How far to trust an observation's value: what kind of source it comes from (SOURCES.md
+    /// §2d). The carrier (a repost, a copy) is in the source note.
+    SourceGrade {
+        /// The entry's own statistical bulletin (统计公报), read in a copy or repost.
+        Bulletin = "BULLETIN",
+        /// Figures of a statistics bureau, a development and reform commission or a
+        /// government, passed on by a press conference, an announcement or a work report.
+        Official = "OFFICIAL",
+        /// An aggregator or data-company summary that cites no bulletin.
+        Secondary = "SECONDARY",
+        /// Never declared: a user's value recorded before grades existed. No writer may give it.
+        Ungraded = "UNGRADED",
+    }
+}
+
+impl SourceGrade {
+    /// The grades a writer may declare (every one but UNGRADED).
+    pub const DECLARABLE: [Self; 3] = [Self::Bulletin, Self::Official, Self::Secondary];
+
+    /// Strongest first: a bulletin, an official figure, a secondary one, then a value whose
+    /// source was never graded (nothing vouches for it).
+    fn strength(self) -> u8 {
+        match self {
+            Self::Bulletin => 3,
+            Self::Official => 2,
+            Self::Secondary => 1,
+            Self::Ungraded => 0,
+        }
+    }
+
+    /// The weakest of some grades; `None` when there are none.
+    pub fn weakest(grades: impl IntoIterator<Item = Self>) -> Option<Self> {
+        grades.into_iter().min_by_key(|g| g.strength())
+    }
+
+    /// Reads a grade a writer declares, in any case; UNGRADED and anything else are refused
+    /// with the reason.
+    pub fn declared(text: &str) -> Result<Self, String> {
+        let names = "BULLETIN, OFFICIAL or SECONDARY";
+        match Self::parse(&text.trim().to_ascii_uppercase()) {
+            Some(grade) if grade != Self::Ungraded => Ok(grade),
+            Some(_) => {
+                Err(format!("UNGRADED is only for values recorded before grades existed: give {names}"))
+            }
+            None if text.trim().is_empty() => Err(format!("a source grade is required: {names}")),
+            None => Err(format!("{:?} is not a source grade: give {names}", text.trim())),
+        }
     }
 }
 
@@ -452,4 +505,7 @@ pub struct Observation {
     pub recorded_version: i64,
     /// Who recorded it; `None` for user rows written before this was tracked.
     pub recorded_by: Option<Recorder>,
+    /// How far to trust the value: its source's grade (UNGRADED for a user's row written
+    /// before grades existed).
+    pub source_grade: SourceGrade,
 }

@@ -19,6 +19,7 @@ mod evaluations;
 mod events;
 mod facets;
 mod filter;
+mod gaps;
 mod indicator;
 mod lists;
 mod live;
@@ -40,6 +41,7 @@ mod shape;
 mod subscription;
 mod tally;
 mod target;
+mod template;
 pub mod views;
 
 use std::sync::Arc;

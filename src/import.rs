@@ -1,79 +1,40 @@
-//! Commands that write data without the server: `rustbelt import observations FILE.csv` (the
-//! rows of a CSV file through the same checks as the `recordObservations` mutation),
-//! `rustbelt import cities FILE.csv` (plan entries and their evidence, checked against the
-//! division table), each written in one transaction or not at all, and the hidden `rustbelt
-//! synthesize` (a new, clearly marked synthetic database for benchmarks). A dry run writes into
-//! a throwaway copy of the database and reports exactly what a real run would.
+//! Commands that write data without the server: `rustbelt import observations FILE` (a CSV
+//! file or a spreadsheet, long or wide, through the same checks as the `recordObservations`
+//! mutation: `observations`), `rustbelt import cities FILE.csv` (plan entries and their
+//! evidence, checked against the division table), each written in one transaction or not at
+//! all, and the hidden `rustbelt synthesize` (a new, clearly marked synthetic database for
+//! benchmarks). A dry run writes into a throwaway copy of the database and reports exactly what
+//! a real run would.
+
+mod long;
+mod names;
+mod observations;
+mod progress;
+mod report;
+mod rows;
+mod table;
+mod units;
+mod wide;
 
 use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use serde::Deserialize;
 
-use crate::config::{ImportFile, Synthesize};
+use crate::config::{ImportFile, ImportObservations, Synthesize};
 use crate::db::entries::{self, Imported};
-use crate::db::observations::{self, Recorded};
 use crate::db::synthetic;
 use crate::db::{Db, DbOptions, StatementCounter};
 use crate::domain::entries::EntryRow;
-use crate::domain::recording::{NewObservation, Problem, Subject, current_year};
-use crate::domain::{Recorder, SubjectKind};
-
-/// The file's columns, in this order (README.md, "Importing observations").
-pub const COLUMNS: [&str; 9] = [
-    "subject_kind",
-    "subject_code",
-    "indicator",
-    "year",
-    "value",
-    "unit",
-    "definition",
-    "source",
-    "source_note",
-];
-
-#[derive(Deserialize)]
-struct Row {
-    subject_kind: String,
-    subject_code: Option<String>,
-    indicator: String,
-    year: String,
-    value: String,
-    unit: Option<String>,
-    definition: Option<String>,
-    source: String,
-    source_note: Option<String>,
-}
+use crate::domain::recording::Problem;
 
 /// The columns of an entries file, in this order (README.md, "Adding entries").
 pub const CITY_COLUMNS: [&str; 10] =
     ["admin_code", "name_zh", "name_en", "province_code", "tier", "lat", "lon", "evidence", "source", "note"];
 
 /// Runs `import observations`: prints a report, and fails (non-zero exit) on any problem.
-pub fn observations(args: &ImportFile) -> anyhow::Result<()> {
-    let text = read(&args.file)?;
-    let (rows, lines, mut problems) = parse(&text)?;
-    let count = rows.len();
-    // Rows that could not be read are reported beside the checks of all the others; any
-    // problem at all and nothing is written.
-    let last_year = current_year();
-    let dry_run = args.dry_run || !problems.is_empty();
-    let rows = std::sync::Arc::new(rows);
-    let accepted = |r: &Recorded| matches!(r, Recorded::Written(_));
-    let recorded = write(&args.db, dry_run, accepted, move |c| {
-        observations::record(c, &rows, last_year, Recorder::Import)
-    })?;
-    if let Recorded::Refused(refused) = recorded {
-        problems.extend(refused.into_iter().map(|p| Problem { row: lines[p.row], ..p }));
-    }
-    refuse(problems, &args.file)?;
-    if args.dry_run {
-        println!("dry run: all {count} rows of {} pass; nothing was written", args.file.display());
-    } else {
-        println!("recorded {count} observations from {} into {}", args.file.display(), args.db.display());
-    }
-    Ok(())
+pub fn observations(args: &ImportObservations) -> anyhow::Result<()> {
+    observations::run(args)
 }
 
 /// Runs `import cities`: prints what each row adds or changes, and fails (non-zero exit) on
@@ -148,63 +109,8 @@ fn check_header<R: std::io::Read>(reader: &mut csv::Reader<R>, columns: &[&str])
     Ok(())
 }
 
-/// Reads the rows, each with its position in the file; a row that cannot even be read becomes
-/// a problem, not an abort.
-fn parse(text: &str) -> anyhow::Result<(Vec<NewObservation>, Vec<usize>, Vec<Problem>)> {
-    let mut reader = csv::Reader::from_reader(text.as_bytes());
-    check_header(&mut reader, &COLUMNS)?;
-    let (mut rows, mut lines, mut problems) = (Vec::new(), Vec::new(), Vec::new());
-    for (index, record) in reader.deserialize::<Row>().enumerate() {
-        match record.map_err(|e| vec![problem(index, "row", e.to_string())]).and_then(|r| convert(index, r)) {
-            Ok(row) => {
-                rows.push(row);
-                lines.push(index);
-            }
-            Err(mut found) => problems.append(&mut found),
-        }
-    }
-    Ok((rows, lines, problems))
-}
-
 fn problem(row: usize, field: &'static str, message: String) -> Problem {
     Problem { row, field, message }
-}
-
-fn convert(index: usize, row: Row) -> Result<NewObservation, Vec<Problem>> {
-    let mut problems = Vec::new();
-    let kind = SubjectKind::parse(row.subject_kind.trim());
-    if kind.is_none() {
-        problems.push(problem(
-            index,
-            "subject_kind",
-            format!("{:?} is not CITY, PROVINCE or PLAN", row.subject_kind),
-        ));
-    }
-    let subject = kind.map(|k| Subject::new(k, row.subject_code.as_deref()));
-    if let Some(Err(message)) = &subject {
-        problems.push(problem(index, "subject_code", message.to_string()));
-    }
-    let year = row.year.trim().parse::<i32>();
-    if year.is_err() {
-        problems.push(problem(index, "year", format!("{:?} is not a whole year", row.year)));
-    }
-    let value = row.value.trim().parse::<f64>();
-    if value.is_err() {
-        problems.push(problem(index, "value", format!("{:?} is not a number", row.value)));
-    }
-    match (subject, year, value) {
-        (Some(Ok(subject)), Ok(year), Ok(value)) if problems.is_empty() => Ok(NewObservation {
-            subject,
-            indicator_code: row.indicator.trim().to_string(),
-            year,
-            value,
-            unit: row.unit.filter(|u| !u.trim().is_empty()),
-            definition: row.definition,
-            source: row.source,
-            source_note: row.source_note,
-        }),
-        _ => Err(problems),
-    }
 }
 
 /// Runs `f` in one write transaction on a throwaway copy of the database at `db` (a missing
@@ -241,7 +147,9 @@ fn write<T: Send + 'static>(
 /// Runs `rustbelt synthesize`: writes a new synthetic database and says what it holds.
 pub fn synthesize(args: &Synthesize) -> anyhow::Result<()> {
     let size = synthetic::Size { cities: args.cities, years: args.years };
-    let (cities, observations) = Db::create_synthetic(&args.out, size)
+    let progress =
+        progress::Progress::new("generating", "cities", u64::from(args.cities), args.progress_every);
+    let (cities, observations) = Db::create_synthetic(&args.out, size, &|n| progress.inc(n))
         .with_context(|| format!("writing synthetic data to {}", args.out.display()))?;
     println!(
         "wrote {} with the real seed plus {cities} SYNTHETIC cities and {observations} SYNTHETIC observations",

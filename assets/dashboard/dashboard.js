@@ -2,7 +2,8 @@
 // No framework and no build step: read it top to bottom. Sections:
 //   1. talking to the API (HTTP POST for queries, graphql-ws for the live feed)
 //   2. the GraphQL operations the page sends (README.md lists them)
-//   3. state and loading   4. drawing: header, filters, table, map (the chart: chart.js)   5. live updates
+//   3. state and loading   4. drawing: header, filters, table (the map: map.js, the chart: chart.js)
+//   5. live updates
 'use strict';
 
 // ---------------------------------------------------------------- 1. the API
@@ -52,6 +53,17 @@ const EVALUATIONS = `query Evaluations($target: String!, $filter: CityEvaluation
   }
 }`;
 
+// What each entry without a verdict lacks for the target: the values (indicator, year, role)
+// that would settle it, and how many entries one value each would settle.
+const GAPS = `query Gaps($target: String!, $filter: GapFilter) {
+  target(code: $target) {
+    gaps(filter: $filter) {
+      entries { city { adminCode } missing { indicatorCode indicator { nameEn } year role inputOf settles } }
+      missingValues { indicatorCode indicator { nameEn } year lackedBy wouldSettle }
+    }
+  }
+}`;
+
 // What the chart needs; the same fields for a city and for the plan area as a whole.
 const SERIES_FIELDS = `fragment SeriesFields on TargetEvaluation {
   target { code } status reason evaluationYear
@@ -87,8 +99,9 @@ const PLAN_CODE = 'PLAN'; // data-code of the one row a plan-wide (CUMULATIVE) t
 const DEFAULT_TARGET = 'services_share_2017'; // the target the seed has most values for
 
 const state = {
-  targets: [], provinces: new Map(), target: null, selected: null,
+  targets: [], provinces: new Map(), target: null, selected: null, mapShows: 'status',
   filter: { status: '', province: '', membership: '' }, rows: [], changed: new Set(),
+  gaps: new Map(), gapCounts: [], planGap: null, // Target.gaps by entry code, its counts, the plan area's
 };
 const $ = (sel) => document.querySelector(sel);
 const fmt = new Intl.NumberFormat('en', { maximumFractionDigits: 2 });
@@ -114,16 +127,22 @@ async function loadStart() {
   const code = [wanted.get('target'), DEFAULT_TARGET, codes[0]].find((c) => codes.includes(c));
   state.target = state.targets.find((t) => t.code === code);
   state.selected = wanted.get('city');
+  state.mapShows = wanted.get('map') === 'missing' ? 'missing' : 'status';
+  $('#map-shows').value = state.mapShows;
   const sel = $('#target');
   sel.replaceChildren(...state.targets.map((t) => h('option', { value: t.code }, t.nameEn)));
   sel.value = code;
 }
 
+const memberships = () => (state.filter.membership ? [state.filter.membership] : ['CONFIRMED', 'CANDIDATE']); // the API's default: CONFIRMED
+const membershipParam = () => memberships().join(',');
+
 async function loadEvaluations() {
   const seq = ++evalSeq;
   const f = state.filter;
-  const filter = { membership: f.membership ? [f.membership] : ['CONFIRMED', 'CANDIDATE'], // the API's default: CONFIRMED
-    ...(f.status && { status: [f.status] }), ...(f.province && { provinceCode: f.province }) };
+  const filter = { membership: memberships(), ...(f.status && { status: [f.status] }), ...(f.province && { provinceCode: f.province }) };
+  const gapFilter = { membership: memberships(), ...(f.province && { provinceCode: f.province }) };
+  const gaps = gql(GAPS, { target: state.target.code, filter: gapFilter }); // asked beside the pages, drawn with them
   const rows = [];
   let after = null, conn;
   do { // page through: the server caps a page (500 by default) and never cuts silently
@@ -132,8 +151,12 @@ async function loadEvaluations() {
     rows.push(...conn.nodes);
     after = conn.pageInfo.endCursor;
   } while (conn.pageInfo.hasNextPage);
+  const lacking = (await gaps).target.gaps;
   if (seq !== evalSeq) return;
   state.rows = rows;
+  state.gaps = new Map(lacking.entries.filter((e) => e.city).map((e) => [e.city.adminCode, e]));
+  state.planGap = lacking.entries.find((e) => !e.city) || null;
+  state.gapCounts = lacking.missingValues;
   drawFilters(conn);
   drawTable(rows, conn.totalCount);
   drawMap(rows);
@@ -156,8 +179,8 @@ const guard = (p) => p.then(() => { $('#error').hidden = true; }, (e) => {
   $('#error').textContent = `Could not load from the API: ${e.message}`;
   $('#error').hidden = false;
 });
-const saveHash = () => history.replaceState(null, '', '#' + new URLSearchParams(
-  { target: state.target.code, ...(state.selected && { city: state.selected }) }));
+const saveHash = () => history.replaceState(null, '', '#' + new URLSearchParams({ target: state.target.code,
+  ...(state.selected && { city: state.selected }), ...(state.mapShows === 'missing' && { map: 'missing' }) }));
 
 function select(code) {
   state.selected = code;
@@ -220,6 +243,15 @@ function swatch(status, membership) { // the same mark as on the map: filled or 
     s('circle', { cx: 7, cy: 7, r: 5, fill: hollow ? '#fff' : c, stroke: c, 'stroke-width': 2 }));
 }
 
+// What the row needs for a verdict, in words: one value that alone would give it, or every
+// year it lacks (the map's "what is missing" view shows the same by colour, with the details).
+function lacksText(r) {
+  const gap = r.city ? state.gaps.get(r.city.adminCode) : state.planGap;
+  if (!gap) return '';
+  const lack = lackOf(gap);
+  return lack.settling.length ? `a ${lack.settling.join(' or ')} value` : `${lack.years.join(' and ')} values`;
+}
+
 function drawTable(rows, total) {
   const body = rows.map((r) => {
     const c = r.city, code = codeOf(r);
@@ -230,52 +262,13 @@ function drawTable(rows, total) {
     h('th', { scope: 'row' }, c ? c.nameEn : 'Plan area as a whole'), h('td', { lang: 'zh' }, c ? c.nameZh : ''),
     h('td', {}, c ? c.province.nameEn : '—'), h('td', { class: 'membership' }, c ? c.membership.toLowerCase() : 'plan-wide'),
     statusCell(r), h('td', { class: 'num latest-year' }, r.latestYear === null ? '—' : String(r.latestYear)),
-    h('td', { class: 'num latest-value' }, num(r.latestValue)), h('td', { class: 'derived' }, r.derived ? 'derived' : ''));
+    h('td', { class: 'num latest-value' }, num(r.latestValue)), h('td', { class: 'derived' }, r.derived ? 'derived' : ''),
+    h('td', { class: 'lacks' }, lacksText(r)));
   });
   $('#table tbody').replaceChildren(...body);
   const cand = rows.filter((r) => r.city && r.city.membership === 'CANDIDATE').length;
   $('#row-count').textContent = rows.some((r) => !r.city) ? `${total} listed: the plan area as a whole`
     : `${total} listed: ${rows.length - cand} confirmed, ${cand} candidates`;
-}
-
-// Equirectangular projection fitted to the points: x = longitude × cos(mid-latitude), y = −latitude.
-function drawMap(rows) {
-  const W = 600, H = 420, PAD = 30;
-  const placed = rows.filter((r) => r.city && r.city.latitude !== null && r.city.longitude !== null);
-  const unplaced = rows.filter((r) => r.city && !placed.includes(r));
-  const svg = $('#map');
-  const lats = placed.map((r) => r.city.latitude), lons = placed.map((r) => r.city.longitude);
-  const [la0, la1, lo0, lo1] = [Math.min(...lats) - 1, Math.max(...lats) + 1, Math.min(...lons) - 1, Math.max(...lons) + 1];
-  const k = Math.cos(((la0 + la1) / 2) * Math.PI / 180);
-  const scale = Math.min((W - 2 * PAD) / ((lo1 - lo0) * k), (H - 2 * PAD) / (la1 - la0));
-  const dx = (W - 2 * PAD - (lo1 - lo0) * k * scale) / 2, dy = (H - 2 * PAD - (la1 - la0) * scale) / 2; // centre it
-  const x = (lon) => PAD + dx + (lon - lo0) * k * scale, y = (lat) => H - PAD - dy - (lat - la0) * scale;
-  const grid = [];
-  if (placed.length) { // 5° graticule for orientation; there is no base map
-    for (let g = Math.ceil(lo0 / 5) * 5; g <= lo1; g += 5) grid.push(s('line', { class: 'grid', x1: x(g), x2: x(g), y1: y(la0), y2: y(la1) }),
-      s('text', { class: 'grid-label', x: x(g) + 2, y: y(la0) - 3 }, `${g}°E`));
-    for (let g = Math.ceil(la0 / 5) * 5; g <= la1; g += 5) grid.push(s('line', { class: 'grid', x1: x(lo0), x2: x(lo1), y1: y(g), y2: y(g) }),
-      s('text', { class: 'grid-label', x: x(lo0) + 2, y: y(g) - 3 }, `${g}°N`));
-  }
-  const selectedLast = (a, b) => (a.city.adminCode === state.selected) - (b.city.adminCode === state.selected);
-  const points = [...placed].sort(selectedLast).map((r) => {
-    const c = r.city, col = statusColor(r.status), hollow = c.membership === 'CANDIDATE';
-    const cls = ['point', state.changed.has(c.adminCode) && 'changed', state.selected === c.adminCode && 'selected'];
-    return s('circle', { cx: x(c.longitude).toFixed(1), cy: y(c.latitude).toFixed(1), r: 6,
-      fill: hollow ? '#fff' : col, stroke: col, 'stroke-width': 2.5, class: cls.filter(Boolean).join(' '),
-      'data-code': c.adminCode, 'data-status': r.status, 'data-membership': c.membership, role: 'button',
-      'aria-label': `${c.nameEn}: ${statusLabel(r.status)}`, ...onActivate(c.adminCode) },
-    s('title', {}, `${c.nameEn} ${c.nameZh} — ${statusLabel(r.status)}${hollow ? ' (candidate)' : ''}`));
-  });
-  const empty = placed.length ? null : s('text', { x: W / 2, y: H / 2, 'text-anchor': 'middle', class: 'empty' },
-    rows.some((r) => !r.city) ? 'A plan-wide target: not split across cities, nothing to place.' : 'No entry to place.');
-  const sel = placed.find((r) => r.city.adminCode === state.selected); // name the chosen point on the map
-  const flip = sel && x(sel.city.longitude) > W * 0.6; // near the right edge: name it on the left
-  const label = sel && s('text', { class: 'point-label', x: x(sel.city.longitude) + (flip ? -10 : 10),
-    y: y(sel.city.latitude) + 4, 'text-anchor': flip ? 'end' : 'start' }, sel.city.nameEn);
-  svg.replaceChildren(...grid, ...points, ...[label, empty].filter(Boolean));
-  $('#no-coords').textContent = unplaced.length
-    ? `Not placed (no coordinates): ${unplaced.map((r) => r.city.nameEn).join(', ')}.` : '';
 }
 
 function drawLegend() { // colours come from STATUS, so the legend and the marks cannot disagree
@@ -336,6 +329,7 @@ async function main() {
   drawLegend();
   watchChartWidth();
   startLive(); // subscribe first, then query, so no write falls between the two
+  const drawn = loadOutlines().then(() => drawMap(state.rows)); // the map works without them meanwhile
   await loadStart();
   drawTargetInfo();
   $('#target').addEventListener('change', (e) => {
@@ -343,9 +337,11 @@ async function main() {
     state.filter.status = ''; // statuses differ per target; province and membership carry over
     drawTargetInfo(); saveHash(); refresh();
   });
+  $('#map-shows').addEventListener('change', (e) => { state.mapShows = e.target.value; saveHash(); drawMap(state.rows); });
   for (const key of ['status', 'province', 'membership']) {
     $(`#filter-${key}`).addEventListener('change', (e) => { state.filter[key] = e.target.value; guard(loadEvaluations()); });
   }
   await refresh();
+  await drawn;
 }
 guard(main());

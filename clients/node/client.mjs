@@ -42,7 +42,7 @@ const RECORDED = `subscription ($filter: ObservationFilter) {
 
 const row = (value) => ({
   subjectCode: '340300', indicatorCode: 'services_share_gdp', year: 2015, value,
-  source: 'https://example.org/clients-test',
+  source: 'https://example.org/clients-test', sourceGrade: 'SECONDARY',
 });
 
 function check(ok, message) {

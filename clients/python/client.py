@@ -59,7 +59,8 @@ def check(ok, message):
 
 def record(value):
     row = {"subjectCode": "340300", "indicatorCode": "services_share_gdp", "year": 2015,
-           "value": value, "source": "https://example.org/clients-test"}
+           "value": value, "source": "https://example.org/clients-test",
+           "sourceGrade": "SECONDARY"}
     return GraphQLRequest(RECORD, variable_values={"input": [row]})
 
 

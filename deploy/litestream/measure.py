@@ -49,7 +49,7 @@ def write(base, n):
     """Write number n (its value), under an indicator and year of its own; True once acknowledged."""
     indicator, year = INDICATORS[n // 78 % len(INDICATORS)], 1949 + n % 78
     query = ('mutation { recordObservations(input: [{ subjectCode: "360400", indicatorCode: "%s", '
-             'year: %d, value: %d, source: "%s" }]) { id } }' % (indicator, year, n, SOURCE))
+             'year: %d, value: %d, source: "%s", sourceGrade: SECONDARY }]) { id } }' % (indicator, year, n, SOURCE))
     try:
         return "errors" not in post(base, query, TOKEN)
     except OSError:

@@ -7,7 +7,9 @@ use super::list::{self, Listed, Table, optional_stored, stored};
 use super::{Conn, DbError, Record, reference};
 use crate::domain::query::ListQuery;
 use crate::domain::recording::{self, Known, NewObservation, Problem, Subject};
-use crate::domain::{Indicator, Membership, Observation, Origin, Recorder, Region, SeriesPoint, SubjectKind};
+use crate::domain::{
+    Indicator, Membership, Observation, Origin, Recorder, Region, SeriesPoint, SourceGrade, SubjectKind,
+};
 
 /// Observations with their source address (a view, see schema.sql).
 pub const OBSERVATIONS: Table = Table { name: "observation_rows", base: "observations", key: "id" };
@@ -53,6 +55,7 @@ fn observation(row: &Record<'_, '_>) -> rusqlite::Result<Observation> {
         synthetic: row.get("synthetic")?,
         recorded_version: row.get("recorded_version")?,
         recorded_by: optional_stored(row, "recorded_by", Recorder::parse)?,
+        source_grade: stored(row, "source_grade", SourceGrade::parse)?,
     })
 }
 
@@ -118,6 +121,17 @@ pub fn record(
     last_year: i32,
     by: Recorder,
 ) -> Result<Recorded, DbError> {
+    record_with(conn, rows, last_year, by, &|_| {})
+}
+
+/// [`record`], calling `written` after each row is written (an import shows its progress).
+pub fn record_with(
+    conn: &Conn<'_>,
+    rows: &[NewObservation],
+    last_year: i32,
+    by: Recorder,
+    written: &(dyn Fn(u64) + Sync),
+) -> Result<Recorded, DbError> {
     let problems = check_rows(conn, rows, last_year)?;
     if !problems.is_empty() {
         return Ok(Recorded::Refused(problems));
@@ -125,6 +139,7 @@ pub fn record(
     let mut ids = Vec::with_capacity(rows.len());
     for row in rows {
         ids.push(upsert(conn, row, by)?);
+        written(1);
     }
     let keys: Vec<String> = ids.iter().map(i64::to_string).collect();
     let mut stored: HashMap<String, Observation> = observations_by_id(conn, &keys)?.into_iter().collect();
@@ -189,14 +204,15 @@ fn upsert(conn: &Conn<'_>, row: &NewObservation, by: Recorder) -> Result<i64, Db
     let ids = conn.rows(
         "INSERT INTO observations (subject_kind, city_code, province_code, subject_key, indicator_code, year,
                                    value, unit, definition, source_id, source_note, origin,
-                                   recorded_version, recorded_by)
+                                   recorded_version, recorded_by, source_grade)
          SELECT ?1, ?2, ?3, ?1 || ':' || coalesce(?2, ?3, ''), ?4, ?5, ?6, coalesce(?7, i.unit), coalesce(?8, ''),
-                s.id, coalesce(?9, ''), 'USER', m.value, ?11
+                s.id, coalesce(?9, ''), 'USER', m.value, ?11, ?12
          FROM indicators i, sources s, meta m WHERE i.code = ?4 AND s.url = ?10 AND m.key = 'data_version'
          ON CONFLICT (subject_key, indicator_code, year) DO UPDATE SET value = excluded.value,
            unit = excluded.unit, definition = excluded.definition, source_id = excluded.source_id,
            source_note = excluded.source_note, origin = 'USER',
-           recorded_version = excluded.recorded_version, recorded_by = excluded.recorded_by
+           recorded_version = excluded.recorded_version, recorded_by = excluded.recorded_by,
+           source_grade = excluded.source_grade
          RETURNING id",
         rusqlite::params![
             row.subject.kind().as_str(),
@@ -209,7 +225,8 @@ fn upsert(conn: &Conn<'_>, row: &NewObservation, by: Recorder) -> Result<i64, Db
             row.definition,
             row.source_note,
             row.source.trim(),
-            by.as_str()
+            by.as_str(),
+            row.source_grade.as_str()
         ],
         |r| r.get(0),
     )?;

@@ -10,7 +10,7 @@ use rusqlite::{Transaction, params};
 use serde::Deserialize;
 
 use super::{DbError, reference};
-use crate::domain::{Completeness, EvidenceGrade};
+use crate::domain::{Completeness, EvidenceGrade, SourceGrade};
 
 /// The seed files, in the order they are applied.
 pub struct Seed {
@@ -182,6 +182,32 @@ struct ObservationRow {
     definition: String,
     source_url: String,
     source_note: String,
+    source_grade: String,
+}
+
+/// Every indicator of the embedded seed (users cannot add any): its unit and its names, for an
+/// import that converts units before anything is written.
+pub fn indicators() -> Result<Vec<crate::domain::Indicator>, DbError> {
+    let rows: Vec<IndicatorRow> = csv_rows("indicators.csv", EMBEDDED.indicators)?;
+    rows.into_iter()
+        .map(|i| {
+            let direction = crate::domain::parse_direction(&i.direction).ok_or_else(|| {
+                DbError::Seed(format!("indicators.csv: {} has direction {:?}", i.code, i.direction))
+            })?;
+            Ok(crate::domain::Indicator {
+                code: i.code,
+                name_en: i.name_en,
+                name_zh: i.name_zh.filter(|n| !n.is_empty()),
+                unit: i.unit,
+                direction,
+                aggregation: i.aggregation,
+                derivation: None,
+                description: i.description,
+                min_value: None,
+                max_value: None,
+            })
+        })
+        .collect()
 }
 
 /// Parses one CSV file into rows, naming the file in any error.
@@ -520,6 +546,10 @@ fn apply_targets(tx: &Transaction<'_>, rows: &[TargetRow]) -> Result<(), DbError
 fn apply_observations(tx: &Transaction<'_>, rows: &[ObservationRow]) -> Result<(), DbError> {
     let mut keep = Vec::with_capacity(rows.len());
     for o in rows {
+        // The seed declares a grade for every value, as any writer must.
+        let grade = SourceGrade::declared(&o.source_grade).map_err(|e| {
+            DbError::Seed(format!("observations.csv: {} {} {}: {e}", o.admin_code, o.indicator, o.year))
+        })?;
         let source = source_id(tx, &o.source_url, None)?;
         // A user's row for the same (subject, indicator, year) wins: the seed never overwrites it.
         // A row the seed leaves as it was keeps the version that recorded it: a restart is not
@@ -527,18 +557,29 @@ fn apply_observations(tx: &Transaction<'_>, rows: &[ObservationRow]) -> Result<(
         tx.execute(
             "INSERT INTO observations (subject_kind, city_code, subject_key, indicator_code, year, value,
                                        unit, definition, source_id, source_note, origin,
-                                       recorded_version, recorded_by)
-             SELECT 'CITY', ?1, 'CITY:' || ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'SEED', value, 'SEED'
+                                       recorded_version, recorded_by, source_grade)
+             SELECT 'CITY', ?1, 'CITY:' || ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'SEED', value, 'SEED', ?9
              FROM meta WHERE key = 'data_version'
              ON CONFLICT (subject_key, indicator_code, year) DO UPDATE SET value = excluded.value,
                unit = excluded.unit, definition = excluded.definition,
                source_id = excluded.source_id, source_note = excluded.source_note,
-               recorded_version = excluded.recorded_version, recorded_by = 'SEED'
+               recorded_version = excluded.recorded_version, recorded_by = 'SEED',
+               source_grade = excluded.source_grade
              WHERE origin = 'SEED'
-               AND (value, unit, definition, source_id, source_note)
+               AND (value, unit, definition, source_id, source_note, source_grade)
                    IS NOT (excluded.value, excluded.unit, excluded.definition, excluded.source_id,
-                           excluded.source_note)",
-            params![o.admin_code, o.indicator, o.year, o.value, o.unit, o.definition, source, o.source_note],
+                           excluded.source_note, excluded.source_grade)",
+            params![
+                o.admin_code,
+                o.indicator,
+                o.year,
+                o.value,
+                o.unit,
+                o.definition,
+                source,
+                o.source_note,
+                grade.as_str()
+            ],
         )?;
         keep.push(format!("CITY:{}|{}|{}", o.admin_code, o.indicator, o.year));
     }

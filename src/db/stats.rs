@@ -34,6 +34,9 @@ pub struct Stats {
     pub observations_per_series: u64,
     /// Most observations a target's evaluations read: of its indicator and its derivation's.
     pub observations_per_target: u64,
+    /// Most years from a target's baseline to its target year, both counted: the most years
+    /// one entry's gaps can ask for.
+    pub years_per_target: u64,
     /// Most entries sharing one English or Chinese name.
     pub cities_per_name: u64,
 }
@@ -104,12 +107,13 @@ pub fn read(conn: &Conn<'_>, version: u64) -> Result<Stats, DbError> {
     }
     stats.observations_per_indicator = per_indicator.values().copied().max().unwrap_or(0);
     let targets = conn.rows(
-        "SELECT t.indicator_code, d.numerator, d.denominator FROM targets t
+        "SELECT t.indicator_code, d.numerator, d.denominator, t.target_year - t.baseline_year + 1 FROM targets t
          LEFT JOIN indicator_derivations d ON d.indicator_code = t.indicator_code",
         [],
-        |r| Ok([r.get::<_, Option<String>>(0)?, r.get(1)?, r.get(2)?]),
+        |r| Ok(([r.get::<_, Option<String>>(0)?, r.get(1)?, r.get(2)?], r.get::<_, i64>(3)?.max(0) as u64)),
     )?;
-    for indicators in targets {
+    for (indicators, years) in targets {
+        stats.years_per_target = stats.years_per_target.max(years);
         let read: u64 = indicators
             .iter()
             .flatten()

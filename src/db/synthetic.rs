@@ -30,7 +30,12 @@ const SERIES: [(&str, f64, f64, f64); 6] = [
 ];
 
 /// Adds synthetic cities and their observations in one transaction; gives the rows written.
-pub fn generate(connection: &mut Connection, size: Size) -> Result<(u64, u64), DbError> {
+/// `city_done` is called as each city is written (the command shows its progress).
+pub fn generate(
+    connection: &mut Connection,
+    size: Size,
+    city_done: &dyn Fn(u64),
+) -> Result<(u64, u64), DbError> {
     let tx = connection.transaction()?;
     tx.execute(
         "INSERT INTO sources (url, description) VALUES (?1, ?2) ON CONFLICT (url) DO NOTHING",
@@ -74,6 +79,7 @@ pub fn generate(connection: &mut Connection, size: Size) -> Result<(u64, u64), D
                     observations += 1;
                 }
             }
+            city_done(1);
         }
     }
     tx.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('synthetic', 1)", [])?;

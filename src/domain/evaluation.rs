@@ -86,6 +86,35 @@ pub enum InsufficientDataReason {
     TrendUndefined,
 }
 
+impl EvaluationStatus {
+    /// The status as the API spells it (`ON_TRACK`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Achieved => "ACHIEVED",
+            Self::OnTrack => "ON_TRACK",
+            Self::ModerateProgress => "MODERATE_PROGRESS",
+            Self::InsufficientProgress => "INSUFFICIENT_PROGRESS",
+            Self::MovingAway => "MOVING_AWAY",
+            Self::NotAchieved => "NOT_ACHIEVED",
+            Self::InsufficientData => "INSUFFICIENT_DATA",
+        }
+    }
+}
+
+impl InsufficientDataReason {
+    /// The reason as the API spells it (`NO_OBSERVATIONS`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::EvaluationBeforeBaseline => "EVALUATION_BEFORE_BASELINE",
+            Self::NoObservations => "NO_OBSERVATIONS",
+            Self::BaselineMissing => "BASELINE_MISSING",
+            Self::NonPositiveBaseline => "NON_POSITIVE_BASELINE",
+            Self::SingleObservation => "SINGLE_OBSERVATION",
+            Self::TrendUndefined => "TREND_UNDEFINED",
+        }
+    }
+}
+
 /// A quantified target (§3.1 `Target`); [`evaluate`] validates it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TargetSpec {
@@ -578,29 +607,6 @@ mod tests {
         }
     }
 
-    fn status_name(status: EvaluationStatus) -> &'static str {
-        match status {
-            EvaluationStatus::Achieved => "ACHIEVED",
-            EvaluationStatus::OnTrack => "ON_TRACK",
-            EvaluationStatus::ModerateProgress => "MODERATE_PROGRESS",
-            EvaluationStatus::InsufficientProgress => "INSUFFICIENT_PROGRESS",
-            EvaluationStatus::MovingAway => "MOVING_AWAY",
-            EvaluationStatus::NotAchieved => "NOT_ACHIEVED",
-            EvaluationStatus::InsufficientData => "INSUFFICIENT_DATA",
-        }
-    }
-
-    fn reason_name(reason: InsufficientDataReason) -> &'static str {
-        match reason {
-            InsufficientDataReason::EvaluationBeforeBaseline => "EVALUATION_BEFORE_BASELINE",
-            InsufficientDataReason::NoObservations => "NO_OBSERVATIONS",
-            InsufficientDataReason::BaselineMissing => "BASELINE_MISSING",
-            InsufficientDataReason::NonPositiveBaseline => "NON_POSITIVE_BASELINE",
-            InsufficientDataReason::SingleObservation => "SINGLE_OBSERVATION",
-            InsufficientDataReason::TrendUndefined => "TREND_UNDEFINED",
-        }
-    }
-
     fn method_name(method: TrendMethod) -> &'static str {
         match method {
             TrendMethod::CagrRatio => "CAGR_RATIO",
@@ -611,8 +617,8 @@ mod tests {
     /// The §3.8 `TargetEvaluation` shape, so fixtures compare field by field.
     fn as_graphql(e: &Evaluation) -> Value {
         json!({
-            "status": status_name(e.status),
-            "reason": e.reason.map(reason_name),
+            "status": e.status.as_str(),
+            "reason": e.reason.map(InsufficientDataReason::as_str),
             "achieved": e.achieved,
             "final": e.is_final,
             "method": e.method.map(method_name),

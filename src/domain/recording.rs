@@ -1,7 +1,7 @@
 //! Recording observations: what a new row says, and the rules it must pass before anything is
 //! written. The same rules serve the GraphQL mutation and the CSV import.
 
-use super::{Indicator, SubjectKind};
+use super::{Indicator, SourceGrade, SubjectKind};
 
 /// Earliest year an observation may refer to (the People's Republic's statistics begin here).
 pub const FIRST_YEAR: i32 = 1949;
@@ -28,7 +28,7 @@ pub fn current_year() -> i32 {
 }
 
 /// What an observation is about, by code.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Subject {
     /// A plan entry, by admin code.
     City(String),
@@ -84,8 +84,11 @@ pub struct NewObservation {
     pub definition: Option<String>,
     /// Where the value comes from: an address or a citation. Required.
     pub source: String,
-    /// How far to trust the source.
+    /// A note on the source (what it is, the carrier: a repost, a copy).
     pub source_note: Option<String>,
+    /// How far to trust the value: what kind of source it comes from. Never UNGRADED (see
+    /// [`check`]).
+    pub source_grade: SourceGrade,
 }
 
 /// Why one field of one row was refused.
@@ -125,6 +128,9 @@ pub fn check(row: usize, observation: &NewObservation, known: &Known<'_>) -> Vec
     }
     if observation.source.trim().is_empty() {
         problem("source", "a source (address or citation) is required".into());
+    }
+    if let Err(message) = SourceGrade::declared(observation.source_grade.as_str()) {
+        problem("source_grade", message);
     }
     match known.indicator {
         None => problem("indicator", format!("no indicator with code {:?}", observation.indicator_code)),
@@ -202,6 +208,7 @@ mod tests {
             definition: None,
             source: source.into(),
             source_note: None,
+            source_grade: SourceGrade::Bulletin,
         }
     }
 

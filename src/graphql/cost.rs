@@ -286,6 +286,8 @@ enum Rule {
     Ranking,
     /// A target's evaluations: every city judged, then the page built.
     Evaluations,
+    /// A target's gaps (`Gaps(1)`), or every target's (`Gaps(0)`): every city judged.
+    Gaps(u64),
     /// A connection's `nodes` or `edges`: its page.
     Page,
     /// The evaluation of every target for a subject.
@@ -327,6 +329,29 @@ fn rule(parent: &str, name: &str) -> Option<Rule> {
         ("Indicator", "targets") => Keyed(|s| s.targets_per_indicator, |s| s.targets),
         ("Indicator", "ranking") => Ranking,
         ("Target", "evaluations") => Evaluations,
+        ("Target", "gaps") => Gaps(1),
+        ("Plan", "gaps") => Gaps(0),
+        ("PlanGaps", "targets") => Items(|s| s.targets, |_| 0),
+        ("TargetGaps", "entries") => Items(|s| s.cities.max(1), |_| 0),
+        // A missing value per year of the target and per indicator (its own, two inputs).
+        ("EntryGap", "missing") => Items(|s| s.years_per_target.saturating_mul(3), |_| 0),
+        ("TargetGaps", "missingValues") => Items(|s| s.years_per_target.saturating_mul(3), |_| 0),
+        ("PlanGaps", "missingValues") => {
+            Items(|s| s.years_per_target.saturating_mul(3).saturating_mul(s.targets), |_| 0)
+        }
+        ("TargetGaps", "template") => {
+            Items(|s| s.cities.max(1).saturating_mul(s.years_per_target.saturating_mul(3)), |_| 0)
+        }
+        ("PlanGaps", "template") => Items(
+            |s| {
+                s.cities.max(1).saturating_mul(s.years_per_target.saturating_mul(3)).saturating_mul(s.targets)
+            },
+            |_| 0,
+        ),
+        ("EntryGap", "holds") => Items(
+            |s| s.observations_per_series.saturating_mul(3),
+            |s| s.observations_per_series.saturating_mul(3),
+        ),
         (_, "nodes" | "edges") if parent.ends_with("Connection") => Page,
         (_, "statusCounts") => Items(|_| 7, |_| 0),
         ("City" | "Province" | "Plan", "evaluation") => Evaluation,
@@ -361,7 +386,11 @@ fn rule(parent: &str, name: &str) -> Option<Rule> {
         }
         ("City" | "Observation", "province") | ("Province", "coverage") => Lookup(|s| s.provinces),
         ("Observation" | "CityRank", "city") => Lookup(|s| s.cities),
-        ("Observation" | "TargetEvaluation" | "Target", "indicator") => Lookup(|s| s.indicators),
+        (
+            "Observation" | "TargetEvaluation" | "Target" | "MissingValue" | "MissingValueCount",
+            "indicator",
+        ) => Lookup(|s| s.indicators),
+        ("EntryGap", "evaluation") => Held,
         // By code (one row), English name, and Chinese name with each suffix a person may
         // leave off (each as many rows as share a name), else the best English-prefix match.
         ("Query", "city") => Search(|s| {
@@ -422,6 +451,13 @@ impl Walk<'_> {
                 let judged = s.cities.saturating_add(s.observations_per_target);
                 let page = k.saturating_mul(s.observations_per_series.saturating_mul(3).saturating_add(1));
                 connection(k, m.saturating_mul(judged.saturating_add(page)))
+            }
+            Rule::Gaps(targets) => {
+                // Every city in scope judged from its points of the target's indicators, for
+                // one target or for all of them; then the cities that lack values, read again.
+                let targets = if targets == 0 { s.targets } else { targets };
+                let judged = s.cities.saturating_mul(2).saturating_add(s.observations_per_target);
+                one(m.saturating_mul(targets).saturating_mul(judged))
             }
             Rule::Page => Step { list: true, k: page.unwrap_or(asked), reads: 0 },
             Rule::Evaluation => Step {

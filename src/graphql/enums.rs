@@ -183,6 +183,40 @@ pub enum Evidence {
     Reported,
 }
 
+/// How far to trust an observation's value: what kind of source it comes from.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "domain::SourceGrade")]
+pub enum SourceGrade {
+    /// The entry's own statistical bulletin (统计公报), read in a copy or repost.
+    Bulletin,
+    /// Figures of a statistics bureau, a development and reform commission or a government,
+    /// passed on by a press conference, an announcement or a work report.
+    Official,
+    /// An aggregator or data-company summary that cites no bulletin.
+    Secondary,
+    /// Never declared: a user's value recorded before grades existed (an older database). Read
+    /// only: no writer may give it.
+    Ungraded,
+}
+stored_as!(SourceGrade, domain::SourceGrade, domain::SourceGrade::as_str);
+
+/// Why a missing value's year is asked for.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "domain::gaps::Role")]
+pub enum GapRole {
+    /// The target's baseline year.
+    Baseline,
+    /// A later year that stands in for a missing baseline (LEVEL targets take the earliest
+    /// year with a value), asked for where the entry already holds one input of a derived
+    /// value that year.
+    FallbackBaseline,
+    /// A year between the baseline and the latest where the entry already holds one input of
+    /// a derived value: a second point for the trend.
+    Interim,
+    /// The latest year the evaluation may use: the target year, or `asOf` when earlier.
+    Latest,
+}
+
 /// Each value of an enum list argument once, in the order first given: a list of enum values
 /// is then never longer than the enum, however long the request made it.
 pub fn distinct<T: PartialEq>(values: Vec<T>) -> Vec<T> {

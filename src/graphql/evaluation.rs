@@ -6,7 +6,7 @@ use std::sync::Arc;
 use async_graphql::{Context, Enum, InputObject, Object, SimpleObject};
 
 use super::city::CityNode;
-use super::enums::{Direction, SubjectKind, TargetKind};
+use super::enums::{Direction, SourceGrade, SubjectKind, TargetKind};
 use super::indicator::IndicatorNode;
 use super::observation::ObservationNode;
 use super::province::ProvinceNode;
@@ -15,7 +15,7 @@ use super::{ApiError, ApiResult, db_error, loaders};
 use crate::domain::derivation::{self, Point};
 use crate::domain::evaluation::{self as eval, Evaluation, TargetSpec};
 use crate::domain::recording::FIRST_YEAR;
-use crate::domain::{City, Province, SeriesPoint, Target};
+use crate::domain::{self, City, Province, SeriesPoint, Target};
 
 /// Latest year an evaluation may be asked for or about; bounds the work of CUMULATIVE targets.
 const LAST_YEAR: i32 = 2100;
@@ -319,6 +319,19 @@ impl EvaluationNode {
     /// derived.
     async fn series(&self) -> &[YearValue] {
         &self.series
+    }
+
+    /// The weakest grade among the stored values the evaluation used (both inputs of a derived
+    /// one included), so a verdict says how far to trust it: BULLETIN only when every value
+    /// comes from a bulletin; UNGRADED when any value never declared a grade. Null when no
+    /// stored value was used (a what-if evaluation, or no values at all).
+    async fn source_grade(&self, ctx: &Context<'_>) -> ApiResult<Option<SourceGrade>> {
+        let used = self.used_ids();
+        if used.is_empty() {
+            return Ok(None);
+        }
+        let rows = loaders(ctx)?.observation().load_many(used).await.map_err(db_error)?;
+        Ok(domain::SourceGrade::weakest(rows.values().map(|o| o.source_grade)).map(Into::into))
     }
 
     /// Whether any value the evaluation used was derived rather than published (`series`

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use async_graphql::{Context, ID, InputObject, Object};
 use subtle::ConstantTimeEq;
 
-use super::enums::SubjectKind;
+use super::enums::{SourceGrade, SubjectKind};
 use super::node::decode;
 use super::observation::ObservationNode;
 use super::{ApiError, ApiResult, loaders};
@@ -60,8 +60,11 @@ pub struct ObservationInput {
     pub definition: Option<String>,
     /// Where the value comes from: an address or a citation. Required.
     pub source: String,
-    /// How far to trust the source.
+    /// A note on the source: what it is, the carrier (a repost, a copy).
     pub source_note: Option<String>,
+    /// How far to trust the value: BULLETIN, OFFICIAL or SECONDARY. Required (UNGRADED is
+    /// refused: it marks only values recorded before grades existed).
+    pub source_grade: SourceGrade,
 }
 
 /// Changes to the data. Each needs `Authorization: Bearer <token>` with the server's write
@@ -109,7 +112,13 @@ impl MutationRoot {
             Recorded::Written(stored) => {
                 Ok(Some(stored.into_iter().map(|o| ObservationNode(Arc::new(o))).collect()))
             }
-            Recorded::Refused(problems) => Err(ApiError::InvalidRows(problems).into()),
+            Recorded::Refused(mut problems) => {
+                // The checks name the file's column; the input's field is spelled in camelCase.
+                for p in problems.iter_mut().filter(|p| p.field == "source_grade") {
+                    p.field = "sourceGrade";
+                }
+                Err(ApiError::InvalidRows(problems).into())
+            }
         }
     }
 
@@ -200,5 +209,6 @@ fn new_observation(index: usize, row: ObservationInput) -> Result<NewObservation
         definition: row.definition,
         source: row.source,
         source_note: row.source_note,
+        source_grade: row.source_grade.into(),
     })
 }

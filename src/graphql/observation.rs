@@ -6,7 +6,7 @@ use async_graphql::{Context, Enum, ID, InputObject, Object};
 
 use super::bounds;
 use super::city::CityNode;
-use super::enums::{Origin, Recorder, SubjectKind};
+use super::enums::{Origin, Recorder, SourceGrade, SubjectKind};
 use super::filter::{FloatFilter, IntFilter, SortDirection, StringFilter, combine, enum_filter};
 use super::indicator::IndicatorNode;
 use super::node::global_id;
@@ -97,6 +97,12 @@ impl ObservationNode {
         self.0.origin.into()
     }
 
+    /// How far to trust the value: what kind of source it comes from (UNGRADED: a user's value
+    /// recorded before grades existed, which never declared one).
+    async fn source_grade(&self) -> SourceGrade {
+        self.0.source_grade.into()
+    }
+
     /// Who wrote the value: the seed, an import or the API. Null for a user's value written
     /// before the server kept track (an older database).
     async fn recorded_by(&self) -> Option<Recorder> {
@@ -120,6 +126,11 @@ enum_filter!(
     /// Conditions on an observation's origin.
     OriginFilter,
     Origin
+);
+enum_filter!(
+    /// Conditions on an observation's source grade.
+    SourceGradeFilter,
+    SourceGrade
 );
 
 /// Which observations to list. Every condition given must hold.
@@ -145,6 +156,8 @@ pub struct ObservationFilter {
     pub value: Option<FloatFilter>,
     /// Seeded or recorded by a user.
     pub origin: Option<OriginFilter>,
+    /// How far to trust the value.
+    pub source_grade: Option<SourceGradeFilter>,
     /// The data version of the write that recorded the value.
     pub recorded_version: Option<IntFilter>,
 }
@@ -161,6 +174,7 @@ impl ObservationFilter {
         fields.extend(self.year.as_ref().map(|f| f.on("year")));
         fields.extend(self.value.as_ref().map(|f| f.on("value")));
         fields.extend(self.origin.as_ref().map(|f| f.on("origin")));
+        fields.extend(self.source_grade.as_ref().map(|f| f.on("source_grade")));
         fields.extend(self.recorded_version.as_ref().map(|f| f.on("recorded_version")));
         let list = |v: &Option<Vec<Self>>| v.as_ref().map(|v| v.iter().map(Self::to_filter).collect());
         combine(fields, list(&self.and), list(&self.or), self.not.as_ref().map(|f| f.to_filter()))

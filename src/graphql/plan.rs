@@ -7,6 +7,7 @@ use super::city::{CityFilter, CityOrder};
 use super::enums::{CityTier, Evidence, EvidenceGrade, Membership};
 use super::evaluation::{self, Evaluated, EvaluationNode, EvaluationOptionsInput};
 use super::facets::CityConnection;
+use super::gaps::{self, GapFilter, PlanGapsNode};
 use super::indicator::{IndicatorFilter, IndicatorNode, IndicatorOrder};
 use super::lists;
 use super::node::global_id;
@@ -345,5 +346,21 @@ impl PlanNode {
         #[graphql(desc = "How to evaluate.")] options: Option<EvaluationOptionsInput>,
     ) -> ApiResult<Vec<EvaluationNode>> {
         evaluation::of_subject(ctx, Evaluated::Plan, as_of, options).await
+    }
+
+    /// What is missing to judge the plan's targets (every target, or those named): for each,
+    /// the entries in scope whose evaluation has no verdict and the values that would give it
+    /// one, with the missing values counted over all of them and one fill-in template for
+    /// `rustbelt import observations` (the `gaps` saved view serves it as CSV).
+    async fn gaps(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Target codes (default: every target).")] targets: Option<Vec<String>>,
+        #[graphql(desc = "Year to evaluate as of (default: each target's own target year).")] as_of: Option<
+            i32,
+        >,
+        #[graphql(desc = "Which entries to look at.")] filter: Option<GapFilter>,
+    ) -> ApiResult<PlanGapsNode> {
+        gaps::of_plan(ctx, targets, as_of, &filter.unwrap_or_default()).await
     }
 }

@@ -9,6 +9,7 @@ use super::enums::{Direction, TargetKind};
 use super::evaluation::EvaluationOptionsInput;
 use super::evaluations::{self, CityEvaluationFilter, EvaluationOrder, TargetEvaluationConnection};
 use super::filter::{IntFilter, SortDirection, StringFilter, combine, enum_filter};
+use super::gaps::{self, GapFilter, TargetGapsNode};
 use super::indicator::{DirectionFilter, IndicatorNode};
 use super::node::global_id;
 use super::plan::PlanNode;
@@ -132,6 +133,19 @@ impl TargetNode {
             (options.unwrap_or_default(), filter.unwrap_or_default(), order_by.unwrap_or_default());
         bounds::sort_keys(order_by.len())?;
         evaluations::list(ctx, &self.0, as_of, options, filter, order_by, (first, after, last, before)).await
+    }
+    /// What is missing to judge this target: every entry in scope (confirmed entries unless
+    /// the filter says otherwise; for a plan-wide total, the plan area) whose evaluation has no
+    /// verdict, the values (indicator and year) that would give it one — the baseline year or
+    /// a year that stands in for it, the target year, the inputs of a derived value — what it
+    /// holds now, and a fill-in template for `rustbelt import observations`.
+    async fn gaps(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Year to evaluate as of (default: the target year).")] as_of: Option<i32>,
+        #[graphql(desc = "Which entries to look at.")] filter: Option<GapFilter>,
+    ) -> ApiResult<TargetGapsNode> {
+        gaps::of_target(ctx, self.0.clone(), as_of, &filter.unwrap_or_default()).await
     }
 }
 

@@ -25,8 +25,9 @@ use async_graphql::{Name, Variables};
 use super::schema_map::{FieldType, SchemaMap, each_field};
 
 /// The views shipped in `views/`, embedded (a test checks the folder and this list agree).
-pub const EMBEDDED: [(&str, &str); 4] = [
+pub const EMBEDDED: [(&str, &str); 5] = [
     ("coverage", include_str!("../../views/coverage.graphql")),
+    ("gaps", include_str!("../../views/gaps.graphql")),
     ("target-evaluations", include_str!("../../views/target-evaluations.graphql")),
     ("city-series", include_str!("../../views/city-series.graphql")),
     ("status-counts", include_str!("../../views/status-counts.graphql")),

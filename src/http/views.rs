@@ -1,6 +1,12 @@
 //! Saved views over HTTP: `GET /views` lists them (JSON, or an HTML page for a browser), and
-//! `GET /views/{name}?var=value…` runs one, answering JSON (the GraphQL response), CSV or
-//! NDJSON by `Accept` or `?format=`, with an `ETag` from the data version and the request.
+//! `GET /views/{name}?var=value…` runs one, answering JSON (the GraphQL response), CSV, NDJSON,
+//! XLSX or (for a view with coordinates) GeoJSON by `Accept` or `?format=`, with an `ETag` from
+//! the data version and the request. The table writers are in `views/`.
+
+mod cells;
+mod csv_file;
+mod geojson;
+mod xlsx;
 
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::time::Instant;
@@ -10,6 +16,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+use self::geojson::Coordinates;
 use super::AppState;
 use super::endpoint::{accepts, reject, timed_out};
 use crate::graphql::views::View;
@@ -21,7 +28,12 @@ enum Format {
     Json,
     Csv,
     Ndjson,
+    Xlsx,
+    GeoJson,
 }
+
+/// The media type of an `.xlsx` workbook.
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 impl Format {
     fn of(format: Option<&str>, headers: &HeaderMap) -> Result<Self, String> {
@@ -29,11 +41,15 @@ impl Format {
             Some("json") => Ok(Self::Json),
             Some("csv") => Ok(Self::Csv),
             Some("ndjson") => Ok(Self::Ndjson),
-            Some(other) => Err(format!("format {other:?} is not json, csv or ndjson")),
+            Some("xlsx") => Ok(Self::Xlsx),
+            Some("geojson") => Ok(Self::GeoJson),
+            Some(other) => Err(format!("format {other:?} is not json, csv, ndjson, xlsx or geojson")),
             None if accepts(headers, "text/csv") => Ok(Self::Csv),
             None if accepts(headers, "application/x-ndjson") || accepts(headers, "application/ndjson") => {
                 Ok(Self::Ndjson)
             }
+            None if accepts(headers, XLSX) => Ok(Self::Xlsx),
+            None if accepts(headers, "application/geo+json") => Ok(Self::GeoJson),
             None => Ok(Self::Json),
         }
     }
@@ -43,6 +59,8 @@ impl Format {
             Self::Json => "application/json",
             Self::Csv => "text/csv; charset=utf-8; header=present",
             Self::Ndjson => "application/x-ndjson",
+            Self::Xlsx => XLSX,
+            Self::GeoJson => "application/geo+json",
         }
     }
 }
@@ -69,8 +87,19 @@ pub(super) async fn index(
     ([(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
 }
 
+/// The formats a view can be asked for: every one, and GeoJSON only with coordinates.
+fn formats(view: &View) -> Vec<&'static str> {
+    let mut formats = vec!["json", "csv", "ndjson", "xlsx"];
+    if Coordinates::of(view).is_ok() {
+        formats.push("geojson");
+    }
+    formats
+}
+
 fn describe(view: &View) -> serde_json::Value {
     let link = |format: &str| format!("/views/{}?format={format}", view.name);
+    let links: serde_json::Map<String, serde_json::Value> =
+        formats(view).into_iter().map(|f| (f.to_string(), link(f).into())).collect();
     let variables: Vec<serde_json::Value> = view
         .variables
         .iter()
@@ -83,7 +112,7 @@ fn describe(view: &View) -> serde_json::Value {
         "table": view.table.join("."),
         "columns": view.columns.iter().map(|c| c.header.as_str()).collect::<Vec<_>>(),
         "variables": variables,
-        "links": { "json": link("json"), "csv": link("csv"), "ndjson": link("ndjson") },
+        "links": links,
     })
 }
 
@@ -107,7 +136,7 @@ fn index_page(views: &[View]) -> String {
                 )
             })
             .collect();
-        let links: Vec<String> = ["json", "csv", "ndjson"]
+        let links: Vec<String> = formats(view)
             .iter()
             .map(|f| format!("<a href=\"/views/{name}?format={f}\">{f}</a>", name = escape(&view.name)))
             .collect();
@@ -125,7 +154,8 @@ fn index_page(views: &[View]) -> String {
          <style>body{{font-family:system-ui,sans-serif;margin:2rem;max-width:70rem}}td,th{{padding:.4rem .8rem;\
          vertical-align:top;border-bottom:1px solid #ddd;text-align:left}}code{{font-size:.9em}}</style></head>\n\
          <body><h1>Saved views</h1><p>Each view is a stored GraphQL query: open it as JSON, CSV (add \
-         <code>&amp;bom=1</code> for spreadsheets) or NDJSON; its variables are query-string parameters.</p>\n\
+         <code>&amp;bom=1</code> for spreadsheets), NDJSON, an Excel workbook (XLSX) or, when its rows \
+         have coordinates, a GeoJSON map; its variables are query-string parameters.</p>\n\
          <table><tr><th>view</th><th>name</th><th>parameters</th><th>formats</th></tr>\n{rows}</table></body></html>\n"
     )
 }
@@ -153,6 +183,12 @@ pub(super) async fn run(
         Ok(format) => format,
         Err(message) => return reject(StatusCode::BAD_REQUEST, &message, "BAD_REQUEST"),
     };
+    let place = match (format, Coordinates::of(view)) {
+        (Format::GeoJson, Err(message)) => {
+            return reject(StatusCode::NOT_ACCEPTABLE, &message, "VIEW_HAS_NO_COORDINATES");
+        }
+        (_, place) => place.ok(),
+    };
     let variables = match view.variables(&params) {
         Ok(variables) => variables,
         Err(message) => return reject(StatusCode::BAD_REQUEST, &message, "BAD_USER_INPUT"),
@@ -161,7 +197,7 @@ pub(super) async fn run(
     let etag = etag(version, &name, raw.as_deref(), format, bom);
     let held = headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).unwrap_or("");
     if held.split(',').any(|tag| tag.trim() == etag || tag.trim() == "*") {
-        return cached(StatusCode::NOT_MODIFIED, &etag, state.views_max_age, String::new(), format)
+        return cached(StatusCode::NOT_MODIFIED, &etag, state.views_max_age, Vec::new(), format)
             .into_response();
     }
     let mut request = async_graphql::Request::new(view.document.clone()).variables(variables);
@@ -182,7 +218,7 @@ pub(super) async fn run(
     // The answer was read at another data version than the tag names: no tag at all.
     let etag = if snapshot.is_none_or(|tag| tag == version) { etag } else { String::new() };
     if format == Format::Json {
-        let body = serde_json::to_string(&response).unwrap_or_default();
+        let body = serde_json::to_vec(&response).unwrap_or_default();
         if !response.errors.is_empty() || etag.is_empty() {
             // An answer with errors may not repeat: no tag, so nothing pins it.
             return (StatusCode::OK, [(header::CONTENT_TYPE, format.content_type())], body).into_response();
@@ -198,57 +234,40 @@ pub(super) async fn run(
         };
         return json(status, &response);
     }
-    let Some(rows) = table(&response.data, &view.table) else {
+    let Some(rows) = cells::table(&response.data, &view.table) else {
         let message =
             format!("nothing to list: {} is null (are the parameters right?)", view.table.join("."));
         return reject(StatusCode::NOT_FOUND, &message, "NOT_FOUND");
     };
-    let body = match format {
-        Format::Csv => csv(view, rows, bom),
-        _ => rows.iter().map(|row| format!("{}\n", serde_json::to_string(row).unwrap_or_default())).collect(),
+    let body = match (format, place) {
+        (Format::Csv, _) => csv_file::write(view, rows, bom).into_bytes(),
+        (Format::GeoJson, Some(place)) => geojson::write(view, rows, place).into_bytes(),
+        (Format::Xlsx, _) => match xlsx::write(view, rows) {
+            Ok(bytes) => bytes,
+            Err(error @ xlsx::SheetError::TooLong { .. }) => {
+                return reject(StatusCode::NOT_ACCEPTABLE, &error.message(), "XLSX_CELL_TOO_LONG");
+            }
+            Err(error) => {
+                tracing::error!(view = %view.name, "{}", error.message());
+                let message = "the workbook could not be written; the other formats still answer";
+                return reject(StatusCode::INTERNAL_SERVER_ERROR, message, "INTERNAL");
+            }
+        },
+        // NDJSON: JSON was answered above, and GeoJSON always has its place by here.
+        _ => rows.iter().flat_map(|row| ndjson_line(row).into_bytes()).collect(),
     };
-    cached(StatusCode::OK, &etag, state.views_max_age, body, format)
-}
-
-/// The member `key` of an object.
-fn member<'a>(value: &'a Value, key: &str) -> Option<&'a Value> {
-    match value {
-        Value::Object(members) => members.get(key),
-        _ => None,
-    }
-}
-
-/// The rows of the table at `path` in `data`, if every level is there.
-fn table<'a>(data: &'a Value, path: &[String]) -> Option<&'a Vec<Value>> {
-    match path.iter().try_fold(data, |value, key| member(value, key))? {
-        Value::List(rows) => Some(rows),
-        _ => None,
-    }
-}
-
-/// The table as RFC 4180 CSV with a header row: nested objects as dotted columns, lists of
-/// values joined with `; `, null as an empty cell, numbers as JSON writes them (every digit).
-fn csv(view: &View, rows: &[Value], bom: bool) -> String {
-    fn text(value: &Value) -> String {
-        match value {
-            Value::Null => String::new(),
-            Value::String(text) => text.clone(),
-            Value::Enum(name) => name.to_string(),
-            Value::Number(n) => n.to_string(),
-            Value::Boolean(b) => b.to_string(),
-            Value::List(items) => items.iter().map(text).collect::<Vec<_>>().join("; "),
-            other => serde_json::to_string(other).unwrap_or_default(),
+    let mut response = cached(StatusCode::OK, &etag, state.views_max_age, body, format);
+    if format == Format::Xlsx {
+        let attachment = format!("attachment; filename=\"{}.xlsx\"", view.name);
+        if let Ok(value) = HeaderValue::from_str(&attachment) {
+            response.headers_mut().insert(header::CONTENT_DISPOSITION, value);
         }
     }
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    let cell = |value: Option<&Value>| value.map_or_else(String::new, text);
-    let _ = writer.write_record(view.columns.iter().map(|c| c.header.as_str()));
-    for row in rows {
-        let cells = view.columns.iter().map(|c| cell(c.path.iter().try_fold(row, |v, key| member(v, key))));
-        let _ = writer.write_record(cells.collect::<Vec<_>>());
-    }
-    let text = String::from_utf8(writer.into_inner().unwrap_or_default()).unwrap_or_default();
-    if bom { format!("\u{feff}{text}") } else { text }
+    response
+}
+
+fn ndjson_line(row: &Value) -> String {
+    format!("{}\n", serde_json::to_string(row).unwrap_or_default())
 }
 
 /// A validator for the view's answer: the data version and a digest of the request.
@@ -258,7 +277,7 @@ fn etag(version: u64, name: &str, query: Option<&str>, format: Format, bom: bool
     format!("W/\"view-{version:016x}-{:016x}\"", hasher.finish())
 }
 
-fn cached(status: StatusCode, etag: &str, max_age: u32, body: String, format: Format) -> Response {
+fn cached(status: StatusCode, etag: &str, max_age: u32, body: Vec<u8>, format: Format) -> Response {
     let control = if max_age == 0 { "no-cache".to_string() } else { format!("public, max-age={max_age}") };
     let mut response = (status, [(header::CONTENT_TYPE, format.content_type())], body).into_response();
     let headers = response.headers_mut();

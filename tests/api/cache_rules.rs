@@ -18,7 +18,7 @@ const VALUES: &str =
 fn record(value: f64) -> String {
     format!(
         "mutation {{ recordObservations(input: [{{ subjectCode: \"360400\", indicatorCode: \"gdp\", year: 2016,
-           value: {value}, source: \"test: a made-up value\" }}]) {{ id }} }}"
+           value: {value}, source: \"test: a made-up value\", sourceGrade: SECONDARY }}]) {{ id }} }}"
     )
 }
 

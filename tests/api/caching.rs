@@ -26,7 +26,7 @@ async fn repeated_reads_come_from_memory_until_a_write() {
     assert_eq!(second["data"], first["data"]);
 
     let record = "mutation { recordObservations(input: [{ subjectCode: \"360400\", indicatorCode: \"gdp\",
-                   year: 2016, value: 1.0, source: \"test: a made-up value\" }]) { id } }";
+                   year: 2016, value: 1.0, source: \"test: a made-up value\", sourceGrade: SECONDARY }]) { id } }";
     let (_, body) = server.post_as(TOKEN, record, json!({})).await;
     assert!(body.get("errors").is_none(), "{body}");
     let after = read(&server).await;
@@ -51,7 +51,7 @@ async fn errors_and_mutations_are_never_cached() {
 
     // The same mutation twice: a cached answer would repeat the first one's result.
     let record = "mutation { recordObservations(input: [{ subjectCode: \"360400\", indicatorCode: \"gdp\",
-                   year: 2016, value: 1.0, source: \"test: a made-up value\" }]) { id } }";
+                   year: 2016, value: 1.0, source: \"test: a made-up value\", sourceGrade: SECONDARY }]) { id } }";
     let (_, recorded) = server.post_as(TOKEN, record, json!({})).await;
     let id = recorded["data"]["recordObservations"][0]["id"].clone();
     let delete = format!("mutation {{ deleteObservations(ids: [{id}]) }}");
@@ -97,7 +97,7 @@ async fn get_answers_carry_an_etag_and_honour_if_none_match() {
     }
 
     let record = "mutation { recordObservations(input: [{ subjectCode: \"360400\", indicatorCode: \"gdp\",
-                   year: 2016, value: 1.0, source: \"test: a made-up value\" }]) { id } }";
+                   year: 2016, value: 1.0, source: \"test: a made-up value\", sourceGrade: SECONDARY }]) { id } }";
     let (_, body) = server.post_as(TOKEN, record, json!({})).await;
     assert!(body.get("errors").is_none(), "{body}");
     let changed = get(Some(etag.clone())).await.unwrap();

@@ -128,6 +128,7 @@ pub struct SeedObservation {
     pub year: i32,
     pub value: f64,
     pub source_url: String,
+    pub source_grade: String,
 }
 
 /// The seed's cities: confirmed ones, then candidates.

@@ -153,8 +153,8 @@ async fn sources_carry_their_grade_and_lists_filter_by_it() {
 /// A database written by the previous release (schema version 4, 18 confirmed entries and 37
 /// candidates), with two user observations: one for Jinzhong while it was a candidate, one over
 /// a seeded key. Started on the new binary, it is migrated in place: Jinzhong is confirmed
-/// under the same code and both user values are still there, with no writer recorded (the
-/// release that wrote them did not track it).
+/// under the same code and both user values are still there, with no writer recorded and no
+/// grade (the release that wrote them tracked neither: UNGRADED, not a grade made up for them).
 #[tokio::test]
 async fn an_older_database_is_migrated_in_place_and_keeps_user_observations() {
     let dir = tempfile::tempdir().unwrap();
@@ -172,8 +172,8 @@ async fn an_older_database_is_migrated_in_place_and_keeps_user_observations() {
             .data(
                 "{ plan { confirmedCityCount candidateCityCount }
                    jinzhong: city(code: \"140700\") { membership evidence
-                     observations(filter: { origin: { eq: USER } }) { nodes { indicator { code } year value origin recordedBy } } }
-                   bengbu: city(code: \"340300\") { observations(filter: { year: { eq: 2017 }, indicatorCode: { eq: \"services_share_gdp\" } }) { nodes { value origin } } }
+                     observations(filter: { origin: { eq: USER } }) { nodes { indicator { code } year value origin recordedBy sourceGrade } } }
+                   bengbu: city(code: \"340300\") { observations(filter: { year: { eq: 2017 } }) { nodes { indicator { code } value origin sourceGrade } } }
                    all: observations(filter: { origin: { eq: USER } }) { totalCount } }",
                 json!({}),
             )
@@ -184,9 +184,22 @@ async fn an_older_database_is_migrated_in_place_and_keeps_user_observations() {
         assert_eq!(data["jinzhong"]["evidence"], "NAMES_PLAN");
         assert_eq!(
             data["jinzhong"]["observations"]["nodes"],
-            json!([{ "indicator": { "code": "new_jobs" }, "year": 2015, "value": 31000.0, "origin": "USER", "recordedBy": null }])
+            json!([{ "indicator": { "code": "new_jobs" }, "year": 2015, "value": 31000.0, "origin": "USER", "recordedBy": null,
+                     "sourceGrade": "UNGRADED" }])
         );
-        assert_eq!(data["bengbu"]["observations"]["nodes"], json!([{ "value": 42.8, "origin": "USER" }]));
+        // The user's value never declared a grade and gets none; the seed's values of the
+        // same year get the seed's.
+        let bengbu: Vec<(&str, &Value, &str, &str)> = data["bengbu"]["observations"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| {
+                let code = n["indicator"]["code"].as_str().unwrap();
+                (code, &n["value"], n["origin"].as_str().unwrap(), n["sourceGrade"].as_str().unwrap())
+            })
+            .collect();
+        assert!(bengbu.contains(&("services_share_gdp", &json!(42.8), "USER", "UNGRADED")), "{bengbu:?}");
+        assert!(bengbu.contains(&("gdp", &json!(1550.66), "SEED", "BULLETIN")), "{bengbu:?}");
         assert_eq!(data["all"]["totalCount"], 2);
         server.stop();
     }

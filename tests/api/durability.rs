@@ -50,9 +50,11 @@ async fn acknowledged_writes_survive_sigkill_at_random_moments() {
             .map(|i| (cities[i].clone(), 1950 + round as i64, 1_000.0 + (round * 3 + i) as f64))
             .collect();
         let mut text =
-            "subject_kind,subject_code,indicator,year,value,unit,definition,source,source_note\n".to_string();
+            "subject_kind,subject_code,indicator,year,value,unit,definition,source,source_note,source_grade\n".to_string();
         for (city, year, value) in &rows {
-            text.push_str(&format!("CITY,{city},new_jobs,{year},{value},,,test fixture: durability,\n"));
+            text.push_str(&format!(
+                "CITY,{city},new_jobs,{year},{value},,,test fixture: durability,,SECONDARY\n"
+            ));
         }
         std::fs::write(&csv, text).unwrap();
         let mut import = Command::new(crate::common::binary())
@@ -77,7 +79,7 @@ async fn acknowledged_writes_survive_sigkill_at_random_moments() {
                 next += 1;
                 let record = format!(
                     "mutation {{ recordObservations(input: [{{ subjectCode: \"{city}\", indicatorCode: \"gdp\", year: {year},
-                       value: {value}, source: \"test fixture: durability\" }}]) {{ id }} }}"
+                       value: {value}, source: \"test fixture: durability\", sourceGrade: SECONDARY }}]) {{ id }} }}"
                 );
                 let (status, body) = server.post_as(TOKEN, &record, json!({})).await;
                 if status == 200 && body.get("errors").is_none() {

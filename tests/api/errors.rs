@@ -131,7 +131,7 @@ async fn a_write_that_cannot_get_the_lock_is_busy_and_leaks_no_internals() {
     let other = rusqlite::Connection::open(&db).unwrap();
     other.execute_batch("BEGIN EXCLUSIVE").unwrap();
     let record = "mutation { recordObservations(input: [{ subjectCode: \"360400\", indicatorCode: \"gdp\",
-                   year: 2016, value: 1.0, source: \"test: a made-up value\" }]) { id } }";
+                   year: 2016, value: 1.0, source: \"test: a made-up value\", sourceGrade: SECONDARY }]) { id } }";
     let response = server
         .client
         .post(format!("{}/graphql", server.base))

@@ -171,7 +171,7 @@ async fn a_derived_share_counts_where_none_is_published_and_never_over_a_publish
     let token = "derive-token";
     let server = Server::start_with(&["--write-token", token]);
     let record = "mutation($input: [ObservationInput!]!) { recordObservations(input: $input) { id } }";
-    let row = |indicator: &str, year: i32, value: f64, source: &str| json!({ "subjectCode": "360400", "indicatorCode": indicator, "year": year, "value": value, "source": source });
+    let row = |indicator: &str, year: i32, value: f64, source: &str| json!({ "subjectCode": "360400", "indicatorCode": indicator, "year": year, "value": value, "source": source, "sourceGrade": "SECONDARY" });
     // Made-up values for this test only; 2017 GDP of Jiujiang is in the seed, its share too.
     let input = json!([
         row("gdp", 2016, 2000.0, "test: gdp 2016"),

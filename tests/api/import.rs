@@ -6,7 +6,8 @@ use serde_json::json;
 
 use crate::common::Server;
 
-const HEADER: &str = "subject_kind,subject_code,indicator,year,value,unit,definition,source,source_note\n";
+const HEADER: &str =
+    "subject_kind,subject_code,indicator,year,value,unit,definition,source,source_note,source_grade\n";
 
 fn import(db: &Path, file: &Path, extra: &[&str]) -> (bool, String, String) {
     crate::common::import("observations", db, file, extra)
@@ -23,14 +24,14 @@ async fn user_rows(db: &Path) -> u64 {
 async fn a_file_with_a_bad_row_writes_nothing_and_names_the_row() {
     let dir = tempfile::tempdir().unwrap();
     let (db, file) = (dir.path().join("plan.db"), dir.path().join("rows.csv"));
-    let rows = "CITY,360400,services_share_gdp,2016,40.1,,,test,\n\
-                CITY,360400,services_share_gdp,2015,400,,,test,\n\
-                PROVINCE,340000,gdp,twenty,1,,,test,\n";
+    let rows = "CITY,360400,services_share_gdp,2016,40.1,,,test,,SECONDARY\n\
+                CITY,360400,services_share_gdp,2015,400,,,test,,SECONDARY\n\
+                PROVINCE,340000,gdp,twenty,1,,,test,,SECONDARY\n";
     std::fs::write(&file, format!("{HEADER}{rows}")).unwrap();
     let (ok, _, stderr) = import(&db, &file, &[]);
     assert!(!ok, "a bad row must fail the command");
-    assert!(stderr.contains("line 3 (row 2): value"), "{stderr}");
-    assert!(stderr.contains("line 4 (row 3): year"), "{stderr}");
+    assert!(stderr.contains("line 3, column E (value): 400 is outside"), "{stderr}");
+    assert!(stderr.contains("line 4, column D (year): \"twenty\" is not a whole year"), "{stderr}");
     assert!(stderr.contains("nothing was written"), "{stderr}");
     assert_eq!(user_rows(&db).await, 0);
 }
@@ -57,5 +58,5 @@ async fn a_wrong_header_is_refused() {
     std::fs::write(&file, "admin_code,indicator,year,value\n340300,gdp,2017,1\n").unwrap();
     let (ok, _, stderr) = import(&db, &file, &[]);
     assert!(!ok);
-    assert!(stderr.contains("the header must be exactly"), "{stderr}");
+    assert!(stderr.contains("column A: \"admin_code\" is not a column of an observations file"), "{stderr}");
 }

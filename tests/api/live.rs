@@ -199,7 +199,7 @@ const RECORD: &str = "mutation($i: [ObservationInput!]!) { recordObservations(in
 /// Records one observation over HTTP with the token.
 async fn record(server: &Server, city: &str, indicator: &str, year: i32, value: f64) {
     let row = json!({ "subjectCode": city, "indicatorCode": indicator, "year": year, "value": value,
-                      "source": "https://example.org/rustbelt-live-test" });
+                      "source": "https://example.org/rustbelt-live-test", "sourceGrade": "SECONDARY" });
     let (status, body) = server.post_as(TOKEN, RECORD, json!({ "i": [row] })).await;
     assert!(status == 200 && body.get("errors").is_none(), "{body}");
 }
@@ -281,9 +281,9 @@ async fn an_import_by_another_process_is_announced() {
     socket.subscribe("s", query, json!({})).await;
     until_recording_is_live(&mut socket, &server, "s").await;
 
-    let rows = "subject_kind,subject_code,indicator,year,value,unit,definition,source,source_note\n\
-                CITY,360400,services_share_gdp,2015,40.5,,,https://example.org/rustbelt-live-test,\n\
-                CITY,360400,services_share_gdp,2016,41.5,,,https://example.org/rustbelt-live-test,\n";
+    let rows = "subject_kind,subject_code,indicator,year,value,unit,definition,source,source_note,source_grade\n\
+                CITY,360400,services_share_gdp,2015,40.5,,,https://example.org/rustbelt-live-test,,SECONDARY\n\
+                CITY,360400,services_share_gdp,2016,41.5,,,https://example.org/rustbelt-live-test,,SECONDARY\n";
     std::fs::write(&file, rows).unwrap();
     let (ok, _, stderr) = crate::common::import("observations", &db, &file, &[]);
     assert!(ok, "{stderr}");
@@ -366,7 +366,7 @@ async fn subscription_arguments_are_checked_when_the_operation_starts() {
 async fn queries_and_mutations_over_the_socket_keep_the_token_rules() {
     let server = Server::start_with(&["--write-token", TOKEN]);
     let mutation = "mutation { recordObservations(input: [{ subjectCode: \"340300\", indicatorCode: \"gdp\", year: 2014,
-                      value: 1100, source: \"https://example.org/rustbelt-live-test\" }]) { value recordedBy } }";
+                      value: 1100, source: \"https://example.org/rustbelt-live-test\", sourceGrade: SECONDARY }]) { value recordedBy } }";
 
     let mut anonymous = Socket::ready(&server, json!({})).await;
     anonymous

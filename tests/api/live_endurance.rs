@@ -55,7 +55,7 @@ async fn a_subscription_outlives_a_slow_turn() {
                     break;
                 }
                 let row = json!({ "subjectCode": "360400", "indicatorCode": "gdp", "year": 2016, "value": n,
-                                  "source": "https://example.org/rustbelt-live-test" });
+                                  "source": "https://example.org/rustbelt-live-test", "sourceGrade": "SECONDARY" });
                 let body = json!({ "query": "mutation($i: [ObservationInput!]!) { recordObservations(input: $i) { id } }",
                                    "variables": { "i": [row] } });
                 let asked = Instant::now();

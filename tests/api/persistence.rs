@@ -125,7 +125,7 @@ async fn a_backup_taken_while_serving_restores_exactly_its_moment() {
     let token = "backup-token";
     let record = |year: i32| {
         format!("mutation {{ recordObservations(input: [{{ subjectCode: \"360400\", indicatorCode: \"gdp\", year: {year},
-                   value: 1.0, source: \"test fixture: a made-up value\" }}]) {{ id }} }}")
+                   value: 1.0, source: \"test fixture: a made-up value\", sourceGrade: SECONDARY }}]) {{ id }} }}")
     };
     let years =
         "{ observations(filter: { origin: { eq: USER } }, orderBy: [{ field: YEAR }]) { nodes { year } } }";
@@ -177,11 +177,12 @@ async fn the_write_ahead_log_is_folded_and_truncated_while_serving() {
     reader.execute_batch("BEGIN").unwrap();
     let before: i64 = reader.query_row("SELECT count(*) FROM observations", [], |r| r.get(0)).unwrap();
     let mut rows =
-        "subject_kind,subject_code,indicator,year,value,unit,definition,source,source_note\n".to_string();
+        "subject_kind,subject_code,indicator,year,value,unit,definition,source,source_note,source_grade\n"
+            .to_string();
     for city in crate::common::seed_cities().0 {
         for year in 1950..2020 {
             rows.push_str(&format!(
-                "CITY,{},gdp,{year},{}.5,,,test fixture: a made-up value,\n",
+                "CITY,{},gdp,{year},{}.5,,,test fixture: a made-up value,,SECONDARY\n",
                 city.admin_code,
                 year - 1900
             ));

@@ -63,7 +63,7 @@ async fn every_playground_example_runs_without_errors() {
     let mut socket = crate::live::Socket::ready(&server, serde_json::json!({})).await;
     socket.subscribe("live", subscriptions[0], serde_json::json!({})).await;
     let record = "mutation($v: Float!) { recordObservations(input: [{ subjectCode: \"340300\",
-                    indicatorCode: \"services_share_gdp\", year: 2014, value: $v, source: \"playground test\" }]) { id } }";
+                    indicatorCode: \"services_share_gdp\", year: 2014, value: $v, source: \"playground test\", sourceGrade: SECONDARY }]) { id } }";
     for value in [40.5, 41.5, 42.5] {
         let (status, body) = server.post_as("playground", record, serde_json::json!({ "v": value })).await;
         assert!(status == 200 && body.get("errors").is_none(), "{body}");
@@ -74,4 +74,37 @@ async fn every_playground_example_runs_without_errors() {
         }
     }
     panic!("the live tab heard none of three writes");
+}
+
+#[tokio::test]
+async fn the_dashboards_province_outlines_are_served_as_pinned_in_their_fetch_script() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/boundaries");
+    let script = std::fs::read_to_string(format!("{dir}/fetch.sh")).unwrap();
+    let pinned = script
+        .lines()
+        .find_map(|l| l.trim_start_matches("SHA256SUMS='").strip_suffix("  provinces.geojson"))
+        .expect("fetch.sh pins provinces.geojson");
+    let server = Server::start();
+    let response =
+        server.client.get(format!("{}/dashboard/provinces.geojson", server.base)).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "application/geo+json");
+    let bytes = response.bytes().await.unwrap();
+    assert_eq!(bytes, std::fs::read(format!("{dir}/provinces.geojson")).unwrap(), "the file as committed");
+    let digest = format!("{:x}", <sha2::Sha256 as sha2::Digest>::digest(&bytes));
+    assert_eq!(digest, pinned, "the committed file is the one fetch.sh builds (fetch.sh --check)");
+    let outlines: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    let codes: Vec<&str> = outlines["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["properties"]["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes.len(), 34, "every province-level division");
+    for province in crate::common::read_csv::<std::collections::HashMap<String, String>>("provinces.csv") {
+        assert!(
+            codes.contains(&province["code"].as_str()),
+            "an outline for every province of the seed: {province:?}"
+        );
+    }
 }

@@ -37,7 +37,7 @@ async fn a_replica_follows_the_primary_refuses_writes_and_never_writes_the_file(
 
     let record =
         "mutation { recordObservations(input: [{ subjectCode: \"360400\", indicatorCode: \"gdp\", year: 2014,
-                    value: 1100, source: \"https://example.org/replica-test\" }]) { id } }";
+                    value: 1100, source: \"https://example.org/replica-test\", sourceGrade: SECONDARY }]) { id } }";
     let (_, body) = primary.post_as("primary", record, json!({})).await;
     assert!(body.get("errors").is_none(), "{body}");
     let mut followed = false;

@@ -12,7 +12,7 @@ const TOKEN: &str = "test-write-token";
 
 fn row(code: &str, year: i32, value: f64) -> Value {
     json!({ "subjectCode": code, "indicatorCode": "services_share_gdp", "year": year, "value": value,
-            "source": "test fixture: a made-up value for this test only" })
+            "source": "test fixture: a made-up value for this test only", "sourceGrade": "SECONDARY" })
 }
 
 /// User observations of Bengbu for `year`, read straight from the file.
@@ -51,9 +51,9 @@ async fn a_field_that_fails_after_one_that_committed_leaves_the_first_answered()
 async fn every_bad_subject_is_reported_not_the_first() {
     let server = Server::start_with(&["--write-token", TOKEN]);
     let mutation = "mutation($input: [ObservationInput!]!) { recordObservations(input: $input) { id } }";
-    let no_code = json!({ "indicatorCode": "gdp", "year": 2015, "value": 1.0, "source": "x" });
+    let no_code = json!({ "indicatorCode": "gdp", "year": 2015, "value": 1.0, "source": "x", "sourceGrade": "SECONDARY" });
     let plan_with_code = json!({ "subjectKind": "PLAN", "subjectCode": "340300", "indicatorCode": "gdp",
-                                 "year": 2015, "value": 1.0, "source": "x" });
+                                 "year": 2015, "value": 1.0, "source": "x", "sourceGrade": "SECONDARY" });
     let input = json!([row("340300", 2014, 41.0), no_code, plan_with_code]);
     let (_, body) = server.post_as(TOKEN, mutation, json!({ "input": input })).await;
     assert_eq!(first_code(&body), "INVALID_OBSERVATIONS");

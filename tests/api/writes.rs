@@ -14,7 +14,7 @@ const COUNT: &str = "{ observations(filter: { origin: { eq: USER } }) { totalCou
 
 fn jiujiang_2016() -> Value {
     json!({ "subjectCode": "360400", "indicatorCode": "services_share_gdp", "year": 2016, "value": 40.1,
-            "source": "test fixture: a made-up value for this test only" })
+            "source": "test fixture: a made-up value for this test only", "sourceGrade": "SECONDARY" })
 }
 
 async fn user_rows(server: &Server) -> u64 {
@@ -54,9 +54,8 @@ async fn missing_or_wrong_tokens_write_nothing() {
 #[tokio::test]
 async fn one_bad_row_among_good_ones_writes_nothing_and_is_named() {
     let server = Server::start_with(&["--write-token", TOKEN]);
-    let bad_share = json!({ "subjectCode": "340300", "indicatorCode": "services_share_gdp", "year": 2015, "value": 140.0, "source": "x" });
-    let unknown_city =
-        json!({ "subjectCode": "999999", "indicatorCode": "gdp", "year": 2015, "value": 1.0, "source": "x" });
+    let bad_share = json!({ "subjectCode": "340300", "indicatorCode": "services_share_gdp", "year": 2015, "value": 140.0, "source": "x", "sourceGrade": "SECONDARY" });
+    let unknown_city = json!({ "subjectCode": "999999", "indicatorCode": "gdp", "year": 2015, "value": 1.0, "source": "x", "sourceGrade": "SECONDARY" });
     let input = json!([jiujiang_2016(), bad_share, unknown_city]);
     let (_, body) = server.post_as(TOKEN, RECORD, json!({ "input": input })).await;
     assert_eq!(first_code(&body), "INVALID_OBSERVATIONS", "{body}");
@@ -107,11 +106,11 @@ async fn plan_and_province_subjects_are_recorded_and_evaluated() {
     let flows = [2_500_000.0, 2_600_000.0, 2_700_000.0, 2_700_000.0, 2_600_000.0];
     let mut input: Vec<Value> = (2013..=2017)
         .zip(flows)
-        .map(|(year, value)| json!({ "subjectKind": "PLAN", "indicatorCode": "new_jobs", "year": year, "value": value, "source": "test" }))
+        .map(|(year, value)| json!({ "subjectKind": "PLAN", "indicatorCode": "new_jobs", "year": year, "value": value, "source": "test", "sourceGrade": "SECONDARY" }))
         .collect();
     input.push(
         json!({ "subjectKind": "PROVINCE", "subjectCode": "340000", "indicatorCode": "services_share_gdp",
-                       "year": 2017, "value": 46.0, "source": "test" }),
+                       "year": 2017, "value": 46.0, "source": "test", "sourceGrade": "SECONDARY" }),
     );
     let (_, body) = server.post_as(TOKEN, RECORD, json!({ "input": input })).await;
     assert!(body.get("errors").is_none(), "{body}");
@@ -144,7 +143,7 @@ async fn user_observations_survive_a_restart_and_a_reseed() {
     let server = Server::start_on(&db, &args);
     // A user value for a key the seed also has: the user's value must win over the re-seed.
     let overwrite = json!({ "subjectCode": "340300", "indicatorCode": "services_share_gdp", "year": 2017, "value": 42.8,
-                            "source": "test: tertiary ÷ GDP from the same bulletin" });
+                            "source": "test: tertiary ÷ GDP from the same bulletin", "sourceGrade": "SECONDARY" });
     let (_, body) = server.post_as(TOKEN, RECORD, json!({ "input": [jiujiang_2016(), overwrite] })).await;
     assert!(body.get("errors").is_none(), "{body}");
     server.stop();
@@ -167,7 +166,7 @@ async fn user_observations_survive_a_restart_and_a_reseed() {
 async fn mutations_over_get_run_nothing() {
     let server = Server::start_with(&["--write-token", TOKEN]);
     let record = "{ recordObservations(input: [{ subjectCode: \"340300\", indicatorCode: \"gdp\", year: 2014,
-                    value: 1100, source: \"https://example.org/get\" }]) { id } }";
+                    value: 1100, source: \"https://example.org/get\", sourceGrade: SECONDARY }]) { id } }";
     // Anonymous and named: a single named operation is still the one that runs.
     for query in [format!("mutation {record}"), format!("mutation Named {record}")] {
         let response = server
@@ -193,7 +192,7 @@ async fn a_token_read_from_a_file_authorises_writes_and_an_empty_file_stops_the_
     std::fs::write(&file, "from-a-file\n").unwrap();
     let server = Server::start_with(&["--write-token-file", file.to_str().unwrap()]);
     let record = "mutation { recordObservations(input: [{ subjectCode: \"340300\", indicatorCode: \"gdp\",
-                    year: 2014, value: 1100, source: \"https://example.org/token-file\" }]) { value } }";
+                    year: 2014, value: 1100, source: \"https://example.org/token-file\", sourceGrade: SECONDARY }]) { value } }";
     let (_, refused) = server.post_as("from-a-fil", record, json!({})).await;
     assert_eq!(first_code(&refused), "UNAUTHORIZED");
     let (status, body) = server.post_as("from-a-file", record, json!({})).await;
@@ -224,7 +223,7 @@ async fn a_memory_database_reads_while_it_writes_and_leaves_nothing_behind() {
     let pid = server.pid();
     let write = |year: i32| {
         let row = json!({ "subjectCode": "360400", "indicatorCode": "gdp", "year": year, "value": 1000.0 + f64::from(year),
-                          "source": "test fixture: a made-up value for this test only" });
+                          "source": "test fixture: a made-up value for this test only", "sourceGrade": "SECONDARY" });
         server.post_as(TOKEN, RECORD, json!({ "input": [row] }))
     };
     let read = || {

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import readline from 'node:readline';
 import puppeteer from 'puppeteer-core';
+import { apiGaps, checkMissingView, checkOutlines, checkTemplateLink } from './map-checks.mjs';
 
 const BINARY = process.argv[2];
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
@@ -237,6 +238,11 @@ async function main() {
     check(titled === got.length, `only ${titled} of ${got.length} points have a <title>`);
   });
 
+  await step('map: every province outline is drawn, and each point lies inside its own province', async () => {
+    const seen = await checkOutlines(page, base);
+    console.log(`  ${seen.outlines} outlines drawn, ${seen.inView} of them in view`);
+  });
+
   await step('live indicator reaches "connected"', async () => {
     await page.waitForSelector('#live-status[data-state="connected"]', { timeout: 10_000 }).catch(async () => {
       throw new Error(`#live-status is ${JSON.stringify(await page.$eval('#live-status', (e) => [e.dataset.state, e.textContent]))}`);
@@ -257,7 +263,7 @@ async function main() {
     await page.evaluate(() => { window.__sameDocument = true; }); // a reload would drop this
     const t0 = performance.now();
     const recorded = await gql(base, `mutation($i: [ObservationInput!]!) { recordObservations(input: $i) { id year value } }`,
-      { i: [{ subjectCode: code, indicatorCode: 'services_share_gdp', year, value, source: 'rustbelt tests/browser/dashboard.test.mjs' }] }, TOKEN);
+      { i: [{ subjectCode: code, indicatorCode: 'services_share_gdp', year, value, source: 'rustbelt tests/browser/dashboard.test.mjs', sourceGrade: 'SECONDARY' }] }, TOKEN);
     check(recorded.recordObservations.length === 1, `the mutation recorded ${recorded.recordObservations.length} observations`);
     const shown = await page.waitForFunction((c, y, v) => {
       const tr = document.querySelector(`#table tbody tr[data-code="${c}"]`);
@@ -283,8 +289,8 @@ async function main() {
   await step('the chart names its axes, target and baseline, and no label overlaps another', async () => {
     const code = city.city.adminCode;
     await gql(base, `mutation($i: [ObservationInput!]!) { recordObservations(input: $i) { id } }`, { i: [
-      { subjectCode: code, indicatorCode: 'services_share_gdp', year: 2012, value: 36.4, source: 'rustbelt tests/browser/dashboard.test.mjs' },
-      { subjectCode: code, indicatorCode: 'services_share_gdp', year: 2014, value: 37.1, source: 'rustbelt tests/browser/dashboard.test.mjs' }] }, TOKEN);
+      { subjectCode: code, indicatorCode: 'services_share_gdp', year: 2012, value: 36.4, source: 'rustbelt tests/browser/dashboard.test.mjs', sourceGrade: 'SECONDARY' },
+      { subjectCode: code, indicatorCode: 'services_share_gdp', year: 2014, value: 37.1, source: 'rustbelt tests/browser/dashboard.test.mjs', sourceGrade: 'SECONDARY' }] }, TOKEN);
     const status = (await apiEvaluations(base)).find((e) => e.city.adminCode === code).status;
     // The table, the map and the chart are re-asked in parallel: wait for all three.
     await page.waitForFunction((c, st) => document.querySelectorAll('#chart circle[data-year]').length === 3 &&
@@ -297,6 +303,17 @@ async function main() {
   await step('screenshot written to target/artifacts/dashboard.png', async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard.png'), fullPage: true });
+  });
+
+  await step('"what is missing": each point coloured by what it lacks, as Target.gaps says (after the writes); dashboard-missing.png', async () => {
+    const gaps = await apiGaps(gql, base, TARGET);
+    check(!gaps.has(city.city.adminCode), `${city.city.nameEn} still lacks a value after three were recorded`);
+    const seen = await checkMissingView(page, gaps);
+    console.log(`  ${seen.lacking} of ${seen.points} points lack a value for ${TARGET}`);
+    await checkTemplateLink(page, base, TARGET);
+    check(new URLSearchParams(await page.evaluate(() => location.hash.slice(1))).get('map') === 'missing', 'the URL does not keep the view');
+    await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-missing.png'), fullPage: true });
+    await page.select('#map-shows', 'status');
   });
 
   await step('at 800 px wide nothing spills sideways and the chart still reads; dashboard-800.png', async () => {
@@ -338,7 +355,7 @@ async function main() {
       if ((await result()).includes('Unknown operation named')) await g.click('.graphiql-execute-button');
       const value = 39.5 + i;
       await gql(base, `mutation($i: [ObservationInput!]!) { recordObservations(input: $i) { id } }`,
-        { i: [{ subjectCode: '340300', indicatorCode: 'services_share_gdp', year: 2014, value, source: 'rustbelt tests/browser (GraphiQL)' }] }, TOKEN);
+        { i: [{ subjectCode: '340300', indicatorCode: 'services_share_gdp', year: 2014, value, source: 'rustbelt tests/browser (GraphiQL)', sourceGrade: 'SECONDARY' }] }, TOKEN);
       shown = await g.waitForFunction((v) => {
         const text = document.querySelector('.result-window').textContent;
         return text.includes('"recordedBy": "API"') && text.includes(`"value": ${v}`);

@@ -173,7 +173,7 @@ pub fn record(n: usize) -> String {
     let (indicator, year) = (INDICATORS[n / 78 % INDICATORS.len()], 1949 + n % 78);
     format!(
         "mutation {{ recordObservations(input: [{{ subjectCode: \"360400\", indicatorCode: \"{indicator}\",
-           year: {year}, value: {n}, source: \"https://example.org/rustbelt-litestream-test\" }}]) {{ id }} }}"
+           year: {year}, value: {n}, source: \"https://example.org/rustbelt-litestream-test\", sourceGrade: SECONDARY }}]) {{ id }} }}"
     )
 }
 
