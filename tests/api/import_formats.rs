@@ -235,3 +235,13 @@ fn progress_is_a_bar_on_a_terminal() {
     );
     assert!(!shown.contains("checking: 8 of 20 rows"), "no plain lines on a terminal: {shown}");
 }
+
+#[test]
+fn a_value_given_twice_names_the_line_it_repeats() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, file) = (dir.path().join("plan.db"), dir.path().join("wide.csv"));
+    std::fs::write(&file, "entry,year,gdp\n340300,2012,1\n蚌埠市,2012,3\n").unwrap();
+    let (ok, _, stderr) = import("observations", &db, &file, &["--source", "test", "--grade", "OFFICIAL"]);
+    assert!(!ok);
+    assert!(stderr.contains("line 3, column B (year): repeats the value of line 2"), "{stderr}");
+}
