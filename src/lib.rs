@@ -12,8 +12,9 @@
 //! - [`graphql`]: the schema: thin resolvers over DataLoaders, error codes, limits.
 //! - [`http`]: the axum router: GraphQL over HTTP, the offline GraphiQL page, health.
 //! - [`app`]: the composition root: open the database, build schema and router, serve.
-//! - [`import`]: the `import observations` command: a CSV file through the same checks as the
-//!   `recordObservations` mutation.
+//! - [`import`]: the commands that write without a server: `import observations` (CSV or a
+//!   spreadsheet, long or wide, through the same checks as the `recordObservations` mutation),
+//!   `import cities`, `backup`, and the hidden `synthesize`.
 
 pub mod app;
 pub mod config;

@@ -123,3 +123,19 @@ pub async fn template<'a>(
     }
     Ok(rows)
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::domain::template::{COLUMNS, CONTEXT};
+    use crate::graphql::views::{EMBEDDED, View};
+
+    /// The shipped `gaps` view writes exactly the importer's columns, then the context ones.
+    #[test]
+    fn the_gaps_view_has_the_importers_columns_then_the_context() {
+        let (name, text) = EMBEDDED.iter().find(|(name, _)| *name == "gaps").expect("shipped");
+        let view = View::parse(name, text).expect("the view parses");
+        let headers: Vec<&str> = view.columns.iter().map(|c| c.header.as_str()).collect();
+        let expected: Vec<&str> = COLUMNS.iter().chain(CONTEXT.iter()).copied().collect();
+        assert_eq!(headers, expected);
+    }
+}

@@ -18,7 +18,7 @@ use crate::config::ImportObservations;
 use crate::db::observations::{Recorded, record_with};
 use crate::db::seed;
 use crate::domain::divisions::Divisions;
-use crate::domain::recording::{NewObservation, Subject, current_year};
+use crate::domain::recording::{NewObservation, Problem, Subject, current_year};
 use crate::domain::{Recorder, SourceGrade};
 
 /// Most recorded rows listed one by one in the report.
@@ -53,7 +53,7 @@ pub fn run(args: &ImportObservations) -> anyhow::Result<()> {
     }
     let outcome = record(args, &candidates, !problems.is_empty())?;
     if let Recorded::Refused(refused) = &outcome.recorded {
-        problems.extend(refused.iter().map(|p| candidates[p.row].locate(p)));
+        problems.extend(refused.iter().map(|p| located(&candidates, p)));
     }
     refuse(problems, &table.origin)?;
     let blank = if layout == "long" { "rows with no value" } else { "empty cells" };
@@ -108,6 +108,18 @@ fn record(args: &ImportObservations, candidates: &[Candidate], refused: bool) ->
         };
         Ok(Outcome { recorded, changes })
     })
+}
+
+/// A problem the database's checks found, at its cell; a repeat names the line it repeats
+/// (the checks count values, which a wide row has several of).
+fn located(candidates: &[Candidate], problem: &Problem) -> Located {
+    let mut found = candidates[problem.row].locate(problem);
+    let first = problem.message.strip_prefix("repeats row ").and_then(|rest| rest.split(':').next());
+    if let Some(first) = first.and_then(|n| n.parse::<usize>().ok()).and_then(|n| candidates.get(n)) {
+        let rest = problem.message.split_once(':').map_or("", |(_, rest)| rest);
+        found.message = format!("repeats the value of line {}:{rest}", first.line);
+    }
+    found
 }
 
 /// Fails with every problem on stderr, by line and column, if there are any.

@@ -83,6 +83,12 @@ fn plan<'a>(
         None => 0,
     };
     let year = table.headers.iter().position(|h| YEAR_HEADERS.contains(&h.to_lowercase().as_str()));
+    if year == Some(entry) {
+        bail!(
+            "{}: the entry column is the year column: name the entry column with --entry-column",
+            at(entry)
+        );
+    }
     match (year, defaults.year) {
         (Some(index), Some(_)) => {
             bail!("{}: the file has a year column and --year was given too: use one", at(index))

@@ -235,3 +235,27 @@ fn progress_is_a_bar_on_a_terminal() {
     );
     assert!(!shown.contains("checking: 8 of 20 rows"), "no plain lines on a terminal: {shown}");
 }
+
+#[test]
+fn a_value_given_twice_names_the_line_it_repeats() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, file) = (dir.path().join("plan.db"), dir.path().join("wide.csv"));
+    std::fs::write(&file, "entry,year,gdp\n340300,2012,1\n蚌埠市,2012,3\n").unwrap();
+    let (ok, _, stderr) = import("observations", &db, &file, &["--source", "test", "--grade", "OFFICIAL"]);
+    assert!(!ok);
+    assert!(stderr.contains("line 3, column B (year): repeats the value of line 2"), "{stderr}");
+}
+
+#[test]
+fn a_year_first_table_names_its_entry_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, file) = (dir.path().join("plan.db"), dir.path().join("wide.csv"));
+    std::fs::write(&file, "年份,地区,gdp\n2012,蚌埠,1\n").unwrap();
+    let flags = ["--dry-run", "--source", "test", "--grade", "OFFICIAL"];
+    let (ok, _, stderr) = import("observations", &db, &file, &flags);
+    assert!(!ok && stderr.contains("column A: the entry column is the year column"), "{stderr}");
+    let (ok, stdout, stderr) =
+        import("observations", &db, &file, &[&flags[..], &["--entry-column", "地区"]].concat());
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("line 2: 340300 蚌埠市 gdp 2012 = 1 100 million yuan [OFFICIAL]"), "{stdout}");
+}
