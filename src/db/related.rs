@@ -240,7 +240,7 @@ mod tests {
                     Relation::ProvinceCities,
                     Quantifier::Every,
                     confirmed.clone(),
-                    eq("tier", "x"),
+                    eq("tier", "prefecture_level"),
                 ),
             ),
             (
@@ -255,10 +255,12 @@ mod tests {
                     Relation::ObservationCity,
                     Quantifier::Some,
                     None,
-                    Filter::related(Relation::CityProvince, Quantifier::Some, None, eq("region", "CENTRAL")),
+                    Filter::related(Relation::CityProvince, Quantifier::Some, None, eq("region", "Central")),
                 ),
             ),
         ];
+        let version = session.read(|c| c.rows("SELECT sqlite_version()", [], |r| r.get::<_, String>(0)));
+        println!("SQLite {}", version.expect("version")[0]);
         for (kind, table, filter) in kinds {
             let mut params = Vec::new();
             let condition = filter_sql(&filter, Row::of(table), &mut params);
