@@ -244,6 +244,22 @@ mod tests {
     }
 
     #[test]
+    fn relation_conditions_are_counted_in_all_and_by_depth() {
+        let leaf = || Filter::Column { column: "year", op: Op::Eq(Scalar::Int(2012)) };
+        let inner = Filter::related(Relation::CityObservations, Quantifier::Every, None, leaf());
+        let scoped = Filter::related(Relation::ProvinceCities, Quantifier::Some, Some(inner.clone()), inner);
+        let filter = Filter::All(vec![
+            Filter::Not(Box::new(scoped)),
+            Filter::Any(vec![
+                leaf(),
+                Filter::related(Relation::ObservationCity, Quantifier::Some, None, leaf()),
+            ]),
+        ]);
+        assert_eq!(filter.relations(), (2, 4));
+        assert_eq!(leaf().relations(), (0, 0));
+    }
+
+    #[test]
     fn first_page_of_ten() {
         let w = page(Some(4), None, None, None).window(10);
         assert_eq!((w.start, w.end), (0, 4));
