@@ -14,6 +14,7 @@ mod migrate;
 pub mod observations;
 pub mod plan;
 pub mod reference;
+mod related;
 pub mod seed;
 mod session;
 pub mod stats;

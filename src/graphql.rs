@@ -34,6 +34,8 @@ mod plan;
 mod province;
 mod query;
 mod ranking;
+mod related;
+mod related_cost;
 mod respond;
 mod rollup;
 mod schema_map;

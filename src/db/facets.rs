@@ -7,6 +7,7 @@ use rusqlite::ToSql;
 use rusqlite::types::Value;
 
 use super::list::{Table, array, filter_sql};
+use super::related::Row;
 use super::{Conn, DbError};
 use crate::domain::query::ListQuery;
 
@@ -35,7 +36,7 @@ pub fn counts(
     };
     if let Some(filter) = &query.filter {
         let mut values = Vec::new();
-        conditions.push(filter_sql(filter, &mut values));
+        conditions.push(filter_sql(filter, Row::of(table.base), &mut values));
         params.extend(values.into_iter().map(|v| Box::new(v) as Box<dyn ToSql>));
     }
     let conditions = if conditions.is_empty() { "1".to_string() } else { conditions.join(" AND ") };

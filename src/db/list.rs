@@ -15,6 +15,7 @@ use std::rc::Rc;
 use rusqlite::ToSql;
 use rusqlite::types::{Value, ValueRef};
 
+use super::related::Row;
 use super::{Conn, DbError, Record};
 use crate::domain::query::{Filter, ListQuery, Op, Page, Scalar};
 
@@ -180,7 +181,7 @@ fn numbering(
     };
     if let Some(filter) = &query.filter {
         let mut values = Vec::new();
-        conditions.push(filter_sql(filter, &mut values));
+        conditions.push(filter_sql(filter, Row::of(table.base), &mut values));
         params.extend(values.into_iter().map(|v| Box::new(v) as Box<dyn ToSql>));
     }
     let conditions = if conditions.is_empty() { "1".to_string() } else { conditions.join(" AND ") };
@@ -214,21 +215,24 @@ pub(super) fn array(values: impl IntoIterator<Item = Value>) -> Rc<Vec<Value>> {
     Rc::new(values.into_iter().collect())
 }
 
-/// Renders a filter tree as a SQL condition, pushing its values onto `params`.
-pub(super) fn filter_sql(filter: &Filter, params: &mut Vec<Value>) -> String {
+/// Renders a filter tree as a SQL condition on `row`, pushing its values onto `params`.
+/// Columns are named with their table's name there, so a relation's subquery (see
+/// [`super::related`]) can tell its rows from the row it filters.
+pub(super) fn filter_sql(filter: &Filter, row: Row<'_>, params: &mut Vec<Value>) -> String {
     let join = |children: &[Filter], op: &str, empty: &str, params: &mut Vec<Value>| {
         if children.is_empty() {
             return empty.to_string();
         }
-        let parts: Vec<String> = children.iter().map(|c| filter_sql(c, params)).collect();
+        let parts: Vec<String> = children.iter().map(|c| filter_sql(c, row, params)).collect();
         format!("({})", parts.join(op))
     };
     match filter {
         Filter::All(children) => join(children, " AND ", "1", params),
         Filter::Any(children) => join(children, " OR ", "0", params),
         // coalesce: NOT of an unknown (a comparison with NULL) should hold, as a user expects.
-        Filter::Not(child) => format!("NOT coalesce({}, 0)", filter_sql(child, params)),
-        Filter::Column { column, op } => op_sql(column, op, params),
+        Filter::Not(child) => format!("NOT coalesce({}, 0)", filter_sql(child, row, params)),
+        Filter::Column { column, op } => op_sql(&format!("{}.{column}", row.name), op, params),
+        Filter::Related(related) => super::related::exists(related, row, params),
     }
 }
 

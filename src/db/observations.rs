@@ -4,8 +4,9 @@
 use std::collections::{HashMap, HashSet};
 
 use super::list::{self, Listed, Table, optional_stored, stored};
+use super::related::Row;
 use super::{Conn, DbError, Record, reference};
-use crate::domain::query::ListQuery;
+use crate::domain::query::{Filter, ListQuery};
 use crate::domain::recording::{self, Known, NewObservation, Problem, Subject};
 use crate::domain::{
     Indicator, Membership, Observation, Origin, Recorder, Region, SeriesPoint, SourceGrade, SubjectKind,
@@ -351,6 +352,8 @@ pub struct CityScope {
     pub region: Option<Region>,
     /// Only cities with one of these memberships.
     pub memberships: Vec<Membership>,
+    /// Only cities matching this filter, as a city list's (relation filters included).
+    pub filter: Option<Filter>,
 }
 
 impl CityScope {
@@ -368,6 +371,14 @@ impl CityScope {
         if let Some(region) = self.region {
             sql.push_str(" AND p.region = ?");
             params.push(Value::Text(region.as_str().into()));
+        }
+        if let Some(filter) = &self.filter {
+            // Rendered on the plain table, as a list's filter is: the statement's own joins
+            // (observations beside cities) share column names with it.
+            let condition = list::filter_sql(filter, Row::of("cities"), &mut params);
+            sql.push_str(&format!(
+                " AND c.admin_code IN (SELECT cities.admin_code FROM cities WHERE {condition})"
+            ));
         }
         (sql, params)
     }

@@ -62,7 +62,7 @@ pub enum Op {
     IsNull(bool),
 }
 
-/// A boolean tree of column conditions.
+/// A boolean tree of column conditions and conditions on related rows.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Filter {
     /// Every child holds (an empty list holds).
@@ -73,6 +73,86 @@ pub enum Filter {
     Not(Box<Filter>),
     /// One column condition.
     Column { column: &'static str, op: Op },
+    /// A condition on the rows a relation links the row to.
+    Related(Box<Related>),
+}
+
+/// A way from one entity's rows to related rows, as filters follow it: to many (a city's
+/// observations) or to one (an observation's city).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Relation {
+    /// A city's observations.
+    CityObservations,
+    /// The sources cited for a city, each with its grade.
+    CitySources,
+    /// The province a city lies in.
+    CityProvince,
+    /// A province's cities.
+    ProvinceCities,
+    /// A province's observations as a whole (not its cities').
+    ProvinceObservations,
+    /// An indicator's observations, of every subject.
+    IndicatorObservations,
+    /// The targets set on an indicator.
+    IndicatorTargets,
+    /// The city an observation is of (none for a province's or the plan area's).
+    ObservationCity,
+    /// The province an observation is of as a whole (none for a city's or the plan area's).
+    ObservationProvince,
+    /// The indicator an observation is of.
+    ObservationIndicator,
+    /// The indicator a target is set on.
+    TargetIndicator,
+}
+
+/// How many of the related rows must match.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Quantifier {
+    /// At least one.
+    Some,
+    /// All of them: true when there are none.
+    Every,
+    /// Not one: true when there are none.
+    None,
+}
+
+/// A condition on related rows: which rows a relation links to count (`within`: the
+/// relation's own scope, e.g. confirmed entries only), and how many of those must match
+/// `filter`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Related {
+    pub relation: Relation,
+    pub quantifier: Quantifier,
+    pub within: Option<Filter>,
+    pub filter: Filter,
+}
+
+impl Filter {
+    /// `filter` must hold for `quantifier` of the rows `relation` links to within `within`.
+    pub fn related(
+        relation: Relation,
+        quantifier: Quantifier,
+        within: Option<Filter>,
+        filter: Filter,
+    ) -> Self {
+        Filter::Related(Box::new(Related { relation, quantifier, within, filter }))
+    }
+
+    /// The deepest nesting of relation conditions in the tree, and how many there are in all.
+    pub fn relations(&self) -> (usize, usize) {
+        match self {
+            Filter::All(children) | Filter::Any(children) => {
+                children.iter().map(Filter::relations).fold((0, 0), |(d, n), (cd, cn)| (d.max(cd), n + cn))
+            }
+            Filter::Not(child) => child.relations(),
+            Filter::Column { .. } => (0, 0),
+            Filter::Related(related) => {
+                let (within_depth, within_count) = related.within.as_ref().map_or((0, 0), Filter::relations);
+                let (depth, count) = related.filter.relations();
+                (1 + depth.max(within_depth), 1 + count + within_count)
+            }
+        }
+    }
 }
 
 /// One sort key; the list always ends with the entity's primary key so order is total.
@@ -161,6 +241,22 @@ mod tests {
         assert_ne!(query(1.5, 10), query(2.5, 10));
         assert_ne!(query(1.5, 10), query(1.5, 11));
         assert_ne!(Scalar::Int(1), Scalar::Real(1.0));
+    }
+
+    #[test]
+    fn relation_conditions_are_counted_in_all_and_by_depth() {
+        let leaf = || Filter::Column { column: "year", op: Op::Eq(Scalar::Int(2012)) };
+        let inner = Filter::related(Relation::CityObservations, Quantifier::Every, None, leaf());
+        let scoped = Filter::related(Relation::ProvinceCities, Quantifier::Some, Some(inner.clone()), inner);
+        let filter = Filter::All(vec![
+            Filter::Not(Box::new(scoped)),
+            Filter::Any(vec![
+                leaf(),
+                Filter::related(Relation::ObservationCity, Quantifier::Some, None, leaf()),
+            ]),
+        ]);
+        assert_eq!(filter.relations(), (2, 4));
+        assert_eq!(leaf().relations(), (0, 0));
     }
 
     #[test]

@@ -12,10 +12,11 @@ use super::loaders::{PageKey, QueryKey};
 use super::node::global_id;
 use super::observation::{ObservationFilter, ObservationNode, ObservationOrder, observation_query};
 use super::paging::{Conn, connection, page};
-use super::province::ProvinceNode;
+use super::province::{ProvinceFilter, ProvinceNode};
+use super::related::{CitySourceSetFilter, ObservationSetFilter, linked};
 use super::{ApiError, ApiResult, db_error, loaders};
 use crate::domain::City;
-use crate::domain::query::{Filter, ListQuery, Page, SortKey};
+use crate::domain::query::{Filter, ListQuery, Page, Relation, SortKey};
 
 /// A plan entry: one of the 95 prefecture-level cities, or the one district (市辖区) the plan
 /// names in each of 25 municipalities, sub-provincial cities and capitals. The plan's own list
@@ -221,8 +222,18 @@ pub struct CityFilter {
     pub latitude: Option<FloatFilter>,
     /// Longitude in decimal degrees.
     pub longitude: Option<FloatFilter>,
+    /// The entry's observations: `some`, `every` or `none` of them match, e.g.
+    /// `{ some: { indicatorCode: { eq: "services_share_gdp" } } }` (`every` and `none` hold for
+    /// an entry without observations).
+    pub observations: Option<Box<ObservationSetFilter>>,
+    /// The sources cited for the entry, e.g. by grade:
+    /// `{ some: { evidence: { eq: NAMES_PLAN } } }` (`every` and `none` hold for an entry
+    /// without sources).
+    pub sources: Option<Box<CitySourceSetFilter>>,
+    /// The province the entry lies in matches this filter, e.g. `{ region: { eq: CENTRAL } }`.
+    pub province: Option<Box<ProvinceFilter>>,
 }
-bounds::logical!(CityFilter);
+bounds::logical!(CityFilter; sets: observations, sources; links: province);
 
 impl CityFilter {
     /// The filter as a condition tree.
@@ -238,6 +249,11 @@ impl CityFilter {
         fields.extend(self.evidence.as_ref().map(|f| f.on("evidence")));
         fields.extend(self.latitude.as_ref().map(|f| f.on("latitude")));
         fields.extend(self.longitude.as_ref().map(|f| f.on("longitude")));
+        fields.extend(self.observations.as_ref().map(|f| f.on(Relation::CityObservations)));
+        fields.extend(self.sources.as_ref().map(|f| f.on(Relation::CitySources)));
+        fields.extend(
+            self.province.as_deref().map(|f| linked(Relation::CityProvince, f, ProvinceFilter::to_filter)),
+        );
         let list = |v: &Option<Vec<CityFilter>>| v.as_ref().map(|v| v.iter().map(Self::to_filter).collect());
         combine(fields, list(&self.and), list(&self.or), self.not.as_ref().map(|f| f.to_filter()))
     }

@@ -15,6 +15,7 @@ use async_graphql::{Name, Value, Variables};
 
 use super::facets::FACET_CAP;
 use super::paging::PageLimits;
+use super::related_cost;
 use super::schema_map::{SchemaMap, each_field};
 use crate::db::Stats;
 
@@ -137,6 +138,7 @@ pub fn estimate(
         variables: &values,
         what_if: None,
         rollup_scope: None,
+        facet_filter_reads: 0,
         estimate: Estimate::default(),
         shares: Default::default(),
         visits: 0,
@@ -162,6 +164,8 @@ struct Walk<'a> {
     what_if: Option<u64>,
     /// Inside a roll-up: the most cities in its scope (a province's, or every city).
     rollup_scope: Option<u64>,
+    /// Inside a list of entries: what its filter's relation filters read, again for each facet.
+    facet_filter_reads: u64,
     estimate: Estimate,
     /// Nodes and reads by the path of the fields they come from.
     shares: std::collections::HashMap<String, (u64, u64)>,
@@ -227,6 +231,9 @@ impl<'a> Walk<'a> {
         }
         let Some(ty) = self.map.field(parent, name) else { return }; // invalid: validation refuses it
         let step = self.step(parent, name, field, m, page);
+        let filter_reads = self.filter_reads(parent, name, field, m);
+        let facets = if parent == "CityFacets" { self.facet_filter_reads } else { 0 };
+        let step = Step { reads: step.reads.saturating_add(filter_reads).saturating_add(facets), ..step };
         // Items count as nodes where they are objects (a list of years is not).
         let objects = step.list && self.is_object(&ty.name);
         self.add(field, path, m, &step, objects);
@@ -236,7 +243,11 @@ impl<'a> Walk<'a> {
         }
         let connection = ty.name.ends_with("Connection").then_some(step.k);
         let below = if objects { m.saturating_mul(step.k) } else { m };
-        let (what_if, rollup_scope) = (self.what_if, self.rollup_scope);
+        let (what_if, rollup_scope, facet_filter_reads) =
+            (self.what_if, self.rollup_scope, self.facet_filter_reads);
+        if ty.name == "CityConnection" {
+            self.facet_filter_reads = filter_reads;
+        }
         match (parent, name) {
             ("Query", "evaluate") => self.what_if = Some(self.list_length(field, "observations")),
             ("Plan", "rollup") => self.rollup_scope = Some(self.stats.cities),
@@ -244,7 +255,8 @@ impl<'a> Walk<'a> {
             _ => {}
         }
         self.set(&field.selection_set.node, &ty.name, below, connection, path);
-        (self.what_if, self.rollup_scope) = (what_if, rollup_scope);
+        (self.what_if, self.rollup_scope, self.facet_filter_reads) =
+            (what_if, rollup_scope, facet_filter_reads);
         if !plumbing {
             path.pop();
         }
@@ -499,6 +511,25 @@ impl Walk<'_> {
             "__type" => Some(self.map.introspection.largest_type),
             _ => None,
         }
+    }
+
+    /// What a list's relation filters may read: for every row its filter is evaluated on (each
+    /// row of the table it may number, each city a target's evaluations judge, each observation
+    /// of a write an event lists), what [`related_cost::per_row`] counts.
+    fn filter_reads(&self, parent: &str, name: &str, field: &Field, m: u64) -> u64 {
+        let (Some(filter), Some(value)) = (self.map.filter(parent, name), self.argument(field, "filter"))
+        else {
+            return 0;
+        };
+        let per_row = related_cost::per_row(&value, filter, self.stats);
+        let s = self.stats;
+        let rows = match rule(parent, name) {
+            Some(Rule::Whole(total)) => m.saturating_mul(total(s)),
+            Some(Rule::Keyed(max, total)) => m.saturating_mul(max(s)).min(total(s)),
+            Some(Rule::Evaluations) => m.saturating_mul(s.cities),
+            _ => m.saturating_mul(s.observations),
+        };
+        rows.saturating_mul(per_row)
     }
 
     fn is_object(&self, name: &str) -> bool {

@@ -7,6 +7,8 @@ use std::sync::Arc;
 
 use async_graphql::{Context, Enum, InputObject, SimpleObject};
 
+use super::bounds;
+use super::city::CityFilter;
 use super::enums::{CityTier, EvidenceGrade, Membership, Region, distinct};
 use super::evaluation::{
     Evaluated, EvaluationNode, EvaluationOptionsInput, EvaluationStatus, StatusCount, check_year,
@@ -33,6 +35,9 @@ pub struct CityEvaluationFilter {
     pub region: Option<Region>,
     /// Only entries with these memberships (default: confirmed entries only).
     pub membership: Option<Vec<Membership>>,
+    /// Only entries matching this filter, as a list of entries takes it (relation filters
+    /// included), e.g. `{ observations: { some: { year: { eq: 2017 } } } }`.
+    pub city: Option<Box<CityFilter>>,
 }
 
 /// A field evaluations can be sorted by; missing values sort last either way.
@@ -114,6 +119,7 @@ pub async fn list(
     if let Some(year) = as_of {
         check_year("asOf", year)?;
     }
+    let city = filter.city.as_deref().map(|f| bounds::checked_filter(f, f.to_filter())).transpose()?;
     if target.kind == TargetKind::Cumulative {
         return plan_wide(ctx, target, as_of, options, &filter, &page).await;
     }
@@ -122,6 +128,7 @@ pub async fn list(
         province_code: filter.province_code.clone(),
         region: filter.region.map(Into::into),
         memberships: memberships.into_iter().map(Into::into).collect(),
+        filter: city,
     };
     // Every city in scope is judged to count statuses, filter and sort, but only the verdict
     // is kept; the page's evaluations are then built whole (the same `evaluate_stored` as

@@ -37,7 +37,8 @@ impl GapFilter {
         CityScope {
             province_code: self.province_code.clone(),
             region: self.region.map(Into::into),
-            memberships: memberships.into_iter().map(Into::into).collect(),
+            memberships: super::enums::distinct(memberships).into_iter().map(Into::into).collect(),
+            filter: None,
         }
     }
 }

@@ -12,12 +12,13 @@ use super::node::global_id;
 use super::observation::{ObservationFilter, ObservationNode, ObservationOrder, observation_query};
 use super::paging::{Conn, connection, page};
 use super::ranking::{self, RankNode};
+use super::related::{ObservationSetFilter, TargetSetFilter};
 use super::rollup::AggregationRule;
 use super::target::{TargetFilter, TargetNode, TargetOrder, target_query};
 use super::{ApiResult, db_error, loaders};
 use crate::db::observations::CityScope;
 use crate::domain::Indicator;
-use crate::domain::query::{Filter, ListQuery, Page, SortKey};
+use crate::domain::query::{Filter, ListQuery, Page, Relation, SortKey};
 
 /// A measurable quantity that observations are recorded against and targets are set on.
 #[derive(Clone)]
@@ -137,7 +138,12 @@ impl IndicatorNode {
         #[graphql(desc = "Page backwards: at most this many.")] last: Option<i32>,
         #[graphql(desc = "Page backwards: end before this cursor.")] before: Option<String>,
     ) -> ApiResult<Conn<RankNode>> {
-        let scope = CityScope { province_code, region: None, memberships: ranking::memberships(membership) };
+        let scope = CityScope {
+            province_code,
+            region: None,
+            memberships: ranking::memberships(membership),
+            filter: None,
+        };
         ranking::rank(ctx, &self.0, year, scope, (first, after, last, before)).await
     }
 }
@@ -169,8 +175,14 @@ pub struct IndicatorFilter {
     pub unit: Option<StringFilter>,
     /// Which way is better.
     pub direction: Option<DirectionFilter>,
+    /// The indicator's observations, of every subject: `some`, `every` or `none` of them match
+    /// (`every` and `none` hold for an indicator without observations).
+    pub observations: Option<Box<ObservationSetFilter>>,
+    /// The targets set on the indicator: `some`, `every` or `none` of them match (`every` and
+    /// `none` hold for an indicator without targets).
+    pub targets: Option<Box<TargetSetFilter>>,
 }
-bounds::logical!(IndicatorFilter);
+bounds::logical!(IndicatorFilter; sets: observations, targets);
 
 impl IndicatorFilter {
     /// The filter as a condition tree.
@@ -182,6 +194,8 @@ impl IndicatorFilter {
         fields.extend(self.name_zh.as_ref().map(|f| f.on("name_zh")));
         fields.extend(self.unit.as_ref().map(|f| f.on("unit")));
         fields.extend(self.direction.as_ref().map(|f| f.on("direction")));
+        fields.extend(self.observations.as_ref().map(|f| f.on(Relation::IndicatorObservations)));
+        fields.extend(self.targets.as_ref().map(|f| f.on(Relation::IndicatorTargets)));
         let list = |v: &Option<Vec<Self>>| v.as_ref().map(|v| v.iter().map(Self::to_filter).collect());
         combine(fields, list(&self.and), list(&self.or), self.not.as_ref().map(|f| f.to_filter()))
     }

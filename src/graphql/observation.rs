@@ -5,15 +5,16 @@ use std::sync::Arc;
 use async_graphql::{Context, Enum, ID, InputObject, Object};
 
 use super::bounds;
-use super::city::CityNode;
+use super::city::{CityFilter, CityNode};
 use super::enums::{Origin, Recorder, SourceGrade, SubjectKind};
 use super::filter::{FloatFilter, IntFilter, SortDirection, StringFilter, combine, enum_filter};
-use super::indicator::IndicatorNode;
+use super::indicator::{IndicatorFilter, IndicatorNode};
 use super::node::global_id;
-use super::province::ProvinceNode;
+use super::province::{ProvinceFilter, ProvinceNode};
+use super::related::linked;
 use super::{ApiError, ApiResult, db_error, loaders};
 use crate::domain::Observation;
-use crate::domain::query::{Filter, ListQuery, Page, SortKey};
+use crate::domain::query::{Filter, ListQuery, Page, Relation, SortKey};
 
 /// A value of an indicator for one subject (a city, a province or the plan area) and one
 /// year, as published by the named source.
@@ -160,8 +161,16 @@ pub struct ObservationFilter {
     pub source_grade: Option<SourceGradeFilter>,
     /// The data version of the write that recorded the value.
     pub recorded_version: Option<IntFilter>,
+    /// The city observed matches this filter, e.g. `{ province: { region: { eq: CENTRAL } } }`
+    /// (never true of a province's or the plan area's observation).
+    pub city: Option<Box<CityFilter>>,
+    /// The province observed as a whole matches this filter (never true of a city's or the plan
+    /// area's observation: for a city's province, use `city: { province: … }`).
+    pub province: Option<Box<ProvinceFilter>>,
+    /// The indicator observed matches this filter.
+    pub indicator: Option<Box<IndicatorFilter>>,
 }
-bounds::logical!(ObservationFilter);
+bounds::logical!(ObservationFilter; links: city, province, indicator);
 
 impl ObservationFilter {
     /// The filter as a condition tree.
@@ -176,6 +185,19 @@ impl ObservationFilter {
         fields.extend(self.origin.as_ref().map(|f| f.on("origin")));
         fields.extend(self.source_grade.as_ref().map(|f| f.on("source_grade")));
         fields.extend(self.recorded_version.as_ref().map(|f| f.on("recorded_version")));
+        fields.extend(
+            self.city.as_deref().map(|f| linked(Relation::ObservationCity, f, CityFilter::to_filter)),
+        );
+        fields.extend(
+            self.province
+                .as_deref()
+                .map(|f| linked(Relation::ObservationProvince, f, ProvinceFilter::to_filter)),
+        );
+        fields.extend(
+            self.indicator
+                .as_deref()
+                .map(|f| linked(Relation::ObservationIndicator, f, IndicatorFilter::to_filter)),
+        );
         let list = |v: &Option<Vec<Self>>| v.as_ref().map(|v| v.iter().map(Self::to_filter).collect());
         combine(fields, list(&self.and), list(&self.or), self.not.as_ref().map(|f| f.to_filter()))
     }

@@ -15,11 +15,12 @@ use super::node::global_id;
 use super::observation::{ObservationFilter, ObservationNode, ObservationOrder, observation_query};
 use super::paging::{Conn, connection, page};
 use super::plan::PlanNode;
+use super::related::{CitySetFilter, ObservationSetFilter};
 use super::rollup::{self, RollupNode};
 use super::tally::{self, StatusTally};
 use super::{ApiResult, db_error, loaders};
 use crate::domain::Province;
-use crate::domain::query::{Filter, ListQuery, SortKey};
+use crate::domain::query::{Filter, ListQuery, Relation, SortKey};
 
 /// A provincial-level division of mainland China (all 31 are listed; the plan covers 27, and
 /// which 4 it leaves out is not known).
@@ -226,8 +227,15 @@ pub struct ProvinceFilter {
     pub kind: Option<ProvinceKindFilter>,
     /// The statistical region.
     pub region: Option<RegionFilter>,
+    /// The province's plan entries (confirmed ones unless `membership` says otherwise): `some`,
+    /// `every` or `none` of them match, e.g. `{ none: { observations: { some: {} } } }` (`every`
+    /// and `none` hold for a province without entries).
+    pub cities: Option<Box<CitySetFilter>>,
+    /// The province's observations as a whole (not its cities'): `some`, `every` or `none` of
+    /// them match (`every` and `none` hold for a province without such observations).
+    pub observations: Option<Box<ObservationSetFilter>>,
 }
-bounds::logical!(ProvinceFilter);
+bounds::logical!(ProvinceFilter; sets: cities, observations);
 
 impl ProvinceFilter {
     /// The filter as a condition tree.
@@ -240,6 +248,8 @@ impl ProvinceFilter {
         fields.extend(self.name_zh.as_ref().map(|f| f.on("name_zh")));
         fields.extend(self.kind.as_ref().map(|f| f.on("kind")));
         fields.extend(self.region.as_ref().map(|f| f.on("region")));
+        fields.extend(self.cities.as_ref().map(|f| f.on(Relation::ProvinceCities)));
+        fields.extend(self.observations.as_ref().map(|f| f.on(Relation::ProvinceObservations)));
         let list =
             |v: &Option<Vec<ProvinceFilter>>| v.as_ref().map(|v| v.iter().map(Self::to_filter).collect());
         combine(fields, list(&self.and), list(&self.or), self.not.as_ref().map(|f| f.to_filter()))

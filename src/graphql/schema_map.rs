@@ -24,6 +24,8 @@ pub struct SchemaMap {
     /// List items a whole introspection answer (`__schema`) can hold, and one type's
     /// (`__type`) at most.
     pub introspection: Introspection,
+    /// The named type of each field's `filter` argument, by parent and field.
+    filters: HashMap<(String, String), String>,
 }
 
 /// How large introspection answers can be, in list items.
@@ -46,8 +48,12 @@ impl SchemaMap {
 
     fn from_sdl(sdl: &str) -> Self {
         let document = async_graphql::parser::parse_schema(sdl).expect("the schema's own SDL parses");
-        let mut map =
-            Self { fields: HashMap::new(), possible: HashMap::new(), introspection: Default::default() };
+        let mut map = Self {
+            fields: HashMap::new(),
+            possible: HashMap::new(),
+            introspection: Default::default(),
+            filters: HashMap::new(),
+        };
         map.introspection.schema = BUILT_IN_ITEMS;
         for definition in &document.definitions {
             match definition {
@@ -80,6 +86,12 @@ impl SchemaMap {
                 }
                 _ => continue,
             };
+            for field in &fields {
+                let filter = field.node.arguments.iter().find(|a| a.node.name.node == "filter");
+                if let Some(BaseType::Named(ty)) = filter.map(|a| &a.node.ty.node.base) {
+                    map.filters.insert((name.clone(), field.node.name.node.to_string()), ty.to_string());
+                }
+            }
             let fields = fields.into_iter().map(|f| {
                 let (mut ty, mut list) = (&f.node.ty.node, false);
                 while let BaseType::List(inner) = &ty.base {
@@ -96,6 +108,11 @@ impl SchemaMap {
     /// The type of `field` on `parent`; `None` for introspection fields and unknown names.
     pub fn field(&self, parent: &str, field: &str) -> Option<&FieldType> {
         self.fields.get(parent)?.get(field)
+    }
+
+    /// The input type of the `filter` argument of `field` on `parent`, if it takes one.
+    pub fn filter(&self, parent: &str, field: &str) -> Option<&str> {
+        self.filters.get(&(parent.to_string(), field.to_string())).map(String::as_str)
     }
 
     /// Whether `name` is an object or interface type (a type with fields).
@@ -221,6 +238,9 @@ mod tests {
         assert!(
             map.applies("Node", "City") && map.applies("City", "City") && !map.applies("Province", "City")
         );
+        assert_eq!(map.filter("Province", "cities"), Some("CityFilter"));
+        assert_eq!(map.filter("Target", "evaluations"), Some("CityEvaluationFilter"));
+        assert_eq!(map.filter("Province", "code"), None);
     }
 
     /// The list items of an answer, at every depth.

@@ -10,12 +10,13 @@ use super::evaluation::EvaluationOptionsInput;
 use super::evaluations::{self, CityEvaluationFilter, EvaluationOrder, TargetEvaluationConnection};
 use super::filter::{IntFilter, SortDirection, StringFilter, combine, enum_filter};
 use super::gaps::{self, GapFilter, TargetGapsNode};
-use super::indicator::{DirectionFilter, IndicatorNode};
+use super::indicator::{DirectionFilter, IndicatorFilter, IndicatorNode};
 use super::node::global_id;
 use super::plan::PlanNode;
+use super::related::linked;
 use super::{ApiError, ApiResult, db_error, loaders};
 use crate::domain::Target;
-use crate::domain::query::{Filter, ListQuery, Page, SortKey};
+use crate::domain::query::{Filter, ListQuery, Page, Relation, SortKey};
 
 /// A target of the plan for the plan area as a whole, as reported by the announcement of
 /// 2013-04-02 (the plan's own indicator table was not found: read `caveats`).
@@ -174,8 +175,10 @@ pub struct TargetFilter {
     pub direction: Option<DirectionFilter>,
     /// The year the target falls due.
     pub target_year: Option<IntFilter>,
+    /// The indicator the target is set on matches this filter.
+    pub indicator: Option<Box<IndicatorFilter>>,
 }
-bounds::logical!(TargetFilter);
+bounds::logical!(TargetFilter; links: indicator);
 
 impl TargetFilter {
     /// The filter as a condition tree.
@@ -186,6 +189,11 @@ impl TargetFilter {
         fields.extend(self.kind.as_ref().map(|f| f.on("kind")));
         fields.extend(self.direction.as_ref().map(|f| f.on("direction")));
         fields.extend(self.target_year.as_ref().map(|f| f.on("target_year")));
+        fields.extend(
+            self.indicator
+                .as_deref()
+                .map(|f| linked(Relation::TargetIndicator, f, IndicatorFilter::to_filter)),
+        );
         let list = |v: &Option<Vec<Self>>| v.as_ref().map(|v| v.iter().map(Self::to_filter).collect());
         combine(fields, list(&self.and), list(&self.or), self.not.as_ref().map(|f| f.to_filter()))
     }

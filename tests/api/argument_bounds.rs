@@ -110,3 +110,81 @@ async fn values_in_all() {
     let six: Vec<Value> = (0..6).map(|k| json!({ "adminCode": { "in": list(k * 1_000, 1_000) } })).collect();
     refused(&server, BY_VARIABLE, json!({ "f": { "or": six } }), "5000").await;
 }
+
+/// A filter `depth` relation filters deep, starting from a city filter (province → cities →
+/// province → …), around `inner` (a city filter); with the list type it filters.
+fn related(depth: usize, inner: Value) -> (Value, &'static str) {
+    let mut filter = inner;
+    for level in 0..depth {
+        filter = match level % 2 {
+            0 => json!({ "cities": { "some": filter } }),
+            _ => json!({ "province": filter }),
+        };
+    }
+    (filter, if depth % 2 == 0 { "CityFilter" } else { "ProvinceFilter" })
+}
+
+/// Sends a filter of `ty` as a variable to its list.
+fn by_variable(ty: &str) -> String {
+    let list = if ty == "CityFilter" { "cities" } else { "provinces" };
+    format!("query($f: {ty}) {{ {list}(filter: $f) {{ totalCount }} }}")
+}
+
+#[tokio::test]
+async fn relation_filters() {
+    let server = Server::start();
+    let leaf = || json!({ "adminCode": { "eq": "340300" } });
+    // Depth: relation filters inside one another.
+    let (four, ty) = related(4, leaf());
+    runs(&server, &by_variable(ty), json!({ "f": four })).await;
+    let (five, ty) = related(5, leaf());
+    refused(&server, &by_variable(ty), json!({ "f": five }), "4").await;
+    // Levels: relation filters count with and/or/not, each a level below the filter holding it.
+    let nots = |n: usize| (0..n).fold(leaf(), |inner, _| json!({ "not": inner }));
+    let (eight, ty) = related(4, nots(4));
+    runs(&server, &by_variable(ty), json!({ "f": eight })).await;
+    let (nine, ty) = related(4, nots(5));
+    refused(&server, &by_variable(ty), json!({ "f": nine }), "8").await;
+    // Breadth: relation filters in all.
+    let side_by_side =
+        |n| json!({ "or": vec![json!({ "observations": { "some": { "year": { "gte": 2017 } } } }); n] });
+    runs(&server, BY_VARIABLE, json!({ "f": side_by_side(16) })).await;
+    refused(&server, BY_VARIABLE, json!({ "f": side_by_side(17) }), "16").await;
+    // Values: those inside relation filters count toward the filter's.
+    let years = |k: i64| (0..1_000).map(|i| k * 1_000 + i).collect::<Vec<i64>>();
+    let values = |n| {
+        let each: Vec<Value> =
+            (0..n).map(|k| json!({ "observations": { "none": { "year": { "in": years(k) } } } })).collect();
+        json!({ "and": each })
+    };
+    runs(&server, BY_VARIABLE, json!({ "f": values(4) })).await;
+    refused(&server, BY_VARIABLE, json!({ "f": values(6) }), "5000").await;
+    // The same bounds on a target's evaluations, which filter the entries they judge: only the
+    // target is read.
+    let evaluations = "query($f: CityFilter) { target(code: \"services_share_2017\") {
+        evaluations(filter: { city: $f }) { totalCount } } }";
+    let (_, body) = server.post(evaluations, json!({ "f": side_by_side(17) })).await;
+    assert_eq!(first_code(&body), "BAD_USER_INPUT", "{body}");
+    assert_eq!(body["extensions"]["sqlStatements"], 1, "the target's lookup only: {body}");
+}
+
+/// The deepest and widest filter within bounds, relation filters included, stays within
+/// SQLite's expression depth: eight levels, every other one a relation filter, the others an
+/// `and` of 50 with the deeper filter first (where SQLite's left-leaning AND nests it deepest).
+#[tokio::test]
+async fn the_largest_relation_filter_within_bounds_runs() {
+    let server = Server::start();
+    let wide = |inner: Value, field: &str| {
+        let mut list = vec![inner];
+        list.extend((0..49).map(|i| json!({ field: { "ne": format!("{i:06}") } })));
+        json!({ "and": list })
+    };
+    // From the inside out: a city filter, then cities ← and ← province ← and, twice over.
+    let mut filter = json!({ "adminCode": { "eq": "340300" } });
+    for quantifier in ["none", "every"] {
+        filter = json!({ "province": wide(json!({ "cities": { quantifier: filter } }), "code") });
+        filter = wide(filter, "adminCode");
+    }
+    let (status, body) = server.post(BY_VARIABLE, json!({ "f": filter })).await;
+    assert!(status == 200 && body.get("errors").is_none(), "{body}");
+}

@@ -145,6 +145,28 @@ async fn query_string_variables_are_typed_and_checked() {
     );
 }
 
+/// A saved view may filter by relations, with a variable inside the relation filter.
+#[tokio::test]
+async fn a_view_filters_by_what_is_related() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("observed.graphql"),
+        "# title: Entries with a value of an indicator\n# table: cities.nodes\n# var indicator: the indicator's code\n\
+         query Observed($indicator: String!) { cities(filter: { observations: { some: { indicatorCode: { eq: $indicator } } } }) { nodes { adminCode nameEn } } }\n",
+    )
+    .unwrap();
+    let server = Server::start_with(&["--views-dir", dir.path().to_str().unwrap()]);
+    let csv = get(&server, "/views/observed?indicator=services_share_gdp&format=csv", None).await;
+    assert_eq!(csv.status(), 200);
+    let text = csv.text().await.unwrap();
+    let codes: Vec<&str> = text.lines().skip(1).map(|line| line.split(',').next().unwrap()).collect();
+    let seed: Vec<crate::common::SeedObservation> = crate::common::read_csv("observations.csv");
+    let observed: std::collections::BTreeSet<String> =
+        seed.into_iter().filter(|o| o.indicator == "services_share_gdp").map(|o| o.admin_code).collect();
+    assert!(!observed.is_empty());
+    assert_eq!(codes, observed.iter().map(String::as_str).collect::<Vec<_>>());
+}
+
 #[test]
 fn a_view_with_a_list_of_objects_in_a_row_stops_the_server_with_a_clear_message() {
     let dir = tempfile::tempdir().unwrap();

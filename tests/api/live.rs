@@ -271,6 +271,25 @@ async fn a_recorded_observation_is_announced_with_who_wrote_it() {
     assert_eq!(data["observations"]["nodes"], json!([{ "value": 41.25, "recordedBy": "API" }]));
 }
 
+/// A subscription's filter may follow relations: only observations of central entries here.
+#[tokio::test]
+async fn a_subscription_filters_by_what_is_related() {
+    let server = Server::start_with(&["--write-token", TOKEN]);
+    let mut socket = Socket::ready(&server, json!({})).await;
+    let query =
+        "subscription { observationsRecorded(filter: { city: { province: { region: { eq: CENTRAL } } } }) {
+                   count observations { value city { adminCode } } } }";
+    socket.subscribe("s", query, json!({})).await;
+    until_recording_is_live(&mut socket, &server, "s").await; // Bengbu, in Anhui: central
+
+    // Daqing (Heilongjiang) is in the northeast: not announced; Jiujiang (Jiangxi) is central.
+    record(&server, "230600", "services_share_gdp", 2015, 38.5).await;
+    record(&server, "360400", "services_share_gdp", 2015, 40.25).await;
+    let event = next_for(&mut socket, "s").await["data"]["observationsRecorded"].clone();
+    assert_eq!(event["count"], 1);
+    assert_eq!(event["observations"], json!([{ "value": 40.25, "city": { "adminCode": "360400" } }]));
+}
+
 #[tokio::test]
 async fn an_import_by_another_process_is_announced() {
     let dir = tempfile::tempdir().unwrap();

@@ -51,7 +51,7 @@ fn playground_examples() -> Vec<String> {
 async fn every_playground_example_runs_without_errors() {
     let server = Server::start_with(&["--write-token", "playground"]);
     let examples = playground_examples();
-    assert_eq!(examples.len(), 6);
+    assert_eq!(examples.len(), 7);
     let (subscriptions, queries): (Vec<_>, Vec<_>) =
         examples.iter().partition(|q| q.contains("\nsubscription "));
     for query in queries {
