@@ -253,11 +253,16 @@ pub fn delete(conn: &Conn<'_>, ids: &[i64]) -> Result<Deleted, DbError> {
     if !seeded.is_empty() {
         return Ok(Deleted::SeedRows(seeded));
     }
-    let mut deleted = Vec::new();
+    let (mut deleted, mut removed) = (Vec::new(), Vec::new());
     for (_, observation) in found {
         conn.execute("DELETE FROM observations WHERE id = ?1", [observation.id])?;
         deleted.push(observation.id);
+        if let Some(city) = observation.city_code {
+            removed.push((city, observation.indicator_code, observation.year));
+        }
     }
+    // A user's value that had replaced a seeded one leaves the seeded one behind.
+    super::seed::restore_observations(conn, &removed)?;
     Ok(Deleted::Done(deleted))
 }
 

@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use rusqlite::{Transaction, params};
 use serde::Deserialize;
 
-use super::{DbError, reference};
+use super::{Conn, DbError, reference};
 use crate::domain::{Completeness, EvidenceGrade, SourceGrade};
 
 /// The seed files, in the order they are applied.
@@ -597,6 +597,48 @@ fn apply_observations(tx: &Transaction<'_>, rows: &[ObservationRow]) -> Result<(
         tx.execute("DELETE FROM observations WHERE id = ?1", [id])?;
     }
     Ok(())
+}
+
+/// Puts back the embedded seed's value for each (city, indicator, year) that has no row any
+/// more: once a user's re-record of a seeded value is deleted, the seed's value stands again at
+/// once, as it would after the next start's refresh. Gives how many came back.
+pub fn restore_observations(conn: &Conn<'_>, removed: &[(String, String, i32)]) -> Result<usize, DbError> {
+    if removed.is_empty() {
+        return Ok(0);
+    }
+    let rows: Vec<ObservationRow> = csv_rows("observations.csv", EMBEDDED.observations)?;
+    let seeded = rows.iter().filter(|o| {
+        removed.iter().any(|(city, indicator, year)| {
+            *city == o.admin_code && *indicator == o.indicator && *year == o.year
+        })
+    });
+    let mut restored = 0;
+    for o in seeded {
+        let grade = SourceGrade::declared(&o.source_grade).map_err(|e| {
+            DbError::Seed(format!("observations.csv: {} {} {}: {e}", o.admin_code, o.indicator, o.year))
+        })?;
+        conn.execute("INSERT INTO sources (url) VALUES (?1) ON CONFLICT (url) DO NOTHING", [&o.source_url])?;
+        restored += conn.execute(
+            "INSERT INTO observations (subject_kind, city_code, subject_key, indicator_code, year, value,
+                                       unit, definition, source_id, source_note, origin,
+                                       recorded_version, recorded_by, source_grade)
+             SELECT 'CITY', ?1, 'CITY:' || ?1, ?2, ?3, ?4, ?5, ?6, s.id, ?8, 'SEED', m.value, 'SEED', ?9
+             FROM meta m, sources s WHERE m.key = 'data_version' AND s.url = ?7
+             ON CONFLICT (subject_key, indicator_code, year) DO NOTHING",
+            params![
+                o.admin_code,
+                o.indicator,
+                o.year,
+                o.value,
+                o.unit,
+                o.definition,
+                o.source_url,
+                o.source_note,
+                grade.as_str()
+            ],
+        )?;
+    }
+    Ok(restored)
 }
 
 /// Deletes the rows of `table` whose key is not in `keep` (rows that left the seed). `table` may

@@ -115,6 +115,18 @@ pub fn read(path: &Path, sheet: Option<&str>) -> anyhow::Result<Table> {
     parse_csv(&text, &path.display().to_string())
 }
 
+/// A cell as it was before a CSV export guarded it: this server's CSV (and other careful
+/// exporters) puts a `'` before text that begins with `=`, `+`, `-`, `@`, a tab or a carriage
+/// return, so a spreadsheet shows it as text rather than running it (OWASP's rule). A template
+/// downloaded, filled and sent back comes back as it went out.
+fn unguarded(cell: &str) -> String {
+    let mut chars = cell.chars();
+    match (chars.next(), chars.next()) {
+        (Some('\''), Some('=' | '+' | '-' | '@' | '\t' | '\r')) => cell[1..].to_string(),
+        _ => cell.to_string(),
+    }
+}
+
 /// Parses CSV text into a table; `origin` names it in messages.
 pub fn parse_csv(text: &str, origin: &str) -> anyhow::Result<Table> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
@@ -136,7 +148,7 @@ pub fn parse_csv(text: &str, origin: &str) -> anyhow::Result<Table> {
                 headers.len()
             );
         }
-        let mut cells: Vec<String> = record.iter().take(headers.len()).map(str::to_string).collect();
+        let mut cells: Vec<String> = record.iter().take(headers.len()).map(unguarded).collect();
         cells.resize(headers.len(), String::new());
         push(&mut rows, TableRow { line, cells }, origin)?;
     }
@@ -243,6 +255,12 @@ mod tests {
     fn columns_are_lettered_as_spreadsheets_letter_them() {
         let letters: Vec<String> = [0, 1, 25, 26, 27, 51, 52, 701, 702].into_iter().map(letter).collect();
         assert_eq!(letters, ["A", "B", "Z", "AA", "AB", "AZ", "BA", "ZZ", "AAA"]);
+    }
+
+    #[test]
+    fn a_cell_a_csv_export_guarded_comes_back_as_it_went_out() {
+        let table = parse_csv("a,b,c,d\n'=SUM(A1),'-x,'plain,-3.5\n", "t.csv").unwrap();
+        assert_eq!(table.rows[0].cells, ["=SUM(A1)", "-x", "'plain", "-3.5"]);
     }
 
     #[test]

@@ -111,3 +111,25 @@ async fn a_committed_write_whose_answer_runs_out_of_time_is_answered_as_committe
     assert_eq!(body["data"]["recordObservations"][0]["value"], 41.0, "{body}");
     assert_eq!(stored(&db, 2014), [41.0], "committed");
 }
+
+#[tokio::test]
+async fn deleting_a_users_re_record_of_a_seeded_value_leaves_the_seeded_value() {
+    let server = Server::start_with(&["--write-token", TOKEN]);
+    let bengbu_2017 = "{ city(code: \"340300\") { observations(filter: { indicatorCode: { eq: \"services_share_gdp\" }, year: { eq: 2017 } }) { nodes { id value origin } } } }";
+    let seeded = server.data(bengbu_2017, json!({})).await["city"]["observations"]["nodes"][0].clone();
+    assert_eq!((seeded["value"].as_f64(), seeded["origin"].as_str()), (Some(42.9), Some("SEED")), "{seeded}");
+    let record = "mutation($input: [ObservationInput!]!) { recordObservations(input: $input) { id origin } }";
+    let (_, body) = server.post_as(TOKEN, record, json!({ "input": [row("340300", 2017, 43.5)] })).await;
+    let user = body["data"]["recordObservations"][0].clone();
+    assert_eq!(user["origin"], "USER", "{body}");
+    let delete = "mutation($ids: [ID!]!) { deleteObservations(ids: $ids) }";
+    let (_, body) = server.post_as(TOKEN, delete, json!({ "ids": [user["id"]] })).await;
+    assert_eq!(body["data"]["deleteObservations"], json!([user["id"]]), "{body}");
+    let after = server.data(bengbu_2017, json!({})).await["city"]["observations"]["nodes"].clone();
+    assert_eq!(after.as_array().map(Vec::len), Some(1), "the seeded value is back: {after}");
+    assert_eq!(
+        (after[0]["value"].as_f64(), after[0]["origin"].as_str()),
+        (Some(42.9), Some("SEED")),
+        "{after}"
+    );
+}
