@@ -95,7 +95,7 @@ pub enum Import {
     /// per indicator), docs/writing.md: every row is checked, then all are written in one
     /// transaction, or none; exits non-zero on any problem, naming its line and column.
     Observations(ImportObservations),
-    /// Add plan entries, or evidence for known ones, from a CSV file (layout in README.md):
+    /// Add plan entries, or evidence for known ones, from a CSV file (layout in docs/writing.md):
     /// every row is checked against the division table, then all are written in one
     /// transaction, or none; exits non-zero on any problem. Never deletes.
     Cities(ImportFile),

@@ -236,6 +236,39 @@ pub struct Target {
     pub derivation: Option<derivation::Derivation>,
 }
 
+impl From<&Target> for evaluation::TargetSpec {
+    fn from(target: &Target) -> Self {
+        Self {
+            kind: target.kind,
+            direction: target.direction,
+            baseline_year: target.baseline_year,
+            target_year: target.target_year,
+            target_value: target.target_value,
+            target_change: target.target_change,
+            baseline_value: target.baseline_value,
+        }
+    }
+}
+
+impl Target {
+    /// The target's series from a subject's points of any indicators: its own indicator's
+    /// values, and where a year has none, the value its derivation gives (marked derived).
+    pub fn series(&self, points: &[SeriesPoint]) -> Vec<derivation::Point> {
+        derivation::series(points, &self.indicator_code, self.derivation.as_ref())
+    }
+
+    /// The target judged from a subject's points of any indicators, as of `evaluation_year`.
+    pub fn judge(
+        &self,
+        points: &[SeriesPoint],
+        evaluation_year: i32,
+        options: &evaluation::EvaluationOptions,
+    ) -> Result<evaluation::Evaluation, evaluation::EvaluationError> {
+        let pairs: Vec<(i32, f64)> = self.series(points).iter().map(|p| (p.year, p.value)).collect();
+        evaluation::evaluate(&self.into(), &pairs, evaluation_year, options)
+    }
+}
+
 /// The part of an observation an evaluation needs: a point of a subject's series. Evaluations
 /// read only these (from an index), and the full rows only when a client asks for them.
 #[derive(Debug, Clone, PartialEq)]

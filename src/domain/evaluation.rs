@@ -1,4 +1,4 @@
-//! Judges one quantified plan target against a series of observations (EVALUATION.md §3).
+//! Judges one quantified plan target against a series of observations (docs/evaluation.md §3).
 //!
 //! Pure logic: no I/O, no clock, no globals. The GraphQL layer wraps [`evaluate`] and maps
 //! [`EvaluationError::code`] to error extensions. Rates, ratios and shares are **fractions**
@@ -22,7 +22,7 @@ mod types;
 
 pub use types::*;
 
-/// Evaluates `target` in `evaluation_year` (`E`) against `observations` as EVALUATION.md §3 says.
+/// Evaluates `target` in `evaluation_year` (`E`) against `observations` as docs/evaluation.md §3 says.
 ///
 /// `observations` are `(year, value)` pairs in any order: levels for LEVEL / CHANGE, annual
 /// flows for CUMULATIVE. Errors are the §3.1 validation rules; data gaps are statuses (§3.5).
@@ -121,14 +121,9 @@ fn classify(trend_ratio: f64) -> EvaluationStatus {
     class.map_or(EvaluationStatus::MovingAway, |&(_, status)| status)
 }
 
-/// `U` of §3.2: years in `[b, H]` (CUMULATIVE: `(b, H]`), where `H = min(E, T)`.
+/// `U` of §3.2 ([`TargetSpec::counts`]).
 fn usable_window(target: &TargetSpec, sorted: &[(i32, f64)], evaluation_year: i32) -> Vec<(i32, f64)> {
-    let horizon = evaluation_year.min(target.target_year);
-    // A CUMULATIVE flow of year b belongs to the previous period; b < T, so b + 1 cannot overflow.
-    let first = target.baseline_year + i32::from(target.kind == TargetKind::Cumulative);
-    let mut usable = sorted.to_vec();
-    usable.retain(|&(year, _)| (first..=horizon).contains(&year));
-    usable
+    sorted.iter().copied().filter(|&(year, _)| target.counts(year, evaluation_year)).collect()
 }
 
 /// `L` (§3.2) given a baseline value; `None` for CHANGE without one.

@@ -1,4 +1,4 @@
-//! The evaluator's vocabulary (EVALUATION.md §3.1 and §3.8): a target, the caller's options,
+//! The evaluator's vocabulary (docs/evaluation.md §3.1 and §3.8): a target, the caller's options,
 //! the result with its status and reason, and the input errors with their stable codes.
 
 /// What the target's number means (§3.1 `kind`).
@@ -115,6 +115,20 @@ pub struct TargetSpec {
     pub target_change: Option<f64>,
     /// LEVEL / CHANGE: overrides the observation at `b` (§3.3 step 1). Ignored for CUMULATIVE.
     pub baseline_value: Option<f64>,
+}
+
+impl TargetSpec {
+    /// Whether an observation of `year` counts, evaluated in `evaluation_year`: the usable set
+    /// `U` of §3.2, years in `[b, H]` (CUMULATIVE: `(b, H]`, a flow of year `b` belongs to the
+    /// period before), where `H = min(E, T)`.
+    pub fn counts(&self, year: i32, evaluation_year: i32) -> bool {
+        let horizon = evaluation_year.min(self.target_year);
+        let after_baseline = match self.kind {
+            TargetKind::Cumulative => year > self.baseline_year,
+            _ => year >= self.baseline_year,
+        };
+        after_baseline && year <= horizon
+    }
 }
 
 /// Caller choices (§3.1 `options`); the thresholds stay fixed at 0.95 / 0.60 / 0 (§2.1).

@@ -124,7 +124,7 @@ pub enum Direction {
 }
 stored_as!(Direction, domain::Direction, domain::direction_str);
 
-/// The form of a target (EVALUATION.md §3.1).
+/// The form of a target (docs/evaluation.md §3.1).
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
 #[graphql(remote = "domain::TargetKind")]
 pub enum TargetKind {

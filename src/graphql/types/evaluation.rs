@@ -1,11 +1,11 @@
-//! `TargetEvaluation`: a target judged against a series of observations (EVALUATION.md), for a
+//! `TargetEvaluation`: a target judged against a series of observations (docs/evaluation.md), for a
 //! city, a province, the plan area, or a what-if series that is stored nowhere.
 
 use std::sync::Arc;
 
 use async_graphql::{Context, Enum, InputObject, Object, SimpleObject};
 
-use crate::domain::derivation::{self, Point};
+use crate::domain::derivation::Point;
 use crate::domain::evaluation::{self as eval, Evaluation, TargetSpec};
 use crate::domain::recording::FIRST_YEAR;
 use crate::domain::{self, City, Province, SeriesPoint, Target};
@@ -20,7 +20,7 @@ use crate::graphql::{ApiError, ApiResult, db_error, loaders};
 /// Latest year an evaluation may be asked for or about; bounds the work of CUMULATIVE targets.
 const LAST_YEAR: i32 = 2100;
 
-/// How progress is projected (EVALUATION.md §2.4).
+/// How the trend is measured and projected (docs/evaluation.md §2.2, §2.6).
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
 #[graphql(remote = "eval::TrendMethod")]
 pub enum TrendMethod {
@@ -30,7 +30,7 @@ pub enum TrendMethod {
     LinearPace,
 }
 
-/// The verdict (EVALUATION.md §3.5; thresholds 0.95 / 0.60 / 0 on `trendRatio`).
+/// The verdict (docs/evaluation.md §3.5; thresholds 0.95 / 0.60 / 0 on `trendRatio`).
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[graphql(remote = "eval::EvaluationStatus")]
 pub enum EvaluationStatus {
@@ -50,7 +50,7 @@ pub enum EvaluationStatus {
     InsufficientData,
 }
 
-/// Why there is too little data (EVALUATION.md §3.5 rules 1–4 and 8).
+/// Why there is too little data (docs/evaluation.md §3.5 rules 1–4 and 8).
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
 #[graphql(remote = "eval::InsufficientDataReason")]
 pub enum InsufficientDataReason {
@@ -69,7 +69,7 @@ pub enum InsufficientDataReason {
     TrendUndefined,
 }
 
-/// A target to evaluate, stated directly (EVALUATION.md §3.1).
+/// A target to evaluate, stated directly (docs/evaluation.md §3.1).
 #[derive(InputObject, Clone, Debug)]
 pub struct TargetInput {
     /// Level, change from baseline, or cumulative total.
@@ -188,7 +188,7 @@ impl EvaluationNode {
 }
 
 /// A target judged against a series of observations for one subject and one evaluation year:
-/// the verdict and the numbers behind it (EVALUATION.md §3). Rates, ratios and shares are
+/// the verdict and the numbers behind it (docs/evaluation.md §3). Rates, ratios and shares are
 /// fractions (0.0786 is 7.86 % a year); values and gaps are in the indicator's unit.
 #[Object(name = "TargetEvaluation")]
 impl EvaluationNode {
@@ -411,30 +411,6 @@ fn rule(error: eval::EvaluationError) -> ApiError {
     ApiError::Rule { code: error.code(), message: error.to_string() }
 }
 
-/// The stored target as the evaluator's input.
-fn spec(target: &Target) -> TargetSpec {
-    TargetSpec {
-        kind: target.kind,
-        direction: target.direction,
-        baseline_year: target.baseline_year,
-        target_year: target.target_year,
-        target_value: target.target_value,
-        target_change: target.target_change,
-        baseline_value: target.baseline_value,
-    }
-}
-
-/// Whether an observation of `year` can count for `spec` evaluated in `evaluation_year`
-/// (EVALUATION.md §3.2, the usable set `U`).
-fn usable(spec: &TargetSpec, year: i32, evaluation_year: i32) -> bool {
-    let horizon = evaluation_year.min(spec.target_year);
-    let after_baseline = match spec.kind {
-        eval::TargetKind::Cumulative => year > spec.baseline_year,
-        _ => year >= spec.baseline_year,
-    };
-    after_baseline && year <= horizon
-}
-
 /// Evaluates a stored target for `subject` from that subject's observations (any
 /// indicators: only the target's own, and the inputs of its derivation, are used). `as_of`
 /// defaults to the target year.
@@ -445,12 +421,15 @@ pub fn evaluate_stored(
     as_of: Option<i32>,
     options: EvaluationOptionsInput,
 ) -> Result<EvaluationNode, ApiError> {
-    let spec = spec(target);
+    let spec = TargetSpec::from(&**target);
     let evaluation_year = as_of.unwrap_or(target.target_year);
-    let points = derivation::series(observations, &target.indicator_code, target.derivation.as_ref());
-    let result = judge_points(target, &points, as_of, options)?;
-    let series =
-        points.iter().filter(|p| usable(&spec, p.year, evaluation_year)).map(YearValue::of).collect();
+    let result = target.judge(observations, evaluation_year, &options.domain()).map_err(rule)?;
+    let series = target
+        .series(observations)
+        .iter()
+        .filter(|p| spec.counts(p.year, evaluation_year))
+        .map(YearValue::of)
+        .collect();
     Ok(EvaluationNode {
         result,
         evaluation_year,
@@ -469,19 +448,7 @@ pub fn judge(
     as_of: Option<i32>,
     options: EvaluationOptionsInput,
 ) -> Result<Evaluation, ApiError> {
-    let points = derivation::series(observations, &target.indicator_code, target.derivation.as_ref());
-    judge_points(target, &points, as_of, options)
-}
-
-fn judge_points(
-    target: &Target,
-    points: &[Point],
-    as_of: Option<i32>,
-    options: EvaluationOptionsInput,
-) -> Result<Evaluation, ApiError> {
-    let evaluation_year = as_of.unwrap_or(target.target_year);
-    let pairs: Vec<(i32, f64)> = points.iter().map(|p| (p.year, p.value)).collect();
-    eval::evaluate(&spec(target), &pairs, evaluation_year, &options.domain()).map_err(rule)
+    target.judge(observations, as_of.unwrap_or(target.target_year), &options.domain()).map_err(rule)
 }
 
 /// A what-if evaluation of a target stated in the request (stores nothing).
@@ -510,7 +477,7 @@ pub fn evaluate_input(
     let result = eval::evaluate(&spec, &pairs, evaluation_year, &options.domain()).map_err(rule)?;
     let mut series: Vec<YearValue> = observations
         .into_iter()
-        .filter(|o| usable(&spec, o.year, evaluation_year))
+        .filter(|o| spec.counts(o.year, evaluation_year))
         .map(|o| YearValue { year: o.year, value: o.value, derived: false, inputs: None })
         .collect();
     series.sort_by_key(|o| o.year);

@@ -203,8 +203,8 @@ impl QueryRoot {
         found.into_iter().collect()
     }
 
-    /// What-if: judges a target stated here against values given here (EVALUATION.md). Stores
-    /// nothing. A target that breaks a rule of EVALUATION.md §3.1 is an error with that rule's
+    /// What-if: judges a target stated here against values given here (docs/evaluation.md). Stores
+    /// nothing. A target that breaks a rule of docs/evaluation.md §3.1 is an error with that rule's
     /// code (e.g. TARGET_YEAR_NOT_AFTER_BASELINE, MISSING_TARGET_CHANGE, DUPLICATE_YEAR).
     async fn evaluate(
         &self,
