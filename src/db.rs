@@ -34,7 +34,7 @@ use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Connection, OpenFlags};
 
 use conn::with_deadline;
-pub use conn::{Column, Columns, Conn, Record, StatementCounter};
+pub use conn::{Conn, Record, StatementCounter};
 use file::{Scratch, configure, read_only, reader_flags, target, usable};
 pub use list::Listed;
 pub use session::ReadSession;

@@ -28,7 +28,7 @@ pub use request::live::{accepts_token, over_socket};
 pub use request::respond::{
     HEAVY_LANE_FULL, Outcome, Ran, Transport, is_request_error, request_error, respond,
 };
-pub use types::mutation::{Bearer, MutationRoot, ReplicaOf, WriteToken, Writes};
+pub use types::mutation::{MutationRoot, ReplicaOf, WriteToken, Writes};
 pub use types::paging::PageLimits;
 pub use types::query::QueryRoot;
 pub use types::subscription::SubscriptionRoot;

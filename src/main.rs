@@ -14,18 +14,18 @@ static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 fn main() -> ExitCode {
     let config = Config::parse();
-    rustbelt::telemetry::init(config.log_format == LogFormat::Json);
+    rustbelt::init_logging(config.log_format == LogFormat::Json);
     let result = match config.command {
         Some(Command::Schema) => {
-            print!("{}", rustbelt::graphql::sdl());
+            print!("{}", rustbelt::sdl());
             Ok(())
         }
-        Some(Command::Serve(serve)) => rustbelt::app::run(*serve),
+        Some(Command::Serve(serve)) => rustbelt::run(*serve),
         Some(Command::Import(Import::Observations(args))) => rustbelt::import::observations(&args),
         Some(Command::Import(Import::Cities(args))) => rustbelt::import::cities(&args),
         Some(Command::Synthesize(args)) => rustbelt::import::synthesize(&args),
         Some(Command::Backup(args)) => rustbelt::import::backup(&args),
-        None => rustbelt::app::run(config.serve),
+        None => rustbelt::run(config.serve),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -97,9 +97,7 @@ pub(super) fn source_id(tx: &Transaction<'_>, url: &str, description: Option<&st
     Ok(tx.query_row("SELECT id FROM sources WHERE url = ?1", [url], |r| r.get(0))?)
 }
 
-/// Deletes the rows of `table` whose key is not in `keep` (rows that left the seed). `table` may
-/// end in a `WHERE` condition that limits which rows are considered (synthetic rows are not
-/// the seed's).
+/// Deletes the rows of `table` whose key is not in `keep`: rows that left the seed.
 pub(super) fn delete_missing(
     tx: &Transaction<'_>,
     table: &str,
@@ -112,8 +110,10 @@ pub(super) fn delete_missing(
         rows.collect::<rusqlite::Result<_>>()?
     };
     for code in existing.iter().filter(|c| !keep.contains(c.as_str())) {
-        let table_name = table.split_whitespace().next().unwrap_or(table);
-        tx.execute(&format!("DELETE FROM {table_name} WHERE {key} = ?1"), [code])?;
+        tx.execute(&format!("DELETE FROM {table} WHERE {key} = ?1"), [code])?;
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests;

@@ -202,7 +202,7 @@ async fn documents_sent_with_their_hash_hold_bounded_memory() {
     // anything is kept. Then documents within it, more of them than the registry holds.
     for n in 0..1_500 {
         let query = format!("{{ plan {{ titleEn }} }} # {n} {}", "x".repeat(90_000));
-        let hash = rustbelt::graphql::persisted::hash(&query);
+        let hash = rustbelt::persisted_query_hash(&query);
         let body = json!({ "query": query, "extensions": { "persistedQuery": { "version": 1, "sha256Hash": hash } } });
         let response = server.client.post(&url).json(&body).send().await.unwrap();
         let answer: Value = response.json().await.unwrap();
@@ -210,7 +210,7 @@ async fn documents_sent_with_their_hash_hold_bounded_memory() {
     }
     for n in 0..1_500 {
         let query = format!("{{ plan {{ titleEn }} }} # {n} {}", "x".repeat(19_000));
-        let hash = rustbelt::graphql::persisted::hash(&query);
+        let hash = rustbelt::persisted_query_hash(&query);
         let body = json!({ "query": query, "extensions": { "persistedQuery": { "version": 1, "sha256Hash": hash } } });
         server.client.post(&url).json(&body).send().await.unwrap();
     }

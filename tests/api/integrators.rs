@@ -219,7 +219,7 @@ async fn a_views_etag_holds_until_the_data_changes() {
 }
 
 fn sha256(text: &str) -> String {
-    rustbelt::graphql::persisted::hash(text)
+    rustbelt::persisted_query_hash(text)
 }
 
 async fn post_body(server: &Server, body: Value) -> (u16, Value) {

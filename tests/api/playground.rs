@@ -31,7 +31,7 @@ async fn graphiql_and_its_assets_are_served_from_the_binary() {
 async fn sdl_health_and_readiness_answer() {
     let server = Server::start();
     let sdl = server.client.get(format!("{}/schema.graphql", server.base)).send().await.unwrap();
-    assert_eq!(sdl.text().await.unwrap(), rustbelt::graphql::sdl());
+    assert_eq!(sdl.text().await.unwrap(), rustbelt::sdl());
     for path in ["/healthz", "/readyz"] {
         let response = server.client.get(format!("{}{path}", server.base)).send().await.unwrap();
         assert_eq!(response.status(), 200, "{path}");
