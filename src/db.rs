@@ -35,14 +35,14 @@ use rusqlite::{Connection, OpenFlags};
 
 use conn::with_deadline;
 pub use conn::{Conn, Record, StatementCounter};
-use file::{Scratch, configure, read_only, reader_flags, target, usable};
+use file::{Scratch, check_usable, configure, read_only, reader_flags, target};
 pub use list::Listed;
 pub use session::ReadSession;
 pub use stats::Stats;
 pub use version::DataVersion;
 
-/// How long reading the statistics may take (a few index scans; about 0.2 s on two million
-/// observations).
+/// How long reading the statistics may take: a few index scans, longer than a request's
+/// statement may take on large data.
 const STATS_TIME_LIMIT: Duration = Duration::from_secs(30);
 
 /// Why a database call failed. Its text is for logs only: the GraphQL layer shows clients a
@@ -198,7 +198,7 @@ impl Db {
         options: &DbOptions,
         scratch: Option<Arc<Scratch>>,
     ) -> Result<Self, DbError> {
-        usable(&writer, writer_target)?;
+        check_usable(&writer, writer_target)?;
         let setup = wal::Setup::of(&writer, options)?;
         setup.apply(&writer)?;
         if options.replica {

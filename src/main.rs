@@ -6,9 +6,9 @@ use clap::Parser;
 use rustbelt::config::{Command, Config, Import, LogFormat};
 
 /// jemalloc with one arena (configured in `.cargo/config.toml`): glibc's allocator and
-/// mimalloc both keep what a request freed with the thread that freed it, so peak memory grew
-/// with every thread that ever ran a large request (x1,000 database, 64 connections: glibc
-/// 165 MB, mimalloc 212 MB, jemalloc with one arena 75 MB; the same throughput on the seed).
+/// mimalloc both keep what a request freed with the thread that freed it, so peak memory grows
+/// with every thread that ever ran a large request; one arena shares it. `benches/run.sh`
+/// measures peak memory at 64 connections on the x1,000 database.
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 

@@ -46,7 +46,7 @@ impl Db {
             )));
         }
         let source = read_only(from)?;
-        usable(&source, &from.to_string_lossy())?;
+        check_usable(&source, &from.to_string_lossy())?;
         let mut partial = to.as_os_str().to_owned();
         partial.push(".partial");
         let partial = PathBuf::from(partial);
@@ -76,12 +76,10 @@ impl Db {
     }
 }
 
-/// Per-connection policy for the writer: WAL before any DDL, foreign keys, a busy timeout, and
-/// `rarray` (lists bind their keys as one array).
 /// What start-up checks before it writes anything, so a file it refuses is left exactly as it
 /// was: that it is an SQLite database, that its schema is not newer than this binary's, and
 /// that its pages pass SQLite's quick check (which reads every page once).
-pub(super) fn usable(connection: &Connection, path: &str) -> Result<(), DbError> {
+pub(super) fn check_usable(connection: &Connection, path: &str) -> Result<(), DbError> {
     let unusable = |why: String| DbError::Unusable(format!("{path} {why}; the file was left as it is"));
     let version: i64 = connection.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(|error| {
         unusable(format!("is not an SQLite database, or its header is damaged ({})", sqlite_reason(&error)))
@@ -107,6 +105,8 @@ pub(super) fn sqlite_reason(error: &rusqlite::Error) -> String {
     }
 }
 
+/// Per-connection policy for the writer: WAL before any DDL, foreign keys, a busy timeout, and
+/// `rarray` (lists bind their keys as one array).
 pub(super) fn configure(connection: &Connection) -> Result<(), DbError> {
     rusqlite::vtab::array::load_module(connection)?;
     connection.execute_batch(

@@ -1,5 +1,6 @@
 //! Observations: reading them by subject or indicator, in pages, and what each write recorded;
-//! recording and deleting them ([`record`]); the series evaluations use ([`series`]).
+//! recording and deleting them ([`record`](mod@record)); the series evaluations use
+//! ([`series`](mod@series)).
 
 mod record;
 mod series;

@@ -18,7 +18,7 @@ pub enum Recorded {
 }
 
 /// Checks every row, then, only if all pass, upserts them by (subject, indicator, year) as
-/// user observations. Run it inside [`super::Db::write`] so the rows are written together or
+/// user observations. Run it inside [`crate::db::Db::write`] so the rows are written together or
 /// not at all.
 pub fn record(
     conn: &Conn<'_>,

@@ -98,7 +98,7 @@ impl InsufficientDataReason {
     }
 }
 
-/// A quantified target (§3.1 `Target`); [`evaluate`] validates it.
+/// A quantified target (§3.1 `Target`); [`evaluate`](super::evaluate) validates it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TargetSpec {
     /// What the target number means.

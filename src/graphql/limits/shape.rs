@@ -1,7 +1,7 @@
 //! Limits on a document's size and shape, checked before anything runs: length and token count
 //! before parsing (so a huge document costs no parser time), then depth, aliases, root fields
-//! and directives on the parsed document. Complexity is async-graphql's, with list fields
-//! weighted by their page size (see `paging::cost`).
+//! and directives on the parsed document. What the document would cost to answer is the
+//! estimate's, not a limit here ([`super::cost`]).
 //!
 //! async-graphql's own depth limit counts introspection, so GraphiQL's schema query (about 13
 //! levels of `ofType`) would trip any depth limit tight enough to matter. Introspection is

@@ -1,9 +1,9 @@
-//! Each event of a subscription runs like a request: it waits for a turn, gets its own loaders
-//! and read session, and must end by its own deadline, counted from when its turn came. The
-//! wait for a turn has no deadline: a busy server delays an event, it never drops it (nor, with
-//! it, the subscription). A query or mutation gets these from
-//! [`crate::graphql::request::respond`]; a subscription's events are resolved by async-graphql, one after another
-//! on the connection's task, so this extension hands each one its loaders as it starts.
+//! Each event of a subscription runs like a request: it waits for a turn, gets its own loaders and read
+//! session, and must end by its own deadline, counted from when its turn came. The wait for a turn has no
+//! deadline: a busy server delays an event, it never drops it (nor, with it, the subscription). A query or
+//! mutation gets these from [`crate::graphql::request::respond`]; a subscription's events are resolved by
+//! async-graphql, one after another on the connection's task, so this extension hands each one its loaders as
+//! it starts.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

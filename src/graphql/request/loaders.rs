@@ -33,7 +33,8 @@ use crate::graphql::types::status_tally::Tallies;
 
 /// A list query as a loader key: equal when the request asked for the same list. Its hash is
 /// computed once: every parent of a level carries its own copy, and a loader hashes each key
-/// several times (formatting the query as text for this took 4 % of the dashboard, perf).
+/// several times, so hashing the query anew each time showed in the dashboard's profile
+/// (`benches/execute.rs`, dashboard).
 #[derive(Clone, Debug)]
 pub struct QueryKey {
     hash: u64,

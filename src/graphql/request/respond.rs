@@ -1,8 +1,8 @@
 //! One request's way through GraphQL, in order: its document is parsed and checked
 //! ([`crate::graphql::request::documents`]), its cost estimated; the estimate gives it a lane
-//! ([`crate::graphql::request::admission`]); it waits for a turn (at most `max_concurrent` execute at once), then
-//! runs with its own loaders and read session until its deadline, and the outcome is
-//! classified for HTTP. Nothing runs twice.
+//! ([`crate::graphql::request::admission`]); it waits for a turn (at most `max_concurrent` execute at once),
+//! then runs with its own loaders and read session until its deadline, and the outcome is classified for
+//! HTTP. Nothing runs twice.
 
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;

@@ -191,10 +191,10 @@ impl PlanNode {
         Ok(record(ctx).await?.source_url.clone())
     }
 
-    /// One indicator's values of one year for the plan entries of every province, combined by the indicator's own rule
-    /// (`Indicator.aggregation`): a sum for flows and levels, the ratio of the parts' sums for a
-    /// share, a weighted mean for a per-person value, or a refusal with its reason; with the
-    /// cities that contributed, those that did not, and the observations used.
+    /// One indicator's values of one year for the plan entries of every province, combined by the indicator's
+    /// own rule (`Indicator.aggregation`): a sum for flows and levels, the ratio of the parts' sums for a
+    /// share, a weighted mean for a per-person value, or a refusal with its reason; with the cities that
+    /// contributed, those that did not, and the observations used.
     async fn rollup(
         &self,
         ctx: &Context<'_>,

@@ -85,10 +85,10 @@ impl ProvinceNode {
         }))
     }
 
-    /// One indicator's values of one year for the province's plan entries, combined by the indicator's own rule
-    /// (`Indicator.aggregation`): a sum for flows and levels, the ratio of the parts' sums for a
-    /// share, a weighted mean for a per-person value, or a refusal with its reason; with the
-    /// cities that contributed, those that did not, and the observations used.
+    /// One indicator's values of one year for the province's plan entries, combined by the indicator's own
+    /// rule (`Indicator.aggregation`): a sum for flows and levels, the ratio of the parts' sums for a share,
+    /// a weighted mean for a per-person value, or a refusal with its reason; with the cities that
+    /// contributed, those that did not, and the observations used.
     async fn rollup(
         &self,
         ctx: &Context<'_>,

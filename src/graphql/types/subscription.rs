@@ -4,10 +4,10 @@
 //! subscriber that falls behind is not sent a backlog of versions but reads, once it is ready,
 //! what the versions it skipped wrote, so it costs no memory while it is slow.
 //!
-//! The events' own fields (an observation's city, an evaluation's indicator) resolve like a
-//! query's, through loaders that [`crate::graphql::request::events`] gives each event. Every read a stream makes
-//! waits for a turn as requests do ([`LiveReads`]), as long as it takes: a busy server delays
-//! an event, it never ends a subscription.
+//! The events' own fields (an observation's city, an evaluation's indicator) resolve like a query's, through
+//! loaders that [`crate::graphql::request::events`] gives each event. Every read a stream makes waits for a
+//! turn as requests do ([`LiveReads`]), as long as it takes: a busy server delays an event, it never ends a
+//! subscription.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
