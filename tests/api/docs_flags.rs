@@ -92,8 +92,10 @@ fn undocumented(flag: &Flag, rows: &[Vec<String>]) -> Option<String> {
         text.as_ref().is_none_or(|text| cell.is_some_and(|cell| cell.contains(&format!("`{text}`"))))
     };
     let right = named.iter().any(|row| holds(row.get(1), &flag.env) && holds(row.get(2), &flag.default));
-    (!right)
-        .then(|| format!("{}: no row with env `{:?}` and default `{:?}`", flag.name, flag.env, flag.default))
+    let shown = |text: &Option<String>| text.as_ref().map_or("(none)".into(), |text| format!("`{text}`"));
+    (!right).then(|| {
+        format!("{}: no row with env {} and default {}", flag.name, shown(&flag.env), shown(&flag.default))
+    })
 }
 
 #[test]
