@@ -1,4 +1,4 @@
-//! Criterion: the target evaluator alone, over the 14 worked examples of EVALUATION.md
+//! Criterion: the target evaluator alone, over the 14 worked examples of docs/evaluation.md
 //! (throughput in evaluations per second). `cargo bench --bench evaluator`.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};

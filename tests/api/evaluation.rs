@@ -1,4 +1,4 @@
-//! Target evaluation over HTTP: every fixture of EVALUATION.md through `Query.evaluate`, and
+//! Target evaluation over HTTP: every worked example of docs/evaluation.md through `Query.evaluate`, and
 //! evaluations of the seeded real observations in the graph.
 
 use serde_json::{Value, json};

@@ -10,6 +10,8 @@ mod connections;
 mod cost;
 mod cost_property;
 mod coverage;
+mod docs_examples;
+mod docs_flags;
 mod durability;
 mod errors;
 mod evaluation;
