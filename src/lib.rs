@@ -25,9 +25,9 @@ mod http;
 pub mod import;
 mod telemetry;
 
-// What the binary runs: serving, the SDL, logging; `import` and `config` are the commands and
-// their flags.
-pub use app::{build, run};
+// What the binary runs: serving (its runtime and router, which the in-process tests build too),
+// the SDL, logging; `import` and `config` are the commands and their flags.
+pub use app::{build, run, runtime};
 pub use graphql::sdl;
 pub use telemetry::init as init_logging;
 

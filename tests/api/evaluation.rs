@@ -3,7 +3,8 @@
 
 use serde_json::{Value, json};
 
-use crate::common::{SeedObservation, Server, first_code, read_csv, seed_cities};
+use crate::common::{SeedObservation, first_code, read_csv, seed_cities};
+use crate::in_process::Server;
 
 const EVALUATE: &str = "query($target: TargetInput!, $observations: [YearValueInput!]!, $year: Int!, $options: EvaluationOptions) {
   evaluate(target: $target, observations: $observations, evaluationYear: $year, options: $options) {

@@ -20,7 +20,7 @@ fn committed_schema_matches_the_code() {
 
 #[tokio::test]
 async fn every_type_field_argument_and_enum_value_has_a_description() {
-    let server = crate::common::Server::start();
+    let server = crate::in_process::Server::start();
     let data = server
         .data(
             "{ __schema { types { name kind description

@@ -6,7 +6,8 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 
-use crate::common::{Server, first_code, synthesize};
+use crate::common::{first_code, synthesize};
+use crate::in_process::Server;
 
 const TOKEN: &str = "test-write-token";
 
