@@ -79,6 +79,10 @@ fn write_token(config: &ServeConfig) -> anyhow::Result<Option<String>> {
 /// Opens the database (migrating and seeding it) and builds the router; gives the database
 /// too, to close it cleanly after serving.
 pub async fn build(config: &ServeConfig) -> anyhow::Result<(axum::Router, Db)> {
+    anyhow::ensure!(
+        config.primary.is_none() || config.read_only,
+        "--primary (RUSTBELT_PRIMARY) names where a read-only replica sends writes: add --read-only, or leave --primary out"
+    );
     let options = DbOptions {
         path: config.db.clone(),
         // Each executing request holds a reader for its whole run: one more serves the

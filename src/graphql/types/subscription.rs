@@ -1,6 +1,6 @@
 //! `Subscription`: what writes change, as it happens. Both fields follow the data version
 //! ([`Db::changes`]), which moves on every write of this server at once and on writes of other
-//! processes on the same file within a second: a subscriber learns of an import too. A
+//! processes on the same file within 250 ms: a subscriber learns of an import too. A
 //! subscriber that falls behind is not sent a backlog of versions but reads, once it is ready,
 //! what the versions it skipped wrote, so it costs no memory while it is slow.
 //!
