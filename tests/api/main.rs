@@ -16,6 +16,7 @@ mod cost_property;
 mod coverage;
 mod docs_examples;
 mod docs_flags;
+mod docs_links;
 mod durability;
 mod errors;
 mod evaluation;
