@@ -1,5 +1,6 @@
 //! Every relative link in the repository's Markdown pages leads somewhere: the file exists,
-//! and an `#anchor` names a heading of that page (as GitHub makes anchors from headings).
+//! and an `#anchor` names a heading of that page (as GitHub makes anchors from headings). Every
+//! source file a page names as `` `src/…` `` exists (files move when the code is reshaped).
 
 use std::path::{Path, PathBuf};
 
@@ -103,9 +104,44 @@ fn every_relative_link_leads_to_a_file_and_every_anchor_to_a_heading() {
     assert!(checked > 40, "only {checked} links found: is the link pattern still right?");
 }
 
+/// The `` `src/…` `` paths a page names.
+fn source_paths(text: &str) -> Vec<&str> {
+    text.split('`')
+        .skip(1)
+        .step_by(2)
+        .filter(|span| span.starts_with("src/") && !span.contains(' '))
+        .collect()
+}
+
+#[test]
+fn every_source_file_a_page_names_exists() {
+    let mut missing = Vec::new();
+    // The pages about this crate (the clients' README names its own `src/`).
+    let about_the_crate = |page: &Path| !page.starts_with(Path::new(ROOT).join("clients"));
+    for page in pages().into_iter().filter(|page| about_the_crate(page)) {
+        let text = std::fs::read_to_string(&page).unwrap();
+        for path in source_paths(&prose(&text)) {
+            // `src/http.rs:136` names a line of the file; `src/db*` the module's file and folder.
+            let file = path.split(':').next().unwrap_or(path);
+            let exists = match file.strip_suffix('*') {
+                Some(module) => Path::new(ROOT).join(format!("{module}.rs")).exists(),
+                None => Path::new(ROOT).join(file).exists(),
+            };
+            if !exists {
+                missing.push(format!("{}: {path}", page.strip_prefix(ROOT).unwrap().display()));
+            }
+        }
+    }
+    assert!(missing.is_empty(), "pages name source files that are not there:\n{}", missing.join("\n"));
+}
+
 #[test]
 fn anchors_are_made_as_github_makes_them() {
     assert_eq!(slug(" 3.9 The plan's six targets"), "39-the-plans-six-targets");
     assert_eq!(slug("Persisted queries and trusted documents"), "persisted-queries-and-trusted-documents");
     assert_eq!(targets("see [a](x.md#b) and [c](../d.md \"title\")"), ["x.md#b", "../d.md"]);
+    assert_eq!(
+        source_paths("in `src/db.rs` and `x` and `src/a b`, `src/http.rs:136`"),
+        ["src/db.rs", "src/http.rs:136"]
+    );
 }
