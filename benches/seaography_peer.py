@@ -2,7 +2,7 @@
 SQLite file (benches/seaography/build.sh), the same logical nested query in seaography's names,
 the check that it answers the same rows as rustbelt, and its block of the run: rustbelt cached
 and uncached, PostGraphile and seaography in turns on the real seed, then rustbelt and
-seaography on the synthetic ×100 and ×1,000 files.
+seaography one request at a time on the synthetic ×100 and ×1,000 files.
 
 bench.py passes itself (`bench`) for its harness: rustbelt(), post(), body_file(), rounds(),
 median_run(), fmt(), NESTED_OURS, STARTED and CLEANUP.
@@ -179,7 +179,7 @@ def note(turn, entries, observations):
     """What the table compares, for the paragraph above it."""
     return (f"The nested query (31 provinces → 20 entries each, confirmed and candidates → 10 observations each;"
             f" {entries} entries and {observations} observations, checked to be the same rows from all three) on rustbelt,"
-            f" on PostGraphile (as in the table above, over its PostgreSQL copy) and on the server seaography-cli"
+            f" on PostGraphile (set up as for its own table, over a PostgreSQL copy of the file) and on the server seaography-cli"
             f" {VERSIONS['seaography-cli']} generates from the same SQLite file (entities by sea-orm-cli"
             f" {VERSIONS['sea-orm-cli']}; seaography {locked('seaography')}, SeaORM {locked('sea-orm')}, sqlx"
             f" {locked('sqlx')}, async-graphql {locked('async-graphql')}, axum {locked('axum')}; release build;"
@@ -240,34 +240,24 @@ def measure(bench, tables, binary, db):
 
 def scale(bench, tables, binary, databases):
     """The nested query on rustbelt uncached and seaography over the synthetic files, checked to
-    answer the same rows: one request alone (median of five), then both at 8 connections in
-    turns (medians of three)."""
-    turn = max(2, bench.DURATION // 2)
+    answer the same rows: the median of five requests sent one at a time. Not under wrk: there
+    a seaography request takes seconds, so a run of a few seconds completes a handful."""
     lines = ["### seaography at scale: the nested query on synthetic data", "",
-             "The same query and check as above on the ×100 and ×1,000 files (rustbelt uncached, seaography);"
-             f" ms alone: the median of five requests one at a time; req/s: the median of three {turn} s wrk runs"
-             " at 8 connections, in turns. Peak RSS over both.", "",
-             "| database | cities | server | ms alone | req/s at 8 conns | p50 ms | p99 ms | refused | ÷ seaography | peak RSS MB |",
-             "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
+             "The same query and row check as above on the ×100 and ×1,000 files (rustbelt uncached, seaography):"
+             " the median of five requests sent one at a time, and each process's peak RSS after them.", "",
+             "| database | cities | rustbelt uncached ms | seaography ms | seaography ÷ rustbelt | rustbelt peak RSS MB |"
+             " seaography peak RSS MB |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
     for label, db, cities in databases:
         ours, sea = bench.rustbelt(db, "--cache-mb", "0"), Seaography(binary, db, bench.STARTED)
         try:
             same_rows("rustbelt uncached", json.loads(bench.post(ours.base + "/graphql", bench.NESTED_OURS)[0]),
                       ask(sea.base, QUERY))
-            alone = [sorted(bench.post(url, query)[1] for _ in range(5))[2] * 1000
-                     for url, query in ((ours.base + "/graphql", bench.NESTED_OURS), (sea.base + "/", QUERY))]
-            targets = [(ours.base + "/graphql", bench.body_file("nested", bench.NESTED_OURS)),
-                       (sea.base + "/", bench.body_file("nested-seaography", QUERY))]
-            runs = bench.rounds(targets, 8, turn)
-            medians = [bench.median_run(server_runs) for server_runs in runs]
-            for name, server, ms, server_runs, (rps, p50, p99) in zip(
-                    ("rustbelt uncached", "seaography"), (ours, sea), alone, runs, (m[:3] for m in medians)):
-                failed, total = (sum(run[i] for run in server_runs) for i in (3, 4))
-                ratio = f"{rps / medians[1][0]:,.1f}" if name != "seaography" else ""
-                lines.append(f"| {label} | {bench.fmt(cities)} | {name} | {ms:.1f} | {bench.fmt(rps, 1)} | {p50:.2f} |"
-                             f" {p99:.2f} | {failed} of {total} | {ratio} | {server.peak_rss_mb():.1f} |")
-            log(f"  seaography {label}: rustbelt {alone[0]:.1f} ms, {medians[0][0]:.0f} rps;"
-                f" seaography {alone[1]:.1f} ms, {medians[1][0]:.1f} rps")
+            mine, theirs = (sorted(bench.post(url, query)[1] for _ in range(5))[2] * 1000
+                            for url, query in ((ours.base + "/graphql", bench.NESTED_OURS), (sea.base + "/", QUERY)))
+            lines.append(f"| {label} | {bench.fmt(cities)} | {mine:.1f} | {theirs:.1f} | {theirs / mine:,.1f} |"
+                         f" {ours.peak_rss_mb():.1f} | {sea.peak_rss_mb():.1f} |")
+            log(f"  seaography {label}: rustbelt {mine:.1f} ms, seaography {theirs:.1f} ms")
         finally:
             ours.stop()
             sea.stop()
