@@ -77,12 +77,8 @@ async fn every_view_answers_in_every_format_what_graphql_answers() {
             for (header, value) in headers.iter().zip(record.iter()) {
                 let expected = header.split('.').fold(row, |v, key| &v[key]);
                 match (value.parse::<f64>(), expected.as_f64()) {
-                    // serde_json's default parser may land a digit-heavy number one unit in the
-                    // last place off (9.200000000000003 read as …005); the CSV's own digits
-                    // are the server's exact ones.
-                    (Ok(a), Some(b)) => {
-                        assert!((a - b).abs() <= 4.0 * f64::EPSILON * b.abs(), "{name}, {header}: {a} {b}")
-                    }
+                    // The same number to the last bit (9.200000000000003 among them).
+                    (Ok(a), Some(b)) => assert_eq!(a.to_bits(), b.to_bits(), "{name}, {header}: {a} {b}"),
                     _ => assert_eq!(value, cell(expected), "{name}, {header}"),
                 }
             }

@@ -152,3 +152,32 @@ async fn deleting_a_users_re_record_of_a_seeded_value_leaves_the_seeded_value() 
         "{after}"
     );
 }
+
+#[tokio::test]
+async fn a_value_is_stored_to_the_last_digit_the_client_sent() {
+    // Digit-heavy values, as a derived share or a unit conversion gives them: a parser that
+    // rounds twice lands some of them one unit in the last place off.
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("rustbelt.db");
+    let server = Server::start_on(&db, &["--write-token", TOKEN]);
+    let sent = ["9.200000000000003", "52.81193881287747", "0.30000000000000004", "43.119999999999997"];
+    for (year, text) in (2001..).zip(sent) {
+        let body = format!(
+            r#"{{"query": "mutation($i: [ObservationInput!]!) {{ recordObservations(input: $i) {{ value }} }}",
+                 "variables": {{"i": [{{"subjectCode": "340300", "indicatorCode": "services_share_gdp", "year": {year},
+                 "value": {text}, "source": "test fixture: a made-up value", "sourceGrade": "SECONDARY"}}]}}}}"#
+        );
+        let call = crate::call::Call::post("/graphql")
+            .bearer(TOKEN)
+            .header("content-type", "application/json")
+            .body(body);
+        let reply = server.send(call).await;
+        assert_eq!(reply.status(), 200, "{}", reply.text());
+        let exact: f64 = text.parse().unwrap();
+        assert_eq!(
+            stored(&db, year).iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+            [exact.to_bits()],
+            "{text}"
+        );
+    }
+}
