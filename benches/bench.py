@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
 """The rustbelt benchmark: the release binary on a free port under a real load generator (wrk),
-beside two peers (Datasette + datasette-graphql on the same SQLite file; PostGraphile 5 over a
-copy of it in PostgreSQL, benches/postgraphile_peer.py), a floor (the same response bytes from
+beside three peers (Datasette + datasette-graphql on the same SQLite file; PostGraphile 5 over a
+copy of it in PostgreSQL, benches/postgraphile_peer.py; the server seaography generates from the
+same file, benches/seaography_peer.py), a floor (the same response bytes from
 a trivial axum handler on the same runtime) and a ceiling (the same answers re-served through
 async-graphql alone, from memory), in one run on one machine.
 
 Run it through benches/run.sh, which installs what it needs. Prints Markdown tables and writes
 them to benches/results/latest.md. Environment: DURATION (seconds per wrk run, default 8);
-ONLY=postgraphile (or the argument `postgraphile`) runs only the PostGraphile comparison;
+ONLY=postgraphile or ONLY=seaography (or that argument) runs only that peer's comparison;
 RUSTBELT, another rustbelt binary to measure.
 """
 
@@ -26,6 +27,7 @@ import urllib.request
 from pathlib import Path
 
 import postgraphile_peer as pgpeer
+import seaography_peer as seapeer
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET = ROOT / "target"
@@ -405,21 +407,25 @@ def main():
         if not shutil.which(tool):
             sys.exit(f"{tool} is missing: run benches/run.sh, which installs it")
     only = os.environ.get("ONLY") or (sys.argv[1] if len(sys.argv) > 1 else "")
-    if only not in ("", "postgraphile"):
-        sys.exit(f"unknown part {only!r}: the only part that runs alone is `postgraphile`")
+    if only not in ("", "postgraphile", "seaography"):
+        sys.exit(f"unknown part {only!r}: the parts that run alone are `postgraphile` and `seaography`")
     real = WORK / "real.db"
     x100, x1000 = WORK / "x100.db", WORK / "x1000.db"
     # Every entry of the seed, confirmed and candidate (the benchmark queries ask for both).
     entries = sum(len((ROOT / "seed" / name).read_text().splitlines()) - 1
                   for name in ("cities.csv", "cities_candidates.csv"))
     rustbelt(real).stop()  # create and seed
+    bench = sys.modules[__name__]  # the harness the seaography block uses
+    if only != "postgraphile":
+        log("generating and building the seaography server from the seeded file (benches/seaography/build.sh)")
+        sea_binary = seapeer.build(real)
     cpu = next((l.split(":", 1)[1].strip() for l in Path("/proc/cpuinfo").read_text().splitlines()
                 if l.startswith("model name")), platform.processor())
     header = (f"## Benchmark run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}\n\n"
               f"Machine: {os.cpu_count()} cores ({cpu}), {platform.system()} {platform.release()}; "
-              f"wrk {DURATION} s per run; release build. Command: `{'ONLY=postgraphile ' if only else ''}benches/run.sh`.")
+              f"wrk {DURATION} s per run; release build. Command: `{f'ONLY={only} ' if only else ''}benches/run.sh`.")
     tables = [header]
-    if only:
+    if only == "postgraphile":
         log("PostGraphile (rustbelt cached and uncached, PostGraphile)")
         postgraphile(tables, real)
         print("\n\n".join(tables))  # not written to latest.md, which holds whole runs
@@ -429,6 +435,14 @@ def main():
     for path, cities in ((x100, 1_800), (x1000, 18_000)):
         subprocess.run([str(RUSTBELT), "synthesize", "--out", str(path), "--cities", str(cities), "--years", "20"],
                        check=True, stdout=subprocess.DEVNULL)
+    synthetic = [("×100 synthetic", x100, 1_800 + entries), ("×1,000 synthetic", x1000, 18_000 + entries)]
+    if only == "seaography":
+        log("seaography (rustbelt cached and uncached, PostGraphile, seaography; then the synthetic files)")
+        seapeer.measure(bench, tables, sea_binary, real)
+        seapeer.scale(bench, tables, sea_binary, synthetic)
+        print("\n\n".join(tables))  # not written to latest.md, which holds whole runs
+        shutil.rmtree(WORK, ignore_errors=True)
+        return
     log("throughput on the real seed (rustbelt cached and uncached, floor)")
     uncached = throughput(tables, real, f"the real seed ({entries} entries)")
     log("the executor's ceiling (async-graphql alone, floor)")
@@ -437,9 +451,11 @@ def main():
     peer(tables, real)
     log("PostGraphile (rustbelt cached and uncached, PostGraphile)")
     postgraphile(tables, real)
+    log("seaography (rustbelt cached and uncached, PostGraphile, seaography)")
+    seapeer.measure(bench, tables, sea_binary, real)
     log("scale")
-    scale(tables, [("real seed", real, entries), ("×100 synthetic", x100, 1_800 + entries),
-                   ("×1,000 synthetic", x1000, 18_000 + entries)])
+    scale(tables, [("real seed", real, entries), *synthetic])
+    seapeer.scale(bench, tables, sea_binary, synthetic)
     report = "\n\n".join(tables) + "\n"
     out = ROOT / "benches" / "results"
     out.mkdir(exist_ok=True)

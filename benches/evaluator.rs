@@ -1,8 +1,8 @@
-//! Criterion: the target evaluator alone, over the 14 worked examples of EVALUATION.md
+//! Criterion: the target evaluator alone, over the 14 worked examples of docs/evaluation.md
 //! (throughput in evaluations per second). `cargo bench --bench evaluator`.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use rustbelt::domain::evaluation::{Direction, EvaluationOptions, TargetKind, TargetSpec, evaluate};
+use rustbelt::evaluation::{Direction, EvaluationOptions, TargetKind, TargetSpec, evaluate};
 use serde_json::Value;
 
 /// The allocator the server runs with (`src/main.rs`), so these figures are the binary's.

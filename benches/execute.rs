@@ -6,8 +6,7 @@
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use rustbelt::db::{Db, DbOptions};
-use rustbelt::graphql::{self, Limits, Outcome, Transport};
+use rustbelt::engine::{self, Db, DbOptions, Limits, Outcome, Transport};
 
 /// The allocator the server runs with (`src/main.rs`), so these figures are the binary's.
 #[global_allocator]
@@ -36,7 +35,7 @@ fn execute(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("temporary folder");
     let options = DbOptions { path: dir.path().join("bench.db"), ..DbOptions::default() };
     let db = Db::open(&options).expect("database");
-    let schema = graphql::build_schema(db, Limits::default(), graphql::Writes::Token(None));
+    let schema = engine::build_schema(db, Limits::default(), engine::Writes::Token(None));
     let mut group = c.benchmark_group("execute");
     group.measurement_time(Duration::from_secs(5));
     for (name, query) in QUERIES {
@@ -44,7 +43,7 @@ fn execute(c: &mut Criterion) {
             b.to_async(&runtime).iter(|| async {
                 let request = async_graphql::Request::new(query);
                 let deadline = Instant::now() + Duration::from_secs(60);
-                match graphql::respond(&schema, request, Transport::Post, None, deadline).await {
+                match engine::respond(&schema, request, Transport::Post, None, deadline).await {
                     Outcome::Executed { response, .. } => {
                         assert!(response.errors.is_empty(), "{:?}", response.errors)
                     }

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Light requests beside heavy ones: does a lookup wait behind dashboards?
 
-On a x100 synthetic database (2,000 cities, 20 years) with the response cache off, six wrk
+On a x100 synthetic database (2,000 cities, 20 years; each binary synthesizes its own, as an
+older binary cannot open a newer schema) with the response cache off, six wrk
 connections loop a heavy dashboard (HEAVY below) while eight loop the one-city lookup. Reported
 for each binary given: the lookup alone, the heavy query alone, and both at once (lookup
 p50/p99/max, refused lookups, heavy req/s, refused heavy requests) — twice: with the same heavy
@@ -73,10 +74,13 @@ def main():
     binaries = sys.argv[1:]
     if not binaries:
         sys.exit(__doc__)
-    db = WORK / "x100.db"
-    log("== synthesizing 2,000 cities x 20 years")
-    subprocess.run([binaries[0], "synthesize", "--cities", "2000", "--years", "20", "--out", str(db)],
-                   check=True, capture_output=True, env={**os.environ, "RUST_LOG": "warn"})
+    # Each binary synthesizes its own file: an older binary cannot open a newer schema.
+    files = {}
+    for n, binary in enumerate(binaries):
+        files[binary] = WORK / f"x100-{n}.db"
+        log(f"== {binary}: synthesizing 2,000 cities x 20 years")
+        subprocess.run([binary, "synthesize", "--cities", "2000", "--years", "20", "--out", str(files[binary])],
+                       check=True, capture_output=True, env={**os.environ, "RUST_LOG": "warn"})
     lookup, heavy = body_file("lookup", LOOKUP), body_file("dashboard", HEAVY)
     lines = [f"Lookup at 8 connections beside 6 connections looping the heavy dashboard (2.3 MB), x100 synthetic data, "
              f"`--cache-mb 0`, wrk {DURATION} s per run. Command: `python3 benches/isolation.py {' '.join(binaries)}`.", "",
@@ -86,7 +90,7 @@ def main():
             for script, text in (("post.lua", "the same"), ("post-unique.lua", "a unique comment each"))]
     for binary, script, text in runs:
         log(f"== {binary}, {text}")
-        alone_lookup, alone_heavy, lookup_beside, heavy_beside = measure(binary, db, lookup, heavy, script)
+        alone_lookup, alone_heavy, lookup_beside, heavy_beside = measure(binary, files[binary], lookup, heavy, script)
         lines.append(f"| `{binary}` | {text} | {fmt(alone_lookup[2], 2)} | {fmt(lookup_beside[1], 2)} | {fmt(lookup_beside[2], 2)} "
                      f"| {fmt(lookup_beside[3], 1)} | {lookup_beside[4]} of {lookup_beside[5]} | {fmt(alone_heavy[0], 2)} "
                      f"| {fmt(heavy_beside[0], 2)} | {heavy_beside[4]} of {heavy_beside[5]} "
@@ -102,4 +106,4 @@ if __name__ == "__main__":
     try:
         main()
     finally:
-        shutil.rmtree(WORK, ignore_errors=True)  # the x100 database: 80 MB a run
+        shutil.rmtree(WORK, ignore_errors=True)  # the x100 databases: 80 MB each

@@ -3,9 +3,12 @@
 # with datasette-graphql (a venv under target/), builds the release binary, the floor and the
 # ceiling, runs the load benchmark (benches/bench.py), then the criterion benchmarks. For the
 # PostGraphile peer it installs PostgreSQL (Debian), Node 22 and PostGraphile 5 (npm, under
-# target/) and psycopg (into the same venv).
+# target/) and psycopg (into the same venv). For the seaography peer, bench.py runs
+# benches/seaography/build.sh on the seeded file: it installs seaography-cli and sea-orm-cli
+# (cargo install, pinned, under target/bench-seaography), generates the server and builds it
+# in release mode (the first time takes many minutes; later runs rebuild nothing).
 # Environment: DURATION (seconds per wrk run, default 8), CRITERION=0 to skip criterion,
-# ONLY=postgraphile to run only the PostGraphile comparison (not written to latest.md).
+# ONLY=postgraphile or ONLY=seaography to run only that comparison (not written to latest.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

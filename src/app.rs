@@ -16,17 +16,21 @@ use crate::http::{self, ConnectionLimits, HttpOptions, LiveLimits, connection_ca
 
 /// Runs the server described by `config` until a shutdown signal.
 pub fn run(config: ServeConfig) -> anyhow::Result<()> {
-    // Requests execute at most `max_concurrent_requests` at once, on blocking threads unless
-    // light enough to run inline, and never wait for another blocking thread; a few more serve
-    // the data-version watcher, readiness and shutdown. A fixed cap keeps the pool from growing a thread (and its allocator heap)
+    runtime(&config)?.block_on(serve(config))
+}
+
+/// The runtime the server runs on (the in-process test tier builds its router on one too).
+pub fn runtime(config: &ServeConfig) -> anyhow::Result<tokio::runtime::Runtime> {
+    // Requests execute at most `max_concurrent_requests` at once, on blocking threads unless light enough to
+    // run inline, and never wait for another blocking thread; a few more serve the data-version watcher,
+    // readiness and shutdown. A fixed cap keeps the pool from growing a thread (and its allocator heap)
     // whenever a request starts a moment before the last one's thread is free again.
     let blocking_threads = config.max_concurrent_requests.max(1) + 4;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    tokio::runtime::Builder::new_multi_thread()
         .max_blocking_threads(blocking_threads)
         .enable_all()
         .build()
-        .context("starting the runtime")?;
-    runtime.block_on(serve(config))
+        .context("starting the runtime")
 }
 
 async fn serve(config: ServeConfig) -> anyhow::Result<()> {
@@ -75,6 +79,10 @@ fn write_token(config: &ServeConfig) -> anyhow::Result<Option<String>> {
 /// Opens the database (migrating and seeding it) and builds the router; gives the database
 /// too, to close it cleanly after serving.
 pub async fn build(config: &ServeConfig) -> anyhow::Result<(axum::Router, Db)> {
+    anyhow::ensure!(
+        config.primary.is_none() || config.read_only,
+        "--primary (RUSTBELT_PRIMARY) names where a read-only replica sends writes: add --read-only, or leave --primary out"
+    );
     let options = DbOptions {
         path: config.db.clone(),
         // Each executing request holds a reader for its whole run: one more serves the

@@ -95,7 +95,7 @@ pub enum Import {
     /// per indicator), docs/writing.md: every row is checked, then all are written in one
     /// transaction, or none; exits non-zero on any problem, naming its line and column.
     Observations(ImportObservations),
-    /// Add plan entries, or evidence for known ones, from a CSV file (layout in README.md):
+    /// Add plan entries, or evidence for known ones, from a CSV file (layout in docs/writing.md):
     /// every row is checked against the division table, then all are written in one
     /// transaction, or none; exits non-zero on any problem. Never deletes.
     Cities(ImportFile),
@@ -354,8 +354,11 @@ pub struct ServeConfig {
     #[arg(long, env = "RUSTBELT_READ_ONLY", conflicts_with_all = ["write_token", "write_token_file"])]
     pub read_only: bool,
 
-    /// Where writes go, named in a read-only replica's refusals (e.g. the primary's URL).
-    #[arg(long, env = "RUSTBELT_PRIMARY", requires = "read_only")]
+    /// Where writes go, named in a read-only replica's refusals (e.g. the primary's URL); only
+    /// with --read-only.
+    // Checked when serving, not by clap's `requires`: the top-level copy of these flags reads
+    // RUSTBELT_PRIMARY too, and would refuse `serve --read-only` given to the subcommand.
+    #[arg(long, env = "RUSTBELT_PRIMARY")]
     pub primary: Option<String>,
 
     /// A file whose first line is the write token, so the token is seen neither in the process

@@ -7,8 +7,10 @@
 //! Each closure gets a [`Conn`], which counts the statements it runs: the GraphQL layer reports
 //! that count per request, which is how N+1 regressions become visible (and testable).
 
+mod conn;
 pub mod entries;
 pub mod facets;
+mod file;
 mod list;
 mod migrate;
 pub mod observations;
@@ -22,7 +24,6 @@ pub mod synthetic;
 mod version;
 mod wal;
 
-use std::cell::Cell;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -30,15 +31,18 @@ use std::time::{Duration, Instant};
 
 use r2d2::PooledConnection;
 use r2d2_sqlite::SqliteConnectionManager;
-use rusqlite::{Connection, OpenFlags, Params, Row};
+use rusqlite::{Connection, OpenFlags};
 
+use conn::with_deadline;
+pub use conn::{Conn, Record, StatementCounter};
+use file::{Scratch, check_usable, configure, read_only, reader_flags, target};
 pub use list::Listed;
 pub use session::ReadSession;
 pub use stats::Stats;
 pub use version::DataVersion;
 
-/// How long reading the statistics may take (a few index scans; about 0.2 s on two million
-/// observations).
+/// How long reading the statistics may take: a few index scans, longer than a request's
+/// statement may take on large data.
 const STATS_TIME_LIMIT: Duration = Duration::from_secs(30);
 
 /// Why a database call failed. Its text is for logs only: the GraphQL layer shows clients a
@@ -111,134 +115,6 @@ impl Default for DbOptions {
             replica: false,
             external_checkpoints: false,
         }
-    }
-}
-
-/// A connection handed to one closure; it counts the statements the closure runs and the rows
-/// they return.
-pub struct Conn<'a> {
-    inner: &'a Connection,
-    statements: Cell<u64>,
-    rows_read: Cell<u64>,
-}
-
-impl<'a> Conn<'a> {
-    fn new(inner: &'a Connection) -> Self {
-        Self { inner, statements: Cell::new(0), rows_read: Cell::new(0) }
-    }
-
-    /// Runs one query and maps every row.
-    pub fn rows<T>(
-        &self,
-        sql: &str,
-        params: impl Params,
-        mut map: impl FnMut(&Record<'_, '_>) -> rusqlite::Result<T>,
-    ) -> Result<Vec<T>, DbError> {
-        self.statements.set(self.statements.get() + 1);
-        let mut statement = self.inner.prepare_cached(sql)?;
-        let columns = Columns::of(&statement)?;
-        let rows = statement.query_map(params, |row| {
-            self.rows_read.set(self.rows_read.get() + 1);
-            map(&Record { row, columns: &columns })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<Vec<T>>>()?)
-    }
-
-    /// Runs one statement that returns no rows; gives the number of rows changed.
-    pub fn execute(&self, sql: &str, params: impl Params) -> Result<usize, DbError> {
-        self.statements.set(self.statements.get() + 1);
-        Ok(self.inner.prepare_cached(sql)?.execute(params)?)
-    }
-}
-
-/// A statement's column names, read once per statement: rusqlite's by-name `get` asks SQLite
-/// for every column name on every call, which dominated wide result sets. The names share one
-/// buffer and are searched in order: rows here have a dozen columns at most, and a map (a
-/// string and a hash per column) took 4 % of an uncached lookup's CPU (perf).
-pub struct Columns {
-    names: String,
-    ends: Vec<usize>,
-}
-
-impl Columns {
-    fn of(statement: &rusqlite::Statement<'_>) -> rusqlite::Result<Self> {
-        let count = statement.column_count();
-        let (mut names, mut ends) = (String::new(), Vec::with_capacity(count));
-        for index in 0..count {
-            names.push_str(statement.column_name(index)?);
-            ends.push(names.len());
-        }
-        Ok(Self { names, ends })
-    }
-
-    /// The position of the first column called `name`, as in SQLite's own lookup.
-    fn position(&self, name: &str) -> Option<usize> {
-        let (names, name) = (self.names.as_bytes(), name.as_bytes());
-        let mut start = 0;
-        for (index, &end) in self.ends.iter().enumerate() {
-            // Lengths first: most names differ in length, and bytes need no boundary checks.
-            if end - start == name.len() && &names[start..end] == name {
-                return Some(index);
-            }
-            start = end;
-        }
-        None
-    }
-}
-
-/// One result row, read by column name or position.
-pub struct Record<'a, 'r> {
-    row: &'a Row<'r>,
-    columns: &'a Columns,
-}
-
-impl Record<'_, '_> {
-    /// The value of a column, by name (`"name_en"`) or position (`0`).
-    pub fn get<C: Column, T: rusqlite::types::FromSql>(&self, column: C) -> rusqlite::Result<T> {
-        self.row.get(column.position(self.columns)?)
-    }
-
-    /// A column's raw value, borrowed from the row.
-    pub fn value<C: Column>(&self, column: C) -> rusqlite::Result<rusqlite::types::ValueRef<'_>> {
-        self.row.get_ref(column.position(self.columns)?)
-    }
-
-    /// A text column, borrowed from the row (no allocation).
-    pub fn text<C: Column>(&self, column: C) -> rusqlite::Result<&str> {
-        Ok(self.value(column)?.as_str()?)
-    }
-}
-
-/// A way to name a column: its name or its position.
-pub trait Column {
-    /// The column's position in the row.
-    fn position(self, columns: &Columns) -> rusqlite::Result<usize>;
-}
-
-impl Column for &str {
-    fn position(self, columns: &Columns) -> rusqlite::Result<usize> {
-        columns.position(self).ok_or_else(|| rusqlite::Error::InvalidColumnName(self.to_string()))
-    }
-}
-
-impl Column for usize {
-    fn position(self, _: &Columns) -> rusqlite::Result<usize> {
-        Ok(self)
-    }
-}
-
-/// Counts SQL statements across the calls of one request.
-#[derive(Debug, Default)]
-pub struct StatementCounter(AtomicU64);
-
-impl StatementCounter {
-    /// Statements counted so far.
-    pub fn get(&self) -> u64 {
-        self.0.load(Ordering::Relaxed)
-    }
-
-    fn add(&self, n: u64) {
-        self.0.fetch_add(n, Ordering::Relaxed);
     }
 }
 
@@ -322,7 +198,7 @@ impl Db {
         options: &DbOptions,
         scratch: Option<Arc<Scratch>>,
     ) -> Result<Self, DbError> {
-        usable(&writer, writer_target)?;
+        check_usable(&writer, writer_target)?;
         let setup = wal::Setup::of(&writer, options)?;
         setup.apply(&writer)?;
         if options.replica {
@@ -564,71 +440,6 @@ impl Db {
         self.changes.subscribe()
     }
 
-    /// Opens (creating, migrating and seeding) a new database file and adds synthetic data to
-    /// it; refuses a file that exists, so real data is never mixed with generated rows.
-    pub fn create_synthetic(
-        path: &std::path::Path,
-        size: synthetic::Size,
-        city_done: &dyn Fn(u64),
-    ) -> Result<(u64, u64), DbError> {
-        if path.exists() {
-            return Err(DbError::Seed(format!(
-                "{} exists: synthetic data goes into a new file only",
-                path.display()
-            )));
-        }
-        let (target, flags, _scratch) = target(path);
-        let mut connection = Connection::open_with_flags(target, flags)?;
-        configure(&connection)?;
-        migrate::run(&mut connection)?;
-        seed::apply(&mut connection)?;
-        synthetic::generate(&mut connection, size, city_done)
-    }
-
-    /// Copies the database at `from` to the new file `to` with SQLite's online backup: one
-    /// consistent moment, also while a server writes to it, through a read-only connection. The
-    /// copy is written beside `to` and renamed into place when whole, so `to` is never half a
-    /// database; an existing `to` is refused. Returns the number of pages copied.
-    pub fn backup(from: &std::path::Path, to: &std::path::Path) -> Result<i64, DbError> {
-        if !from.exists() {
-            return Err(DbError::Unusable(format!("{} does not exist", from.display())));
-        }
-        if to.exists() {
-            return Err(DbError::Unusable(format!(
-                "{} exists: a backup goes into a new file only",
-                to.display()
-            )));
-        }
-        let source = read_only(from)?;
-        usable(&source, &from.to_string_lossy())?;
-        let mut partial = to.as_os_str().to_owned();
-        partial.push(".partial");
-        let partial = PathBuf::from(partial);
-        let _ = std::fs::remove_file(&partial);
-        let copied = (|| {
-            let mut copy = Connection::open(&partial)?;
-            // All pages in one step, under one read transaction of the source: a copy made a
-            // few pages at a time starts over whenever another connection writes, so under a
-            // steady stream of writes it would never end.
-            rusqlite::backup::Backup::new(&source, &mut copy)?.step(-1)?;
-            let pages: i64 = copy.query_row("PRAGMA page_count", [], |r| r.get(0))?;
-            // The copy stands alone: no write-ahead log beside it.
-            copy.execute_batch("PRAGMA journal_mode = DELETE;")?;
-            Ok::<_, DbError>(pages)
-        })();
-        match copied {
-            Ok(pages) => {
-                std::fs::rename(&partial, to)
-                    .map_err(|e| DbError::Unusable(format!("{}: {e}", to.display())))?;
-                Ok(pages)
-            }
-            Err(error) => {
-                let _ = std::fs::remove_file(&partial);
-                Err(error)
-            }
-        }
-    }
-
     /// Folds the write-ahead log into the database file, so the file alone holds every write
     /// (for copies, backups, and tools that open it read-only). Called at shutdown.
     pub async fn checkpoint(&self) -> Result<(), DbError> {
@@ -666,152 +477,6 @@ impl Db {
     pub async fn ping(&self) -> Result<(), DbError> {
         self.read(&StatementCounter::default(), |c| c.rows("SELECT 1", [], |_| Ok(())).map(drop)).await
     }
-}
-
-/// Runs `f` with a progress handler that interrupts any statement once `deadline` has passed.
-fn with_deadline<'a, T>(
-    connection: &'a Connection,
-    deadline: Instant,
-    f: impl FnOnce(&Conn<'a>) -> Result<T, DbError>,
-) -> Result<(Result<T, DbError>, Counts), DbError> {
-    // Nothing starts with no time left; a statement that runs is checked every 1,000
-    // virtual-machine steps: cheap, and fine-grained enough for a limit in ms.
-    if Instant::now() >= deadline {
-        return Ok((Err(DbError::Timeout), Counts { statements: 0, rows: 0 }));
-    }
-    connection.progress_handler(1_000, Some(move || Instant::now() >= deadline))?;
-    let conn = Conn::new(connection);
-    let result = f(&conn).map_err(|e| match e {
-        DbError::Sqlite(rusqlite::Error::SqliteFailure(code, _))
-            if code.code == rusqlite::ErrorCode::OperationInterrupted =>
-        {
-            DbError::Timeout
-        }
-        other => other,
-    });
-    connection.progress_handler(0, None::<fn() -> bool>)?;
-    Ok((result, Counts { statements: conn.statements.get(), rows: conn.rows_read.get() }))
-}
-
-/// What one closure ran: statements, and the rows they returned.
-struct Counts {
-    statements: u64,
-    rows: u64,
-}
-
-/// Per-connection policy for the writer: WAL before any DDL, foreign keys, a busy timeout, and
-/// `rarray` (lists bind their keys as one array).
-/// What start-up checks before it writes anything, so a file it refuses is left exactly as it
-/// was: that it is an SQLite database, that its schema is not newer than this binary's, and
-/// that its pages pass SQLite's quick check (which reads every page once).
-fn usable(connection: &Connection, path: &str) -> Result<(), DbError> {
-    let unusable = |why: String| DbError::Unusable(format!("{path} {why}; the file was left as it is"));
-    let version: i64 = connection.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(|error| {
-        unusable(format!("is not an SQLite database, or its header is damaged ({})", sqlite_reason(&error)))
-    })?;
-    migrate::check_version(version).map_err(unusable)?;
-    let verdict: String = connection
-        .query_row("PRAGMA quick_check(1)", [], |r| r.get(0))
-        .map_err(|error| unusable(format!("is damaged ({})", sqlite_reason(&error))))?;
-    if verdict != "ok" {
-        let verdict = verdict.split_whitespace().collect::<Vec<_>>().join(" ");
-        return Err(unusable(format!(
-            "is damaged (SQLite's quick_check: {verdict}): restore it from a backup"
-        )));
-    }
-    Ok(())
-}
-
-/// SQLite's own words for an error, without rusqlite's repetitions.
-fn sqlite_reason(error: &rusqlite::Error) -> String {
-    match error {
-        rusqlite::Error::SqliteFailure(failure, _) => failure.to_string(),
-        other => other.to_string(),
-    }
-}
-
-fn configure(connection: &Connection) -> Result<(), DbError> {
-    rusqlite::vtab::array::load_module(connection)?;
-    connection.execute_batch(
-        "PRAGMA journal_mode = WAL;
-         PRAGMA synchronous = NORMAL;
-         PRAGMA foreign_keys = ON;
-         PRAGMA busy_timeout = 5000;",
-    )?;
-    Ok(())
-}
-
-/// Where to open `path`. `:memory:` becomes a fresh file in the temporary directory, removed
-/// when the database is dropped: the readers must see the writer's data, and a shared-cache
-/// memory database would make them lock each other out per table (and `busy_timeout` does not
-/// apply to those locks), while a file has WAL, where readers never wait for the writer.
-fn target(path: &std::path::Path) -> (String, OpenFlags, Option<Arc<Scratch>>) {
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    let flags = OpenFlags::SQLITE_OPEN_NO_MUTEX
-        | OpenFlags::SQLITE_OPEN_URI
-        | OpenFlags::SQLITE_OPEN_READ_WRITE
-        | OpenFlags::SQLITE_OPEN_CREATE;
-    if path.as_os_str() == ":memory:" {
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let file = std::env::temp_dir().join(format!("rustbelt-memory-{}-{n}.db", std::process::id()));
-        let scratch = Scratch(file);
-        scratch.remove(); // a leftover of an earlier process with the same id
-        (scratch.0.to_string_lossy().into_owned(), flags, Some(Arc::new(scratch)))
-    } else {
-        (path.to_string_lossy().into_owned(), flags, None)
-    }
-}
-
-/// A database file of our own making, removed (with its WAL and shared-memory files) on drop.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn remove(&self) {
-        for suffix in ["", "-wal", "-shm"] {
-            let mut file = self.0.clone().into_os_string();
-            file.push(suffix);
-            let _ = std::fs::remove_file(file);
-        }
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        self.remove();
-    }
-}
-
-/// A read-only connection to the database file at `path` that leaves it byte for byte as it
-/// is. A WAL database no process has open (no `-shm` file) is read as immutable: otherwise
-/// SQLite would create its `-wal` and `-shm` files beside it.
-fn read_only(path: &std::path::Path) -> Result<Connection, DbError> {
-    let mut shm = path.to_path_buf().into_os_string();
-    shm.push("-shm");
-    let in_use = std::path::Path::new(&shm).exists();
-    let uri = format!("file:{}?mode=ro{}", uri_path(path), if in_use { "" } else { "&immutable=1" });
-    let flags =
-        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
-    let source = Connection::open_with_flags(uri, flags)?;
-    source.busy_timeout(WRITE_LOCK_WAIT)?;
-    Ok(source)
-}
-
-/// A path as the path part of an SQLite `file:` URI: `?`, `#` and `%` escaped.
-fn uri_path(path: &std::path::Path) -> String {
-    let text = path.to_string_lossy();
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '?' | '#' | '%' => out.push_str(&format!("%{:02X}", c as u32)),
-            _ => out.push(c),
-        }
-    }
-    out
-}
-
-fn reader_flags(writer: OpenFlags) -> OpenFlags {
-    (writer - OpenFlags::SQLITE_OPEN_READ_WRITE - OpenFlags::SQLITE_OPEN_CREATE)
-        | OpenFlags::SQLITE_OPEN_READ_ONLY
 }
 
 #[cfg(test)]

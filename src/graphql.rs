@@ -7,66 +7,37 @@
 //! requests execute at once), runs the request with its own loaders and read session, stops it
 //! at its deadline, and reports the SQL statements it ran and its elapsed time in `extensions`.
 
-mod admission;
-mod bounds;
-mod city;
-mod cost;
-mod documents;
-mod enums;
 mod error;
-mod evaluation;
-mod evaluations;
-mod events;
-mod facets;
-mod filter;
-mod gaps;
-mod indicator;
-mod lists;
-mod live;
-mod loaders;
-mod mutation;
-mod node;
-mod observation;
-mod order;
-mod paging;
-pub mod persisted;
-mod plan;
-mod province;
-mod query;
-mod ranking;
-mod related;
-mod related_cost;
-mod respond;
-mod rollup;
+mod limits;
+mod request;
 mod schema_map;
-mod shape;
-mod subscription;
-mod tally;
-mod target;
-mod template;
-pub mod views;
+mod types;
+
+pub use request::{persisted, views};
 
 use std::sync::Arc;
 
 use async_graphql::{SDLExportOptions, Schema, ValidationMode};
 use tokio::sync::Semaphore;
 
-pub use cost::CostLimits;
 pub use error::{ApiError, ApiResult, db_error};
-pub use events::EventDeadline;
-pub use live::{accepts_token, over_socket};
-pub use mutation::{Bearer, MutationRoot, ReplicaOf, WriteToken, Writes};
-pub use paging::PageLimits;
-pub use query::QueryRoot;
+pub use limits::cost::CostLimits;
+pub use limits::shape::ShapeLimits;
+pub use request::events::EventDeadline;
+pub use request::live::{accepts_token, over_socket};
+pub use request::respond::{
+    HEAVY_LANE_FULL, Outcome, Ran, Transport, is_request_error, request_error, respond,
+};
+pub use types::mutation::{MutationRoot, ReplicaOf, WriteToken, Writes};
+pub use types::paging::PageLimits;
+pub use types::query::QueryRoot;
+pub use types::subscription::SubscriptionRoot;
 
 use crate::db::Db;
-use admission::Admission;
-use documents::{Documents, IntrospectionOff, KnownValid};
-use loaders::Loaders;
-use respond::Turns;
-pub use respond::{HEAVY_LANE_FULL, Outcome, Ran, Transport, is_request_error, request_error, respond};
-pub use shape::ShapeLimits;
-pub use subscription::SubscriptionRoot;
+use request::admission::Admission;
+use request::documents::{Documents, IntrospectionOff, KnownValid};
+use request::loaders::Loaders;
+use request::respond::Turns;
 
 /// The schema type served.
 pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
@@ -76,7 +47,7 @@ pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 pub struct Limits {
     /// Size and shape of the document.
     pub shape: ShapeLimits,
-    /// The most a query may cost, estimated before it runs (see [`cost`]).
+    /// The most a query may cost, estimated before it runs (see [`limits::cost`]).
     pub cost: CostLimits,
     /// Page sizes.
     pub pages: PageLimits,
@@ -135,7 +106,7 @@ pub fn build_schema(db: Db, limits: Limits, writes: Writes) -> AppSchema {
         .data(Admission::new(limits.inline_rows, limits.heavy_rows, limits.max_concurrent / 2))
         .data(Documents::new())
         .data(known_valid)
-        .extension(events::EventLoaders)
+        .extension(request::events::EventLoaders)
         .finish()
 }
 

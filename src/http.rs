@@ -6,6 +6,7 @@ mod cache;
 mod dashboard;
 mod endpoint;
 mod live;
+mod negotiate;
 mod serve;
 mod views;
 

@@ -28,7 +28,7 @@ use crate::db::{Db, DbOptions, StatementCounter};
 use crate::domain::entries::EntryRow;
 use crate::domain::recording::Problem;
 
-/// The columns of an entries file, in this order (README.md, "Adding entries").
+/// The columns of an entries file, in this order (docs/writing.md, `rustbelt import cities`).
 pub const CITY_COLUMNS: [&str; 10] =
     ["admin_code", "name_zh", "name_en", "province_code", "tier", "lat", "lon", "evidence", "source", "note"];
 

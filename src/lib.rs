@@ -16,11 +16,31 @@
 //!   spreadsheet, long or wide, through the same checks as the `recordObservations` mutation),
 //!   `import cities`, `backup`, and the hidden `synthesize`.
 
-pub mod app;
+mod app;
 pub mod config;
-pub mod db;
-pub mod domain;
-pub mod graphql;
-pub mod http;
+mod db;
+mod domain;
+mod graphql;
+mod http;
 pub mod import;
-pub mod telemetry;
+mod telemetry;
+
+// What the binary runs: serving (its runtime and router, which the in-process tests build too),
+// the SDL, logging; `import` and `config` are the commands and their flags.
+pub use app::{build, run, runtime};
+pub use graphql::sdl;
+pub use telemetry::init as init_logging;
+
+// What the integration tests read beside the binary.
+pub use domain::template;
+pub use graphql::persisted::hash as persisted_query_hash;
+
+/// The evaluator alone (`benches/evaluator.rs`): pure functions over a target and a series.
+pub use domain::evaluation;
+
+/// The engine without HTTP, as the criterion benchmark `benches/execute.rs` drives it: a
+/// database, the schema over it, and the one way a request runs.
+pub mod engine {
+    pub use crate::db::{Db, DbOptions};
+    pub use crate::graphql::{Limits, Outcome, Transport, Writes, build_schema, respond};
+}

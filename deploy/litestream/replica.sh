@@ -31,7 +31,7 @@ done
 # of the header set to 1): the restored snapshot still says WAL, and a WAL-mode reader holds a
 # shared lock for as long as it is open, which would stop every later apply.
 printf '\001\001' | dd of="$db" bs=1 seek=18 count=2 conv=notrunc 2>/dev/null
-# Read-only through the environment, where RUSTBELT_PRIMARY (which requires it) is read too.
+# Read-only (the primary's address, RUSTBELT_PRIMARY, is read from the environment too).
 RUSTBELT_READ_ONLY=true "${RUSTBELT:-rustbelt}" serve &
 server=$!
 trap 'kill -TERM "$server" "$follow" 2>/dev/null' TERM INT

@@ -5,9 +5,9 @@
 //! index usually answers it without touching the rows) and counts them per parent; the page of
 //! each parent is picked from that stream as it goes by, keeping at most a page of keys. The
 //! second reads exactly the picked rows, in full, by key. A window function over all matching
-//! rows did the same in one statement, but materialised and sorted every row first: the
-//! dashboard on the x1,000 synthetic database took 180 ms with it and 70 ms with this
-//! (benches/run.sh).
+//! rows would do the same in one statement, but materialises and sorts every row first, which
+//! on large data costs more than the second statement (`benches/run.sh`, the dashboard on the
+//! x1,000 synthetic database).
 
 use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
@@ -203,8 +203,8 @@ fn numbering(
 
 /// The rows of `table` whose `column` is one of the values bound as one `rarray` parameter,
 /// with that column again as `_key`. The array is joined as the outer loop (CROSS JOIN fixes
-/// the order) and each value looked up by index: `{column} IN rarray(?)` first copied the
-/// values into a temporary index (2 % of an uncached lookup). The values must be distinct.
+/// the order) and each value looked up by index: `{column} IN rarray(?)` would first copy the
+/// values into a temporary index on every call. The values must be distinct.
 pub(super) fn keyed_rows(table: &str, column: &str) -> String {
     format!("SELECT t.{column} AS _key, t.* FROM rarray(?) r CROSS JOIN {table} t ON t.{column} = r.value")
 }

@@ -191,10 +191,10 @@ pub fn find_province(conn: &Conn<'_>, text: &str) -> Result<Option<Province>, Db
 /// The city a person means by `text`: its admin code, English or Chinese name. An exact code
 /// wins over a name, then a confirmed city over a candidate, then the lower code.
 pub fn find_city(conn: &Conn<'_>, text: &str) -> Result<Option<City>, DbError> {
-    // Three searches, each on its own index: as one OR, SQLite 3.53 without statistics scans
-    // the table instead (1.6 ms on 18,000 cities against 11 µs). The few matches are ranked
-    // here: an ORDER BY, or an IN list, cost SQLite a temporary b-tree each (perf: opening and
-    // closing them was 4 % of an uncached lookup's CPU).
+    // Three searches, each on its own index: as one OR, SQLite without statistics scans the
+    // table instead, which grows with the cities. The few matches are ranked here: an ORDER
+    // BY, or an IN list, would cost SQLite a temporary b-tree each, opened and closed on every
+    // lookup (`benches/execute.rs`, lookup).
     let sql = "SELECT *, 0 AS inexact FROM cities WHERE admin_code = ?1
          UNION ALL SELECT *, 1 FROM cities WHERE name_en = ?1 COLLATE NOCASE
          UNION ALL SELECT c.*, 1 FROM rarray(?2) r CROSS JOIN cities c ON c.name_zh = r.value";

@@ -63,11 +63,6 @@ impl ReadSession {
         }
     }
 
-    /// Whether the session read anything at all.
-    pub fn read_anything(&self) -> bool {
-        !self.state.lock().unwrap_or_else(PoisonError::into_inner).snapshots.is_empty()
-    }
-
     /// Runs `f` on the session's reader, inside its snapshot, within the statement time limit
     /// and the request's deadline.
     pub fn read<T>(&self, f: impl FnOnce(&Conn<'_>) -> Result<T, DbError>) -> Result<T, DbError> {

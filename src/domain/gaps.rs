@@ -1,5 +1,5 @@
 //! What is missing: for an entry whose evaluation of a target is INSUFFICIENT_DATA, the values
-//! (indicator and year) that would give it a verdict, by the rules of EVALUATION.md — the
+//! (indicator and year) that would give it a verdict, by the rules of docs/evaluation.md — the
 //! baseline year (or, for a LEVEL target, a later year that stands in for it), the target year
 //! (or the evaluation year, when earlier), and the inputs of a derived value (GDP and tertiary
 //! value added for the services share) — each with whether it alone would settle the verdict.
@@ -11,7 +11,7 @@
 
 use std::collections::BTreeSet;
 
-use super::derivation::{self, Derivation};
+use super::derivation::Derivation;
 use super::evaluation::{
     self as eval, Evaluation, EvaluationError, EvaluationOptions, EvaluationStatus, TargetKind, TargetSpec,
 };
@@ -23,7 +23,7 @@ pub enum Role {
     /// The target's baseline year.
     Baseline,
     /// A later year that stands in for a missing baseline (LEVEL targets: the earliest year
-    /// with a value does, EVALUATION.md §3.3 step 4); asked for where the entry holds one input
+    /// with a value does, docs/evaluation.md §3.3 step 4); asked for where the entry holds one input
     /// of a derived value that year, so one more value completes it.
     FallbackBaseline,
     /// A year between the baseline and the latest where the entry holds one input of a
@@ -57,31 +57,6 @@ pub struct EntryGaps {
     pub missing: Vec<Missing>,
 }
 
-/// The target as the evaluator's input.
-pub fn spec(target: &Target) -> TargetSpec {
-    TargetSpec {
-        kind: target.kind,
-        direction: target.direction,
-        baseline_year: target.baseline_year,
-        target_year: target.target_year,
-        target_value: target.target_value,
-        target_change: target.target_change,
-        baseline_value: target.baseline_value,
-    }
-}
-
-/// The evaluation of `target` from a subject's points of any indicators (its own, and the
-/// inputs of its derivation), as of `evaluation_year`, with the default options.
-pub fn judge(
-    target: &Target,
-    points: &[SeriesPoint],
-    evaluation_year: i32,
-) -> Result<Evaluation, EvaluationError> {
-    let series = derivation::series(points, &target.indicator_code, target.derivation.as_ref());
-    let pairs: Vec<(i32, f64)> = series.iter().map(|p| (p.year, p.value)).collect();
-    eval::evaluate(&spec(target), &pairs, evaluation_year, &EvaluationOptions::default())
-}
-
 /// What `target` lacks for the subject whose points (of any indicators) are `points`, judged
 /// as of `evaluation_year`: `None` when the evaluation has a verdict, or when no value could
 /// give it one (a year before the baseline; a non-positive baseline is a value to check, not
@@ -91,11 +66,10 @@ pub fn of_entry(
     points: &[SeriesPoint],
     evaluation_year: i32,
 ) -> Result<Option<EntryGaps>, EvaluationError> {
-    let spec = spec(target);
+    let spec = TargetSpec::from(target);
     let rule = target.derivation.as_ref();
-    let series = derivation::series(points, &target.indicator_code, rule);
-    let pairs: Vec<(i32, f64)> = series.iter().map(|p| (p.year, p.value)).collect();
-    let evaluation = eval::evaluate(&spec, &pairs, evaluation_year, &EvaluationOptions::default())?;
+    let series = target.series(points);
+    let evaluation = target.judge(points, evaluation_year, &EvaluationOptions::default())?;
     if evaluation.status != EvaluationStatus::InsufficientData {
         return Ok(None);
     }
@@ -123,11 +97,9 @@ impl Judge<'_> {
         self.evaluation_year.min(self.spec.target_year)
     }
 
-    /// Whether a value of `year` counts (EVALUATION.md §3.2, `U`).
+    /// Whether a value of `year` counts (docs/evaluation.md §3.2, `U`).
     fn usable(&self, year: i32) -> bool {
-        let b = self.spec.baseline_year;
-        let after = if self.spec.kind == TargetKind::Cumulative { year > b } else { year >= b };
-        after && year <= self.horizon()
+        self.spec.counts(year, self.evaluation_year)
     }
 
     /// Whether values in `years` give a verdict whatever they are: judged with values that

@@ -46,7 +46,10 @@ impl ApiError {
                 "a page holds at most {max} rows; {asked} were asked for: page through the list instead"
             ),
             Self::InvalidId(id) => {
-                format!("the id {:?} is not a valid global id", super::respond::truncate(id, 64))
+                format!(
+                    "the id {:?} is not a valid global id",
+                    crate::graphql::request::respond::truncate(id, 64)
+                )
             }
             Self::Timeout => "the query took too long and was stopped; ask for less at once".into(),
             Self::WriteNotBegun => "the request's time ran out before this write could begin; nothing of it \

@@ -43,7 +43,7 @@ impl SchemaMap {
     /// The served schema's map.
     pub fn get() -> &'static Self {
         static MAP: OnceLock<SchemaMap> = OnceLock::new();
-        MAP.get_or_init(|| Self::from_sdl(super::sdl()))
+        MAP.get_or_init(|| Self::from_sdl(crate::graphql::sdl()))
     }
 
     fn from_sdl(sdl: &str) -> Self {

@@ -11,7 +11,7 @@ use quick_cache::Weighter;
 use quick_cache::sync::Cache;
 
 use super::AppState;
-use super::endpoint::Format;
+use super::negotiate::Format;
 use crate::graphql::{self, Transport};
 
 /// What makes two requests the same: the bytes they sent (a POST body, a GET query string), how

@@ -14,12 +14,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use std::time::Instant;
 
 use super::cache::{CacheKey, Stored};
+use super::negotiate::{Format, accepts, negotiate};
 use super::{AppState, ErrorCodes, Statements};
 use crate::graphql::persisted::Persisted;
 use crate::graphql::{self, Outcome, Transport};
-
-const GRAPHQL_RESPONSE: &str = "application/graphql-response+json; charset=utf-8";
-const JSON: &str = "application/json; charset=utf-8";
 
 pub(super) async fn post(
     State(state): State<AppState>,
@@ -314,43 +312,6 @@ pub(super) fn into_request(
     Ok(request)
 }
 
-/// Which media type the client asked for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Format {
-    /// `application/graphql-response+json`: request errors get 4xx statuses.
-    GraphqlResponse,
-    /// `application/json` (also the default): the legacy behaviour, 200 for well-formed requests.
-    Json,
-}
-
-/// The response type for the `Accept` header; `None` when it lists nothing this endpoint
-/// serves (406). No header, or `*/*`, means `application/json`.
-fn negotiate(headers: &HeaderMap) -> Option<Format> {
-    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("").trim();
-    if accept.is_empty() {
-        Some(Format::Json)
-    } else if accepts(headers, "application/graphql-response+json") {
-        Some(Format::GraphqlResponse)
-    } else if ["application/json", "application/*", "*/*"].iter().any(|m| accepts(headers, m)) {
-        Some(Format::Json)
-    } else {
-        None
-    }
-}
-
-/// Whether the `Accept` header lists `media` (parameters and weights aside, except a weight
-/// of zero, which refuses it).
-pub(super) fn accepts(headers: &HeaderMap, media: &str) -> bool {
-    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
-    accept.split(',').any(|item| {
-        let mut parts = item.split(';').map(str::trim);
-        let listed = parts.next().is_some_and(|m| m.eq_ignore_ascii_case(media));
-        let refused =
-            parts.any(|p| p.strip_prefix("q=").and_then(|q| q.trim().parse::<f32>().ok()) == Some(0.0));
-        listed && !refused
-    })
-}
-
 fn not_acceptable() -> Response {
     let message = "this endpoint answers application/graphql-response+json or application/json";
     reject(StatusCode::NOT_ACCEPTABLE, message, "NOT_ACCEPTABLE")
@@ -435,10 +396,7 @@ impl http_body::Body for TwoParts {
 }
 
 fn json(status: StatusCode, format: Format, body: impl Into<Body>) -> Response {
-    let content_type = match format {
-        Format::GraphqlResponse => GRAPHQL_RESPONSE,
-        Format::Json => JSON,
-    };
+    let content_type = format.content_type();
     // The media type, and with it the statuses, follow `Accept`: caches keep one per `Accept`.
     (status, [(header::CONTENT_TYPE, content_type), (header::VARY, "accept")], body.into()).into_response()
 }

@@ -18,7 +18,8 @@ use axum::response::{IntoResponse, Response};
 
 use self::geojson::Coordinates;
 use super::AppState;
-use super::endpoint::{accepts, reject, timed_out};
+use super::endpoint::{reject, timed_out};
+use super::negotiate::accepts;
 use crate::graphql::views::View;
 use crate::graphql::{self, Outcome, Transport};
 

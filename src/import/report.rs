@@ -7,7 +7,6 @@ use std::collections::BTreeSet;
 use crate::db::observations::series;
 use crate::db::{Conn, DbError, reference};
 use crate::domain::evaluation::{Evaluation, TargetKind};
-use crate::domain::gaps;
 use crate::domain::recording::Subject;
 use crate::domain::{SeriesPoint, Target};
 
@@ -53,7 +52,7 @@ pub fn evaluations(
 }
 
 fn verdict(target: &Target, points: &[SeriesPoint]) -> String {
-    match gaps::judge(target, points, target.target_year) {
+    match target.judge(points, target.target_year, &Default::default()) {
         Ok(evaluation) => describe(&evaluation),
         Err(error) => format!("error: {error}"),
     }

@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use crate::common::{SeedObservation, Server, read_csv};
+use crate::common::{SeedObservation, read_csv};
+use crate::in_process::Server;
 
 /// Counts of `key` over `items`, as a facet lists them (value → count).
 fn counted(items: &[Value], key: impl Fn(&Value) -> Value) -> BTreeMap<String, u64> {

@@ -3,7 +3,8 @@
 
 use serde_json::{Value, json};
 
-use crate::common::{Server, first_code};
+use crate::common::first_code;
+use crate::in_process::Server;
 
 /// Sends `query` and checks it is refused with `limit` in the message and no SQL run.
 async fn refused(server: &Server, query: &str, variables: Value, limit: &str) {

@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+use crate::call::{Call, Reply};
 use crate::common::{Server, synthesize};
+use crate::in_process;
 
 const TOKEN: &str = "cache-rules-token";
 /// The user observations of Jiujiang, with their values.
@@ -22,15 +24,16 @@ fn record(value: f64) -> String {
     )
 }
 
-async fn get(server: &Server, query: &str, etag: Option<&str>) -> reqwest::Response {
-    let mut request = server.client.get(format!("{}/graphql", server.base)).query(&[("query", query)]);
-    if let Some(etag) = etag {
-        request = request.header("if-none-match", etag);
+/// A GET of `query` from `/graphql`, conditional on `etag` if given.
+fn get(query: &str, etag: Option<&str>) -> Call {
+    let call = Call::get("/graphql").query(&[("query", query)]);
+    match etag {
+        Some(etag) => call.header("if-none-match", etag),
+        None => call,
     }
-    request.send().await.expect("GET /graphql")
 }
 
-fn etag(response: &reqwest::Response) -> String {
+fn etag(response: &Reply) -> String {
     response.headers()["etag"].to_str().unwrap().to_string()
 }
 
@@ -47,12 +50,11 @@ async fn a_view_answered_with_errors_carries_no_tag() {
     let db = dir.path().join("large.db");
     synthesize(&db, 1_000, 20);
     // Every statement may run 1 ms: judging a thousand entries cannot finish.
-    let server = Server::start_on(&db, &["--statement-timeout-ms", "1"]);
-    let response =
-        server.client.get(format!("{}/views/target-evaluations", server.base)).send().await.unwrap();
+    let server = in_process::Server::start_on(&db, &["--statement-timeout-ms", "1"]);
+    let response = server.get("/views/target-evaluations").await;
     assert_eq!(response.status(), 200);
     let headers = response.headers().clone();
-    let body: Value = response.json().await.unwrap();
+    let body = response.json();
     assert_eq!(body["errors"][0]["extensions"]["code"], "TIMEOUT", "{body}");
     assert!(headers.get("etag").is_none(), "an answer with errors may not be pinned: {headers:?}");
     assert!(headers.get("cache-control").is_none(), "{headers:?}");
@@ -60,23 +62,17 @@ async fn a_view_answered_with_errors_carries_no_tag() {
 
 #[tokio::test]
 async fn negotiated_answers_vary_by_accept() {
-    let server = Server::start();
-    let response = get(&server, "{ plan { titleEn } }", None).await;
+    let server = in_process::Server::start();
+    let response = server.send(get("{ plan { titleEn } }", None)).await;
     assert_eq!(response.headers()["vary"], "accept");
-    let not_modified = get(&server, "{ plan { titleEn } }", Some(&etag(&response))).await;
+    let not_modified = server.send(get("{ plan { titleEn } }", Some(&etag(&response)))).await;
     assert_eq!(not_modified.status(), 304);
     assert_eq!(not_modified.headers()["vary"], "accept");
     let (status, _) = server.post("{ plan { titleEn } }", json!({})).await;
     assert_eq!(status, 200);
-    let posted = server
-        .client
-        .post(format!("{}/graphql", server.base))
-        .json(&json!({ "query": "{ plan { titleEn } }" }))
-        .send()
-        .await
-        .unwrap();
+    let posted = server.send(Call::post("/graphql").json(&json!({ "query": "{ plan { titleEn } }" }))).await;
     assert_eq!(posted.headers()["vary"], "accept");
-    let view = server.client.get(format!("{}/views/coverage", server.base)).send().await.unwrap();
+    let view = server.get("/views/coverage").await;
     assert_eq!(view.headers()["vary"], "accept");
 }
 
@@ -90,9 +86,9 @@ async fn a_tag_never_matches_other_data_with_the_same_version_number() {
     // One history: a write of 1.0.
     let server = Server::start_on(&db, &["--write-token", TOKEN]);
     server.post_as(TOKEN, &record(1.0), json!({})).await;
-    let first = get(&server, VALUES, None).await;
+    let first = server.send(get(VALUES, None)).await;
     let held = etag(&first);
-    let body: Value = first.json().await.unwrap();
+    let body = first.json();
     assert_eq!(body["data"]["city"]["observations"]["nodes"][0]["value"], 1.0);
     server.stop();
     // The backup restored, and written once: the same number of writes, other data.
@@ -102,9 +98,9 @@ async fn a_tag_never_matches_other_data_with_the_same_version_number() {
     std::fs::copy(&backup, &db).unwrap();
     let server = Server::start_on(&db, &["--write-token", TOKEN]);
     server.post_as(TOKEN, &record(2.0), json!({})).await;
-    let again = get(&server, VALUES, Some(&held)).await;
+    let again = server.send(get(VALUES, Some(&held))).await;
     assert_eq!(again.status(), 200, "the held tag names the other history");
-    let body: Value = again.json().await.unwrap();
+    let body = again.json();
     assert_eq!(body["data"]["city"]["observations"]["nodes"][0]["value"], 2.0, "{body}");
 }
 
@@ -160,13 +156,13 @@ async fn a_replica_notices_its_file_going_back_to_an_older_version() {
 
 #[tokio::test]
 async fn the_schema_text_is_not_served_with_introspection_off() {
-    let open = Server::start();
-    let response = open.client.get(format!("{}/schema.graphql", open.base)).send().await.unwrap();
+    let open = in_process::Server::start();
+    let response = open.get("/schema.graphql").await;
     assert_eq!(response.status(), 200);
-    let closed = Server::start_with(&["--introspection", "false"]);
-    let response = closed.client.get(format!("{}/schema.graphql", closed.base)).send().await.unwrap();
+    let closed = in_process::Server::start_with(&["--introspection", "false"]);
+    let response = closed.get("/schema.graphql").await;
     assert_eq!(response.status(), 404);
-    let body: Value = response.json().await.unwrap();
+    let body = response.json();
     assert_eq!(body["errors"][0]["extensions"]["code"], "INTROSPECTION_DISABLED", "{body}");
 }
 
@@ -181,7 +177,7 @@ fn items(value: &Value) -> u64 {
 
 #[tokio::test]
 async fn introspection_is_costed_as_what_it_answers() {
-    let server = Server::start_with(&["--cache-mb", "0"]);
+    let server = in_process::Server::start_with(&["--cache-mb", "0"]);
     let one =
         "__schema { types { name fields { name args { name } } enumValues { name } inputFields { name } } }";
     let aliased: String = (0..20).map(|i| format!("s{i}: {one} ")).collect();
@@ -202,7 +198,7 @@ async fn documents_sent_with_their_hash_hold_bounded_memory() {
     // anything is kept. Then documents within it, more of them than the registry holds.
     for n in 0..1_500 {
         let query = format!("{{ plan {{ titleEn }} }} # {n} {}", "x".repeat(90_000));
-        let hash = rustbelt::graphql::persisted::hash(&query);
+        let hash = rustbelt::persisted_query_hash(&query);
         let body = json!({ "query": query, "extensions": { "persistedQuery": { "version": 1, "sha256Hash": hash } } });
         let response = server.client.post(&url).json(&body).send().await.unwrap();
         let answer: Value = response.json().await.unwrap();
@@ -210,7 +206,7 @@ async fn documents_sent_with_their_hash_hold_bounded_memory() {
     }
     for n in 0..1_500 {
         let query = format!("{{ plan {{ titleEn }} }} # {n} {}", "x".repeat(19_000));
-        let hash = rustbelt::graphql::persisted::hash(&query);
+        let hash = rustbelt::persisted_query_hash(&query);
         let body = json!({ "query": query, "extensions": { "persistedQuery": { "version": 1, "sha256Hash": hash } } });
         server.client.post(&url).json(&body).send().await.unwrap();
     }

@@ -3,7 +3,8 @@
 
 use serde_json::{Value, json};
 
-use crate::common::Server;
+use crate::call::Call;
+use crate::in_process::Server;
 
 const TOKEN: &str = "cache-test-token";
 const READ: &str = "{ city(code: \"360400\") { observations { totalCount } } }";
@@ -69,22 +70,21 @@ async fn errors_and_mutations_are_never_cached() {
 #[tokio::test]
 async fn get_answers_carry_an_etag_and_honour_if_none_match() {
     let server = Server::start_with(&["--write-token", TOKEN]);
-    let url = format!("{}/graphql", server.base);
     let get = |etag: Option<String>| {
-        let mut request = server.client.get(&url).query(&[("query", READ)]);
+        let mut call = Call::get("/graphql").query(&[("query", READ)]);
         if let Some(etag) = etag {
-            request = request.header("if-none-match", etag);
+            call = call.header("if-none-match", etag);
         }
-        request.send()
+        server.send(call)
     };
-    let first = get(None).await.unwrap();
+    let first = get(None).await;
     assert_eq!(first.status(), 200);
     let etag = first.headers()["etag"].to_str().unwrap().to_string();
     assert!(etag.starts_with("W/\""), "{etag}");
     assert_eq!(first.headers()["cache-control"], "no-cache");
-    let again = get(Some(etag.clone())).await.unwrap();
+    let again = get(Some(etag.clone())).await;
     assert_eq!(again.status(), 304);
-    assert!(again.bytes().await.unwrap().is_empty());
+    assert!(again.bytes().is_empty());
 
     // Writes that change no row leave the data version, and so the tag, as they were.
     for nothing in [
@@ -93,14 +93,14 @@ async fn get_answers_carry_an_etag_and_honour_if_none_match() {
     ] {
         let (_, body) = server.post_as(TOKEN, nothing, json!({})).await;
         assert_eq!(body["data"]["deleteObservations"], json!([]), "{body}");
-        assert_eq!(get(Some(etag.clone())).await.unwrap().status(), 304, "{nothing} moved the data version");
+        assert_eq!(get(Some(etag.clone())).await.status(), 304, "{nothing} moved the data version");
     }
 
     let record = "mutation { recordObservations(input: [{ subjectCode: \"360400\", indicatorCode: \"gdp\",
                    year: 2016, value: 1.0, source: \"test: a made-up value\", sourceGrade: SECONDARY }]) { id } }";
     let (_, body) = server.post_as(TOKEN, record, json!({})).await;
     assert!(body.get("errors").is_none(), "{body}");
-    let changed = get(Some(etag.clone())).await.unwrap();
+    let changed = get(Some(etag.clone())).await;
     assert_eq!(changed.status(), 200, "the data changed, so the old ETag no longer matches");
     assert_ne!(changed.headers()["etag"].to_str().unwrap(), etag);
 }
@@ -118,11 +118,10 @@ async fn the_cache_can_be_switched_off() {
 #[tokio::test]
 async fn a_malformed_twin_of_a_cached_request_still_gets_400() {
     let server = Server::start();
-    let url = format!("{}/graphql", server.base);
     let post = |body: &'static str| {
-        server.client.post(&url).header("content-type", "application/json").body(body).send()
+        server.send(Call::post("/graphql").header("content-type", "application/json").body(body))
     };
-    assert_eq!(post(r#"{"query":"{ __typename }","extensions":{}}"#).await.unwrap().status(), 200);
-    assert_eq!(post(r#"{"query":"{ __typename }","extensions":{}}"#).await.unwrap().status(), 200);
-    assert_eq!(post(r#"{"query":"{ __typename }","extensions":"x"}"#).await.unwrap().status(), 400);
+    assert_eq!(post(r#"{"query":"{ __typename }","extensions":{}}"#).await.status(), 200);
+    assert_eq!(post(r#"{"query":"{ __typename }","extensions":{}}"#).await.status(), 200);
+    assert_eq!(post(r#"{"query":"{ __typename }","extensions":"x"}"#).await.status(), 400);
 }

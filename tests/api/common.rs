@@ -6,6 +6,8 @@ use std::process::{Child, Command, Stdio};
 
 use serde_json::{Value, json};
 
+use crate::call::{Call, Reply};
+
 /// The binary under test: the one cargo built, or `RUSTBELT_TEST_BINARY` (to see a test fail
 /// against an older build, as every test should against the fault it names).
 pub fn binary() -> std::ffi::OsString {
@@ -61,15 +63,15 @@ impl Server {
 
     /// POSTs a query (with variables) and returns the status and JSON body.
     pub async fn post(&self, query: &str, variables: Value) -> (u16, Value) {
-        self.send(None, query, variables).await
+        self.graphql(None, query, variables).await
     }
 
     /// POSTs a query with a bearer token and returns the status and JSON body.
     pub async fn post_as(&self, token: &str, query: &str, variables: Value) -> (u16, Value) {
-        self.send(Some(token), query, variables).await
+        self.graphql(Some(token), query, variables).await
     }
 
-    async fn send(&self, token: Option<&str>, query: &str, variables: Value) -> (u16, Value) {
+    async fn graphql(&self, token: Option<&str>, query: &str, variables: Value) -> (u16, Value) {
         let mut request = self.client.post(format!("{}/graphql", self.base));
         if let Some(token) = token {
             request = request.bearer_auth(token);
@@ -86,6 +88,25 @@ impl Server {
         assert_eq!(status, 200, "{body}");
         assert!(body.get("errors").is_none(), "unexpected errors: {body}");
         body["data"].clone()
+    }
+
+    /// Sends `call` on a connection of its own and returns the whole answer. (The server closes
+    /// a connection whose body it refused to read; a shared pool could hand that one on.)
+    pub async fn send(&self, call: Call) -> Reply {
+        let client = reqwest::Client::new();
+        let mut request =
+            client.request(call.method, format!("{}{}", self.base, call.target)).headers(call.headers);
+        if !call.body.is_empty() {
+            request = request.body(call.body);
+        }
+        let response = request.send().await.expect("a request to the server");
+        let (status, headers) = (response.status(), response.headers().clone());
+        Reply::new(status, headers, response.bytes().await.expect("the body").to_vec())
+    }
+
+    /// GETs `path` (with its query string).
+    pub async fn get(&self, path: &str) -> Reply {
+        self.send(Call::get(path)).await
     }
 
     /// The server's process id.

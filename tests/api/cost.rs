@@ -4,7 +4,9 @@
 
 use serde_json::{Value, json};
 
-use crate::common::{Ordered, Server, a_million_nodes, first_code, synthesize};
+use crate::call::Call;
+use crate::common::{Ordered, a_million_nodes, first_code, synthesize};
+use crate::in_process::Server;
 
 /// The first nested queries a person types (issue 14), none with `first:`.
 const FIRST_QUERIES: [&str; 4] = [
@@ -93,16 +95,10 @@ async fn a_huge_query_is_refused_before_it_runs_with_its_figures() {
 async fn a_dry_run_reports_the_cost_and_runs_nothing() {
     let server = Server::start();
     for query in [FIRST_QUERIES[0].to_string(), a_million_nodes()] {
-        let body: Value = server
-            .client
-            .post(format!("{}/graphql", server.base))
-            .json(&json!({ "query": query, "extensions": { "dryRun": true } }))
-            .send()
+        let body = server
+            .send(Call::post("/graphql").json(&json!({ "query": query, "extensions": { "dryRun": true } })))
             .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+            .json();
         assert!(body.get("data").is_none() && body.get("errors").is_none(), "{body}");
         assert_eq!(body["extensions"]["dryRun"], true);
         assert!(body["extensions"].get("sqlStatements").is_none(), "nothing ran: {body}");
@@ -110,14 +106,12 @@ async fn a_dry_run_reports_the_cost_and_runs_nothing() {
         assert!(nodes > 0);
     }
     let response = server
-        .client
-        .get(format!("{}/graphql", server.base))
-        .query(&[("query", FIRST_QUERIES[1]), ("extensions", r#"{"dryRun":true}"#)])
-        .send()
-        .await
-        .unwrap();
+        .send(
+            Call::get("/graphql").query(&[("query", FIRST_QUERIES[1]), ("extensions", r#"{"dryRun":true}"#)]),
+        )
+        .await;
     assert_eq!(response.status(), 200);
-    let body: Value = response.json().await.unwrap();
+    let body = response.json();
     assert_eq!(body["extensions"]["dryRun"], true, "{body}");
     assert!(body.get("data").is_none());
 }

@@ -11,7 +11,8 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use serde_json::{Value, json};
 
-use crate::common::{Server, synthesize};
+use crate::common::synthesize;
+use crate::in_process::Server;
 
 /// A field of an object type: its name, its type, whether a list, its arguments.
 struct Field {

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 
 use crate::common::{SeedCity, Server, read_csv, seed_cities};
+use crate::in_process;
 
 #[derive(serde::Deserialize)]
 struct SeedSource {
@@ -76,7 +77,7 @@ async fn counts_by_membership_tier_and_grade_match_the_seed_files() {
 
 #[tokio::test]
 async fn each_province_lists_its_entries_and_says_how_complete_they_are() {
-    let server = Server::start();
+    let server = in_process::Server::start();
     let (confirmed, _) = seed_cities();
     let coverage: Vec<SeedCoverage> = read_csv("province_coverage.csv");
     let data = server
@@ -118,7 +119,7 @@ async fn each_province_lists_its_entries_and_says_how_complete_they_are() {
 
 #[tokio::test]
 async fn sources_carry_their_grade_and_lists_filter_by_it() {
-    let server = Server::start();
+    let server = in_process::Server::start();
     let data = server
         .data(
             "{ harbin: city(code: \"230100\") { nameEn entryKind membership evidence sources { evidence url origin } }

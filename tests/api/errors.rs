@@ -1,12 +1,15 @@
 //! Bad arguments get an error with a stable code, and the server keeps serving.
 
+use axum::http::Method;
 use serde_json::json;
 
+use crate::call::Call;
 use crate::common::{Server, first_code};
+use crate::in_process;
 
 #[tokio::test]
 async fn bad_arguments_get_stable_codes_and_the_server_keeps_serving() {
-    let server = Server::start();
+    let server = in_process::Server::start();
     let cases = [
         ("{ cities(first: -1) { totalCount } }", "BAD_USER_INPUT"),
         ("{ cities(last: -3) { totalCount } }", "BAD_USER_INPUT"),
@@ -33,20 +36,14 @@ async fn bad_arguments_get_stable_codes_and_the_server_keeps_serving() {
 
 #[tokio::test]
 async fn request_errors_have_no_data_and_400_under_graphql_response_json() {
-    let server = Server::start();
+    let server = in_process::Server::start();
     for (query, code) in [("{ cities(", "GRAPHQL_PARSE_FAILED"), ("{ nope }", "GRAPHQL_VALIDATION_FAILED")] {
-        let response = server
-            .client
-            .post(format!("{}/graphql", server.base))
-            .header("accept", "application/graphql-response+json")
-            .json(&json!({ "query": query }))
-            .send()
-            .await
-            .unwrap();
+        let call = Call::post("/graphql").header("accept", "application/graphql-response+json");
+        let response = server.send(call.json(&json!({ "query": query }))).await;
         assert_eq!(response.status(), 400);
         let content_type = response.headers()["content-type"].to_str().unwrap().to_string();
         assert!(content_type.starts_with("application/graphql-response+json"), "{content_type}");
-        let body: serde_json::Value = response.json().await.unwrap();
+        let body = response.json();
         assert!(body.get("data").is_none(), "{body}");
         assert_eq!(first_code(&body), code);
     }
@@ -54,32 +51,29 @@ async fn request_errors_have_no_data_and_400_under_graphql_response_json() {
 
 #[tokio::test]
 async fn malformed_http_requests_are_rejected_with_codes() {
-    let server = Server::start();
-    let url = format!("{}/graphql", server.base);
+    let server = in_process::Server::start();
     let text_plain =
-        server.client.post(&url).header("content-type", "text/plain").body(r#"{"query":"{ plan { id } }"}"#);
-    let response = text_plain.send().await.unwrap();
+        Call::post("/graphql").header("content-type", "text/plain").body(r#"{"query":"{ plan { id } }"}"#);
+    let response = server.send(text_plain).await;
     assert_eq!(response.status(), 415);
-    let no_query = server.client.post(&url).json(&json!({ "variables": {} })).send().await.unwrap();
+    let no_query = server.send(Call::post("/graphql").json(&json!({ "variables": {} }))).await;
     assert_eq!(no_query.status(), 400);
-    let body: serde_json::Value = no_query.json().await.unwrap();
+    let body = no_query.json();
     assert_eq!(first_code(&body), "BAD_REQUEST");
     let huge = "#".repeat(200_000);
-    // Its own client: the server closes a connection whose body it refused to read.
-    let too_big = reqwest::Client::new().post(&url).json(&json!({ "query": huge })).send().await.unwrap();
+    let too_big = server.send(Call::post("/graphql").json(&json!({ "query": huge }))).await;
     assert_eq!(too_big.status(), 413);
-    let put = server.client.put(&url).send().await.unwrap();
+    let put = server.send(Call::new(Method::PUT, "/graphql")).await;
     assert_eq!(put.status(), 405);
-    let get =
-        server.client.get(&url).query(&[("query", "{ plan { declaredCityCount } }")]).send().await.unwrap();
+    let get = server.send(Call::get("/graphql").query(&[("query", "{ plan { declaredCityCount } }")])).await;
     assert_eq!(get.status(), 200);
-    let body: serde_json::Value = get.json().await.unwrap();
+    let body = get.json();
     assert_eq!(body["data"]["plan"]["declaredCityCount"], 120);
 }
 
 #[tokio::test]
 async fn depth_is_limited_but_introspection_is_not_counted() {
-    let server = Server::start();
+    let server = in_process::Server::start();
     // 13 levels (provinces → nodes → cities → nodes → province → …), one beyond the default 12.
     let deep = "{ provinces { nodes { cities { nodes { province { cities { nodes { province {
                  cities { nodes { province { cities { totalCount } } } } } } } } } } } } }";
@@ -101,7 +95,7 @@ async fn depth_is_limited_but_introspection_is_not_counted() {
 /// values, however often it ran well before.
 #[tokio::test]
 async fn variables_are_validated_on_every_run_of_a_document() {
-    let server = Server::start();
+    let server = in_process::Server::start();
     let query = "query ($code: String!) { city(code: $code) { adminCode } }";
     for _ in 0..3 {
         let data = server.data(query, json!({ "code": "340300" })).await;

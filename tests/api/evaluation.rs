@@ -1,9 +1,10 @@
-//! Target evaluation over HTTP: every fixture of EVALUATION.md through `Query.evaluate`, and
+//! Target evaluation over HTTP: every worked example of docs/evaluation.md through `Query.evaluate`, and
 //! evaluations of the seeded real observations in the graph.
 
 use serde_json::{Value, json};
 
-use crate::common::{SeedObservation, Server, first_code, read_csv, seed_cities};
+use crate::common::{SeedObservation, first_code, read_csv, seed_cities};
+use crate::in_process::Server;
 
 const EVALUATE: &str = "query($target: TargetInput!, $observations: [YearValueInput!]!, $year: Int!, $options: EvaluationOptions) {
   evaluate(target: $target, observations: $observations, evaluationYear: $year, options: $options) {

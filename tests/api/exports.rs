@@ -6,17 +6,19 @@
 
 use serde_json::{Value, json};
 
-use crate::common::{Server, first_code};
+use crate::call::{Call, Reply};
+use crate::common::first_code;
+use crate::in_process::Server;
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 const TOKEN: &str = "exports-token";
 
-async fn get(server: &Server, path: &str, accept: Option<&str>) -> reqwest::Response {
-    let mut request = server.client.get(format!("{}{path}", server.base));
+async fn get(server: &Server, path: &str, accept: Option<&str>) -> Reply {
+    let mut call = Call::get(path);
     if let Some(accept) = accept {
-        request = request.header("accept", accept);
+        call = call.header("accept", accept);
     }
-    request.send().await.expect("GET")
+    server.send(call).await
 }
 
 /// Records one value of Bengbu's year-on-year energy change (an indicator that may be
@@ -38,7 +40,7 @@ async fn csv_cells_that_a_spreadsheet_would_run_arrive_as_text_and_numbers_stay_
     let server = Server::start_with(&["--write-token", TOKEN]);
     let source = "=HYPERLINK(\"http://evil.example\",\"click\")";
     record(&server, -3.5, source, "+1+2", "@SUM(A1:A9)", "-x").await;
-    let text = get(&server, &format!("{SERIES}&format=csv"), None).await.text().await.unwrap();
+    let text = get(&server, &format!("{SERIES}&format=csv"), None).await.text();
     let mut reader = csv::Reader::from_reader(text.as_bytes());
     let headers = reader.headers().unwrap().clone();
     let row = reader.records().map(Result::unwrap).find(|r| r.get(0) == Some("2016")).expect("the 2016 row");
@@ -49,7 +51,7 @@ async fn csv_cells_that_a_spreadsheet_would_run_arrive_as_text_and_numbers_stay_
     assert_eq!(cell("sourceNote"), "'@SUM(A1:A9)");
     assert_eq!(cell("unit"), "'-x", "text that begins with a minus is text, not a number");
     // JSON and NDJSON carry the values as recorded.
-    let ndjson = get(&server, &format!("{SERIES}&format=ndjson"), None).await.text().await.unwrap();
+    let ndjson = get(&server, &format!("{SERIES}&format=ndjson"), None).await.text();
     let line: Value = ndjson
         .lines()
         .map(|l| serde_json::from_str::<Value>(l).unwrap())
@@ -63,7 +65,7 @@ async fn a_tab_or_carriage_return_first_is_guarded_too() {
     let server = Server::start_with(&["--write-token", TOKEN]);
     // (The source is trimmed when recorded; the definition and note are kept as written.)
     record(&server, 1.25, "plain source", "\r=2+2", "\t=1+1", "% change on previous year").await;
-    let text = get(&server, &format!("{SERIES}&format=csv"), None).await.text().await.unwrap();
+    let text = get(&server, &format!("{SERIES}&format=csv"), None).await.text();
     let mut reader = csv::Reader::from_reader(text.as_bytes());
     let headers = reader.headers().unwrap().clone();
     let row = reader.records().map(Result::unwrap).find(|r| r.get(0) == Some("2016")).unwrap();
@@ -81,17 +83,17 @@ async fn xlsx_and_geojson_are_chosen_by_format_or_by_accept() {
         assert_eq!(response.headers()["content-type"], XLSX);
         assert_eq!(response.headers()["content-disposition"], "attachment; filename=\"coverage.xlsx\"");
         assert!(response.headers().contains_key("etag"));
-        let bytes = response.bytes().await.unwrap();
+        let bytes = response.bytes();
         assert!(bytes.starts_with(b"PK\x03\x04"), "an .xlsx file is a zip archive");
     }
-    let direct: Value = get(&server, "/views/coverage", None).await.json().await.unwrap();
+    let direct: Value = get(&server, "/views/coverage", None).await.json();
     let rows = direct["data"]["cities"]["nodes"].as_array().unwrap().clone();
     for (path, accept) in
         [("/views/coverage?format=geojson", None), ("/views/coverage", Some("application/geo+json"))]
     {
         let response = get(&server, path, accept).await;
         assert_eq!(response.headers()["content-type"], "application/geo+json", "{path}");
-        let map: Value = response.json().await.unwrap();
+        let map: Value = response.json();
         assert_eq!(map["type"], "FeatureCollection");
         let features = map["features"].as_array().unwrap();
         assert_eq!(features.len(), rows.len(), "one feature per row, placed or not");
@@ -117,14 +119,14 @@ async fn a_view_without_coordinates_is_refused_as_a_map_and_lists_no_map_link() 
     let server = Server::start();
     let response = get(&server, "/views/status-counts?format=geojson", None).await;
     assert_eq!(response.status(), 406);
-    let body: Value = response.json().await.unwrap();
+    let body: Value = response.json();
     assert_eq!(first_code(&body), "VIEW_HAS_NO_COORDINATES");
     let message = body["errors"][0]["message"].as_str().unwrap();
     assert!(
         message.contains("no latitude and longitude columns") && message.contains("format=json, csv"),
         "{message}"
     );
-    let index: Value = get(&server, "/views", None).await.json().await.unwrap();
+    let index: Value = get(&server, "/views", None).await.json();
     for view in index["views"].as_array().unwrap() {
         let links = &view["links"];
         assert!(links["xlsx"].is_string(), "every view is a workbook: {view}");
@@ -149,7 +151,7 @@ async fn a_text_too_long_for_a_spreadsheet_cell_is_refused_with_its_row_and_colu
     record(&server, 2.0, &long, "d", "n", "% change on previous year").await;
     let response = get(&server, &format!("{SERIES}&format=xlsx"), None).await;
     assert_eq!(response.status(), 406);
-    let body: Value = response.json().await.unwrap();
+    let body: Value = response.json();
     assert_eq!(first_code(&body), "XLSX_CELL_TOO_LONG");
     let message = body["errors"][0]["message"].as_str().unwrap();
     assert!(message.contains("column sourceUrl: 40000 characters") && message.contains("32767"), "{message}");

@@ -3,7 +3,8 @@
 
 use serde_json::{Value, json};
 
-use crate::common::{Server, first_code};
+use crate::common::first_code;
+use crate::in_process::Server;
 
 const SERVICES: &str = "{ target(code: \"services_share_2017\") {
     evaluations(first: 500) { statusCounts { status count } }

@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use crate::common::{SeedObservation, Server, first_code, read_csv};
+use crate::common::{SeedObservation, first_code, read_csv};
+use crate::in_process::Server;
 
 const TOKEN: &str = "grades-test-token";
 

@@ -6,16 +6,18 @@ use std::process::{Command, Stdio};
 
 use serde_json::{Value, json};
 
-use crate::common::{Server, first_code};
+use crate::call::{Call, Reply};
+use crate::common::first_code;
+use crate::in_process::Server;
 
 const VIEWS: [&str; 5] = ["coverage", "gaps", "target-evaluations", "city-series", "status-counts"];
 
-async fn get(server: &Server, path: &str, accept: Option<&str>) -> reqwest::Response {
-    let mut request = server.client.get(format!("{}{path}", server.base));
+async fn get(server: &Server, path: &str, accept: Option<&str>) -> Reply {
+    let mut call = Call::get(path);
     if let Some(accept) = accept {
-        request = request.header("accept", accept);
+        call = call.header("accept", accept);
     }
-    request.send().await.expect("GET")
+    server.send(call).await
 }
 
 /// The view's table from its JSON answer, following its `table` path.
@@ -37,7 +39,7 @@ fn cell(value: &Value) -> String {
 #[tokio::test]
 async fn every_view_answers_in_every_format_what_graphql_answers() {
     let server = Server::start();
-    let index: Value = get(&server, "/views", None).await.json().await.unwrap();
+    let index: Value = get(&server, "/views", None).await.json();
     let listed: Vec<&str> =
         index["views"].as_array().unwrap().iter().map(|v| v["name"].as_str().unwrap()).collect();
     assert_eq!(listed, VIEWS);
@@ -51,19 +53,19 @@ async fn every_view_answers_in_every_format_what_graphql_answers() {
         let rows = table(&direct, path);
         assert!(!rows.is_empty(), "{name} lists something on the seed");
 
-        let answer: Value = get(&server, &format!("/views/{name}"), None).await.json().await.unwrap();
+        let answer: Value = get(&server, &format!("/views/{name}"), None).await.json();
         assert_eq!(answer["data"], direct["data"], "{name} as JSON");
 
         let response = get(&server, &format!("/views/{name}"), Some("application/x-ndjson")).await;
         assert_eq!(response.headers()["content-type"], "application/x-ndjson");
-        let text = response.text().await.unwrap();
+        let text = response.text();
         let lines: Vec<Value> =
             text.lines().map(|l| serde_json::from_str(l).expect("one JSON object a line")).collect();
         assert_eq!(lines, rows, "{name} as NDJSON");
 
         let response = get(&server, &format!("/views/{name}"), Some("text/csv")).await;
         assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
-        let text = response.text().await.unwrap();
+        let text = response.text();
         let mut reader = csv::Reader::from_reader(text.as_bytes());
         let headers: Vec<String> = reader.headers().unwrap().iter().map(str::to_string).collect();
         let columns: Vec<String> =
@@ -75,12 +77,8 @@ async fn every_view_answers_in_every_format_what_graphql_answers() {
             for (header, value) in headers.iter().zip(record.iter()) {
                 let expected = header.split('.').fold(row, |v, key| &v[key]);
                 match (value.parse::<f64>(), expected.as_f64()) {
-                    // serde_json's default parser may land a digit-heavy number one unit in the
-                    // last place off (9.200000000000003 read as …005); the CSV's own digits
-                    // are the server's exact ones.
-                    (Ok(a), Some(b)) => {
-                        assert!((a - b).abs() <= 4.0 * f64::EPSILON * b.abs(), "{name}, {header}: {a} {b}")
-                    }
+                    // The same number to the last bit (9.200000000000003 among them).
+                    (Ok(a), Some(b)) => assert_eq!(a.to_bits(), b.to_bits(), "{name}, {header}: {a} {b}"),
                     _ => assert_eq!(value, cell(expected), "{name}, {header}"),
                 }
             }
@@ -91,15 +89,11 @@ async fn every_view_answers_in_every_format_what_graphql_answers() {
 #[tokio::test]
 async fn csv_for_spreadsheets_keeps_chinese_names_and_every_digit() {
     let server = Server::start();
-    let bytes = get(&server, "/views/coverage?format=csv&bom=1", None).await.bytes().await.unwrap();
+    let bytes = get(&server, "/views/coverage?format=csv&bom=1", None).await.bytes();
     assert!(bytes.starts_with("\u{feff}".as_bytes()), "a UTF-8 byte-order mark for spreadsheets");
     let text = std::str::from_utf8(&bytes[3..]).unwrap();
     assert!(text.contains("蚌埠市") && text.contains("合肥市瑶海区"), "Chinese names as UTF-8");
-    let series = get(&server, "/views/city-series?city=Bengbu&indicator=gdp&format=csv", None)
-        .await
-        .text()
-        .await
-        .unwrap();
+    let series = get(&server, "/views/city-series?city=Bengbu&indicator=gdp&format=csv", None).await.text();
     assert!(series.contains("2017,1550.66,"), "{series}");
 }
 
@@ -114,7 +108,7 @@ async fn query_string_variables_are_typed_and_checked() {
     )
     .unwrap();
     let server = Server::start_with(&["--views-dir", dir.path().to_str().unwrap()]);
-    let ranked: Value = get(&server, "/views/ranking?year=2017", None).await.json().await.unwrap();
+    let ranked: Value = get(&server, "/views/ranking?year=2017", None).await.json();
     assert_eq!(ranked["data"]["indicator"]["ranking"]["nodes"][0]["city"]["nameEn"], "Jinzhong");
     for (query, code) in [
         ("/views/ranking", "GRAPHQL_VALIDATION_FAILED"), // missing and required
@@ -125,18 +119,15 @@ async fn query_string_variables_are_typed_and_checked() {
     ] {
         let response = get(&server, query, None).await;
         assert_eq!(response.status(), 400, "{query}");
-        let body: Value = response.json().await.unwrap();
+        let body: Value = response.json();
         assert_eq!(first_code(&body), code, "{query}: {body}");
     }
     let missing = get(&server, "/views/nope", None).await;
     assert_eq!(missing.status(), 404);
     let nothing = get(&server, "/views/city-series?city=Nowhere&format=csv", None).await;
     assert_eq!(nothing.status(), 404, "a table under a null city");
-    let both: Value = get(&server, "/views/coverage?membership=CONFIRMED&membership=CANDIDATE", None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let both: Value =
+        get(&server, "/views/coverage?membership=CONFIRMED&membership=CANDIDATE", None).await.json();
     let all = crate::common::seed_cities();
     assert_eq!(
         table(&both, "cities.nodes").len(),
@@ -158,7 +149,7 @@ async fn a_view_filters_by_what_is_related() {
     let server = Server::start_with(&["--views-dir", dir.path().to_str().unwrap()]);
     let csv = get(&server, "/views/observed?indicator=services_share_gdp&format=csv", None).await;
     assert_eq!(csv.status(), 200);
-    let text = csv.text().await.unwrap();
+    let text = csv.text();
     let codes: Vec<&str> = text.lines().skip(1).map(|line| line.split(',').next().unwrap()).collect();
     let seed: Vec<crate::common::SeedObservation> = crate::common::read_csv("observations.csv");
     let observed: std::collections::BTreeSet<String> =
@@ -194,37 +185,25 @@ async fn a_views_etag_holds_until_the_data_changes() {
     let first = get(&server, path, None).await;
     assert_eq!(first.headers()["cache-control"], "public, max-age=30");
     let tag = first.headers()["etag"].to_str().unwrap().to_string();
-    let again = server
-        .client
-        .get(format!("{}{path}", server.base))
-        .header("if-none-match", &tag)
-        .send()
-        .await
-        .unwrap();
+    let again = server.send(Call::get(path).header("if-none-match", &tag)).await;
     assert_eq!(again.status(), 304);
     let record = "mutation { recordObservations(input: [{ subjectKind: CITY, subjectCode: \"360400\",
         indicatorCode: \"services_share_gdp\", year: 2016, value: 40.1, source: \"test: made up\", sourceGrade: SECONDARY }]) { id } }";
     let (_, body) = server.post_as(token, record, json!({})).await;
     assert!(body.get("errors").is_none(), "{body}");
-    let fresh = server
-        .client
-        .get(format!("{}{path}", server.base))
-        .header("if-none-match", &tag)
-        .send()
-        .await
-        .unwrap();
+    let fresh = server.send(Call::get(path).header("if-none-match", &tag)).await;
     assert_eq!(fresh.status(), 200, "the very next request after a write is answered afresh");
     assert_ne!(fresh.headers()["etag"].to_str().unwrap(), tag);
-    assert!(fresh.text().await.unwrap().contains("2016,40.1,"));
+    assert!(fresh.text().contains("2016,40.1,"));
 }
 
 fn sha256(text: &str) -> String {
-    rustbelt::graphql::persisted::hash(text)
+    rustbelt::persisted_query_hash(text)
 }
 
 async fn post_body(server: &Server, body: Value) -> (u16, Value) {
-    let response = server.client.post(format!("{}/graphql", server.base)).json(&body).send().await.unwrap();
-    (response.status().as_u16(), response.json().await.unwrap())
+    let response = server.send(Call::post("/graphql").json(&body)).await;
+    (response.status().as_u16(), response.json())
 }
 
 #[tokio::test]

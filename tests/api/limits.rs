@@ -2,7 +2,9 @@
 
 use serde_json::json;
 
-use crate::common::{Server, first_code};
+use crate::call::Call;
+use crate::common::first_code;
+use crate::in_process::Server;
 
 async fn refused(server: &Server, query: &str, code: &str) {
     let (status, body) = server.post(query, json!({})).await;
@@ -72,16 +74,10 @@ async fn execution_time_is_limited() {
     let server = Server::start_with(&["--request-timeout-ms", "1"]);
     let heavy = "{ provinces(first: 31) { nodes { cities(membership: [CONFIRMED, CANDIDATE], first: 10) { nodes {
                    sources { url } evaluation { status } observations(first: 5) { nodes { indicator { code } } } } } } } }";
-    let response = server
-        .client
-        .post(format!("{}/graphql", server.base))
-        .json(&json!({ "query": heavy }))
-        .send()
-        .await
-        .unwrap();
+    let response = server.send(Call::post("/graphql").json(&json!({ "query": heavy }))).await;
     assert_eq!(response.status(), 503);
     assert_eq!(response.headers()["retry-after"], "1", "a client may try again");
-    assert_eq!(first_code(&response.json().await.unwrap()), "TIMEOUT");
+    assert_eq!(first_code(&response.json()), "TIMEOUT");
     // A request that needs no database finishes within its first poll.
     let data = server.data("{ __typename }", json!({})).await;
     assert_eq!(data["__typename"], "Query");

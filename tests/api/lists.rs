@@ -2,7 +2,8 @@
 
 use serde_json::{Value, json};
 
-use crate::common::{SeedCity, Server, seed_cities};
+use crate::common::{SeedCity, seed_cities};
+use crate::in_process::Server;
 
 const PAGE: &str = "query($first: Int, $after: String, $last: Int, $before: String) {
     cities(membership: [CONFIRMED, CANDIDATE], first: $first, after: $after, last: $last, before: $before) {

@@ -2,7 +2,8 @@
 
 use serde_json::{Value, json};
 
-use crate::common::{Server, read_csv, seed_cities};
+use crate::common::{read_csv, seed_cities};
+use crate::in_process::Server;
 
 #[tokio::test]
 async fn plan_reports_declared_beside_confirmed_and_candidate_counts() {

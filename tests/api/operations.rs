@@ -1,8 +1,11 @@
 //! Operating features: introspection switch, CORS, compression, request ids, metrics, health.
 
+use axum::http::Method;
 use serde_json::json;
 
-use crate::common::{Server, first_code};
+use crate::call::Call;
+use crate::common::first_code;
+use crate::in_process::Server;
 
 #[tokio::test]
 async fn introspection_can_be_switched_off() {
@@ -17,45 +20,42 @@ async fn introspection_can_be_switched_off() {
 async fn cors_is_off_unless_origins_are_configured() {
     let off = Server::start();
     let response = off
-        .client
-        .post(format!("{}/graphql", off.base))
-        .header("origin", "https://dash.example")
-        .json(&json!({ "query": "{ __typename }" }))
-        .send()
-        .await
-        .unwrap();
+        .send(
+            Call::post("/graphql")
+                .header("origin", "https://dash.example")
+                .json(&json!({ "query": "{ __typename }" })),
+        )
+        .await;
     assert!(response.headers().get("access-control-allow-origin").is_none());
 
     let on = Server::start_with(&["--cors-origins", "https://dash.example,https://other.example"]);
     let preflight = on
-        .client
-        .request(reqwest::Method::OPTIONS, format!("{}/graphql", on.base))
-        .header("origin", "https://dash.example")
-        .header("access-control-request-method", "POST")
-        .header("access-control-request-headers", "content-type")
-        .send()
-        .await
-        .unwrap();
+        .send(
+            Call::new(Method::OPTIONS, "/graphql")
+                .header("origin", "https://dash.example")
+                .header("access-control-request-method", "POST")
+                .header("access-control-request-headers", "content-type"),
+        )
+        .await;
     assert!(preflight.status().is_success());
     assert_eq!(preflight.headers()["access-control-allow-origin"], "https://dash.example");
     let stranger = on
-        .client
-        .post(format!("{}/graphql", on.base))
-        .header("origin", "https://evil.example")
-        .json(&json!({ "query": "{ __typename }" }))
-        .send()
-        .await
-        .unwrap();
+        .send(
+            Call::post("/graphql")
+                .header("origin", "https://evil.example")
+                .json(&json!({ "query": "{ __typename }" })),
+        )
+        .await;
     assert!(stranger.headers().get("access-control-allow-origin").is_none());
 }
 
 #[tokio::test]
 async fn large_responses_are_compressed_on_request() {
     let server = Server::start();
-    let response = server.client.post(format!("{}/graphql", server.base))
+    let response = server.send(Call::post("/graphql")
         .header("accept-encoding", "gzip")
-        .json(&json!({ "query": "{ cities(membership: [CONFIRMED, CANDIDATE], first: 100) { nodes { nameEn nameZh sources { url note } } } }" }))
-        .send().await.unwrap();
+        .json(&json!({ "query": "{ cities(membership: [CONFIRMED, CANDIDATE], first: 100) { nodes { nameEn nameZh sources { url note } } } }" })))
+        .await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["content-encoding"], "gzip");
 }
@@ -65,16 +65,8 @@ async fn metrics_count_requests_errors_and_statements() {
     let server = Server::start();
     server.data("{ cities { totalCount } }", json!({})).await;
     let _ = server.post("{ cities(first: -1) { totalCount } }", json!({})).await;
-    let _ = server
-        .client
-        .post(format!("{}/graphql", server.base))
-        .header("content-type", "text/plain")
-        .body("x")
-        .send()
-        .await
-        .unwrap();
-    let text =
-        server.client.get(format!("{}/metrics", server.base)).send().await.unwrap().text().await.unwrap();
+    let _ = server.send(Call::post("/graphql").header("content-type", "text/plain").body("x")).await;
+    let text = server.get("/metrics").await.text();
     let value = |prefix: &str| -> f64 {
         text.lines()
             .find(|l| l.starts_with(prefix))
@@ -94,18 +86,12 @@ async fn metrics_count_requests_errors_and_statements() {
 async fn liveness_and_readiness_are_separate() {
     let server = Server::start();
     for path in ["/healthz", "/readyz"] {
-        let response = server.client.get(format!("{}{path}", server.base)).send().await.unwrap();
+        let response = server.get(path).await;
         assert_eq!(response.status(), 200, "{path}");
         assert!(response.headers().contains_key("x-request-id"));
     }
     // A request id the caller sends comes back unchanged.
-    let response = server
-        .client
-        .get(format!("{}/healthz", server.base))
-        .header("x-request-id", "abc-123")
-        .send()
-        .await
-        .unwrap();
+    let response = server.send(Call::get("/healthz").header("x-request-id", "abc-123")).await;
     assert_eq!(response.headers()["x-request-id"], "abc-123");
 }
 

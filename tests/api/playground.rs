@@ -1,39 +1,40 @@
 //! The playground, SDL and health endpoints, and that the page needs no other host.
 
 use crate::common::Server;
+use crate::in_process;
 
 #[tokio::test]
 async fn graphiql_and_its_assets_are_served_from_the_binary() {
-    let server = Server::start();
-    let page = server.client.get(&server.base).send().await.unwrap();
+    let server = in_process::Server::start();
+    let page = server.get("/").await;
     assert_eq!(page.status(), 200);
     assert!(page.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
-    let html = page.text().await.unwrap();
+    let html = page.text();
     let mut assets = 0;
     for attribute in ["src=\"", "href=\""] {
         for part in html.split(attribute).skip(1) {
             let url = &part[..part.find('"').unwrap()];
             assert!(url.starts_with('/') || url.starts_with("data:"), "the page loads {url} from elsewhere");
             if url.starts_with("/assets/") {
-                let asset = server.client.get(format!("{}{url}", server.base)).send().await.unwrap();
+                let asset = server.get(url).await;
                 assert_eq!(asset.status(), 200, "{url}");
-                assert!(asset.bytes().await.unwrap().len() > 1000, "{url} is too small to be the asset");
+                assert!(asset.bytes().len() > 1000, "{url} is too small to be the asset");
                 assets += 1;
             }
         }
     }
     assert_eq!(assets, 4, "graphiql js and css, react, react-dom");
-    let missing = server.client.get(format!("{}/assets/nope.js", server.base)).send().await.unwrap();
+    let missing = server.get("/assets/nope.js").await;
     assert_eq!(missing.status(), 404);
 }
 
 #[tokio::test]
 async fn sdl_health_and_readiness_answer() {
-    let server = Server::start();
-    let sdl = server.client.get(format!("{}/schema.graphql", server.base)).send().await.unwrap();
-    assert_eq!(sdl.text().await.unwrap(), rustbelt::graphql::sdl());
+    let server = in_process::Server::start();
+    let sdl = server.get("/schema.graphql").await;
+    assert_eq!(sdl.text(), rustbelt::sdl());
     for path in ["/healthz", "/readyz"] {
-        let response = server.client.get(format!("{}{path}", server.base)).send().await.unwrap();
+        let response = server.get(path).await;
         assert_eq!(response.status(), 200, "{path}");
         assert!(response.headers().contains_key("x-request-id"), "{path} carries a request id");
     }
@@ -84,12 +85,11 @@ async fn the_dashboards_province_outlines_are_served_as_pinned_in_their_fetch_sc
         .lines()
         .find_map(|l| l.trim_start_matches("SHA256SUMS='").strip_suffix("  provinces.geojson"))
         .expect("fetch.sh pins provinces.geojson");
-    let server = Server::start();
-    let response =
-        server.client.get(format!("{}/dashboard/provinces.geojson", server.base)).send().await.unwrap();
+    let server = in_process::Server::start();
+    let response = server.get("/dashboard/provinces.geojson").await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["content-type"], "application/geo+json");
-    let bytes = response.bytes().await.unwrap();
+    let bytes = response.bytes();
     assert_eq!(bytes, std::fs::read(format!("{dir}/provinces.geojson")).unwrap(), "the file as committed");
     let digest = format!("{:x}", <sha2::Sha256 as sha2::Digest>::digest(&bytes));
     assert_eq!(digest, pinned, "the committed file is the one fetch.sh builds (fetch.sh --check)");

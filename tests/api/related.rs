@@ -7,7 +7,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
 
-use crate::common::{Server, synthesize};
+use crate::common::synthesize;
+use crate::in_process::Server;
 use crate::related_model::{ALL, Entity, F, Model, Q, RELATIONS, ROOMY, leaf, rel, served, set};
 
 /// A condition on the rows of `entity` that some rows meet and others do not.

@@ -6,7 +6,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use serde_json::{Value, json};
 
-use crate::common::Server;
+use crate::in_process::Server;
 
 /// Rows per list fetched at once: more than the ×100 synthetic data has of anything.
 pub const ALL: u32 = 60_000;

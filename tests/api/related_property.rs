@@ -9,7 +9,8 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use serde_json::{Value, json};
 
-use crate::common::{Server, synthesize};
+use crate::common::synthesize;
+use crate::in_process::Server;
 use crate::related_model::{ALL, Entity, F, Model, Q, RELATIONS, ask, keys, leaf};
 
 /// Every row in one page, every list item; the rows read keep their default limit (2,000,000),

@@ -87,3 +87,34 @@ fn a_replica_refuses_a_file_it_would_have_to_migrate_and_leaves_it_as_it_was() {
     assert!(std::fs::read(&db).unwrap() == bytes, "the old file was changed");
     assert!(!dir.path().join("missing.db").exists(), "the replica created a file");
 }
+
+#[test]
+fn the_primary_may_come_from_the_environment_and_needs_read_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("shared.db");
+    drop(Server::start_on(&db, &[]));
+    let serve = |args: &[&str]| {
+        Command::new(crate::common::binary())
+            .args(["serve", "--listen", "127.0.0.1:0", "--db"])
+            .arg(&db)
+            .args(args)
+            .env("RUSTBELT_PRIMARY", "https://primary.example")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    // `serve --read-only` with the primary from the environment serves.
+    let mut replica = serve(&["--read-only"]);
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(replica.stdout.take().unwrap()), &mut line)
+        .unwrap();
+    replica.kill().unwrap();
+    replica.wait().unwrap();
+    assert!(line.starts_with("listening on "), "{line:?}");
+    // Without --read-only, the primary is refused with what to change.
+    let output = serve(&[]).wait_with_output().unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("add --read-only"), "{stderr}");
+}

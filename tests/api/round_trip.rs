@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use rustbelt::domain::template::{COLUMNS, CONTEXT};
+use rustbelt::template::{COLUMNS, CONTEXT};
 use serde_json::{Value, json};
 
 use crate::common::{Server, import};

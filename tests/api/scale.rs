@@ -6,7 +6,7 @@ use std::process::Command;
 
 use serde_json::{Value, json};
 
-use crate::common::Server;
+use crate::in_process::Server;
 
 /// plan → provinces → cities → observations → evaluation of every target.
 const DASHBOARD: &str =

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 #[test]
 fn committed_schema_matches_the_code() {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("schema/schema.graphql");
-    let generated = rustbelt::graphql::sdl();
+    let generated = rustbelt::sdl();
     let committed = std::fs::read_to_string(&path).unwrap_or_default();
     if committed != generated {
         if std::env::var_os("UPDATE_SCHEMA").is_some() {
@@ -20,7 +20,7 @@ fn committed_schema_matches_the_code() {
 
 #[tokio::test]
 async fn every_type_field_argument_and_enum_value_has_a_description() {
-    let server = crate::common::Server::start();
+    let server = crate::in_process::Server::start();
     let data = server
         .data(
             "{ __schema { types { name kind description

@@ -3,7 +3,9 @@
 
 use serde_json::{Value, json};
 
+use crate::call::Call;
 use crate::common::{Server, first_code};
+use crate::in_process;
 
 const TOKEN: &str = "test-write-token";
 
@@ -17,13 +19,13 @@ fn jiujiang_2016() -> Value {
             "source": "test fixture: a made-up value for this test only", "sourceGrade": "SECONDARY" })
 }
 
-async fn user_rows(server: &Server) -> u64 {
+async fn user_rows(server: &in_process::Server) -> u64 {
     server.data(COUNT, json!({})).await["observations"]["totalCount"].as_u64().unwrap()
 }
 
 #[tokio::test]
 async fn a_read_only_server_refuses_every_write() {
-    let server = Server::start();
+    let server = in_process::Server::start();
     let (_, body) = server.post_as(TOKEN, RECORD, json!({ "input": [jiujiang_2016()] })).await;
     assert_eq!(first_code(&body), "READ_ONLY");
     assert_eq!(user_rows(&server).await, 0);
@@ -40,7 +42,7 @@ async fn a_read_only_server_refuses_every_write() {
 
 #[tokio::test]
 async fn missing_or_wrong_tokens_write_nothing() {
-    let server = Server::start_with(&["--write-token", TOKEN]);
+    let server = in_process::Server::start_with(&["--write-token", TOKEN]);
     let (_, body) = server.post(RECORD, json!({ "input": [jiujiang_2016()] })).await;
     assert_eq!(first_code(&body), "UNAUTHORIZED");
     let (_, body) = server.post_as("test-write-tokem", RECORD, json!({ "input": [jiujiang_2016()] })).await;
@@ -53,7 +55,7 @@ async fn missing_or_wrong_tokens_write_nothing() {
 
 #[tokio::test]
 async fn one_bad_row_among_good_ones_writes_nothing_and_is_named() {
-    let server = Server::start_with(&["--write-token", TOKEN]);
+    let server = in_process::Server::start_with(&["--write-token", TOKEN]);
     let bad_share = json!({ "subjectCode": "340300", "indicatorCode": "services_share_gdp", "year": 2015, "value": 140.0, "source": "x", "sourceGrade": "SECONDARY" });
     let unknown_city = json!({ "subjectCode": "999999", "indicatorCode": "gdp", "year": 2015, "value": 1.0, "source": "x", "sourceGrade": "SECONDARY" });
     let input = json!([jiujiang_2016(), bad_share, unknown_city]);
@@ -68,7 +70,7 @@ async fn one_bad_row_among_good_ones_writes_nothing_and_is_named() {
 
 #[tokio::test]
 async fn recorded_observations_change_evaluations_and_can_be_deleted() {
-    let server = Server::start_with(&["--write-token", TOKEN]);
+    let server = in_process::Server::start_with(&["--write-token", TOKEN]);
     let evaluation =
         "{ city(code: \"360400\") { evaluation(asOf: 2017) { target { code } status baselineYear } } }";
     let services = |data: &Value| {
@@ -101,7 +103,7 @@ async fn recorded_observations_change_evaluations_and_can_be_deleted() {
 
 #[tokio::test]
 async fn plan_and_province_subjects_are_recorded_and_evaluated() {
-    let server = Server::start_with(&["--write-token", TOKEN]);
+    let server = in_process::Server::start_with(&["--write-token", TOKEN]);
     // Test data, not facts: annual new jobs for the plan area, 2013–2017.
     let flows = [2_500_000.0, 2_600_000.0, 2_700_000.0, 2_700_000.0, 2_600_000.0];
     let mut input: Vec<Value> = (2013..=2017)
@@ -148,7 +150,7 @@ async fn user_observations_survive_a_restart_and_a_reseed() {
     assert!(body.get("errors").is_none(), "{body}");
     server.stop();
     let server = Server::start_on(&db, &args);
-    assert_eq!(user_rows(&server).await, 2);
+    assert_eq!(server.data(COUNT, json!({})).await["observations"]["totalCount"], 2);
     let data = server
         .data("{ city(code: \"340300\") { observations(filter: { year: { eq: 2017 }, indicatorCode: { eq: \"services_share_gdp\" } }) { nodes { value origin } } } }", json!({}))
         .await;
@@ -164,19 +166,13 @@ async fn user_observations_survive_a_restart_and_a_reseed() {
 
 #[tokio::test]
 async fn mutations_over_get_run_nothing() {
-    let server = Server::start_with(&["--write-token", TOKEN]);
+    let server = in_process::Server::start_with(&["--write-token", TOKEN]);
     let record = "{ recordObservations(input: [{ subjectCode: \"340300\", indicatorCode: \"gdp\", year: 2014,
                     value: 1100, source: \"https://example.org/get\", sourceGrade: SECONDARY }]) { id } }";
     // Anonymous and named: a single named operation is still the one that runs.
     for query in [format!("mutation {record}"), format!("mutation Named {record}")] {
-        let response = server
-            .client
-            .get(format!("{}/graphql", server.base))
-            .bearer_auth(TOKEN)
-            .query(&[("query", query.as_str())])
-            .send()
-            .await
-            .unwrap();
+        let response =
+            server.send(Call::get("/graphql").bearer(TOKEN).query(&[("query", query.as_str())])).await;
         assert_eq!(response.status(), 405, "{query}");
         assert_eq!(response.headers()["allow"], "POST");
     }
@@ -190,7 +186,7 @@ async fn a_token_read_from_a_file_authorises_writes_and_an_empty_file_stops_the_
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("token");
     std::fs::write(&file, "from-a-file\n").unwrap();
-    let server = Server::start_with(&["--write-token-file", file.to_str().unwrap()]);
+    let server = in_process::Server::start_with(&["--write-token-file", file.to_str().unwrap()]);
     let record = "mutation { recordObservations(input: [{ subjectCode: \"340300\", indicatorCode: \"gdp\",
                     year: 2014, value: 1100, source: \"https://example.org/token-file\", sourceGrade: SECONDARY }]) { value } }";
     let (_, refused) = server.post_as("from-a-fil", record, json!({})).await;
@@ -238,7 +234,7 @@ async fn a_memory_database_reads_while_it_writes_and_leaves_nothing_behind() {
     for (status, body) in writes.iter().chain(reads.iter()) {
         assert!(*status == 200 && body.get("errors").is_none(), "{body}");
     }
-    assert_eq!(user_rows(&server).await, 20);
+    assert_eq!(server.data(COUNT, json!({})).await["observations"]["totalCount"], 20);
     server.stop();
     let prefix = format!("rustbelt-memory-{pid}-");
     let left: Vec<_> = std::fs::read_dir(std::env::temp_dir())

@@ -121,7 +121,7 @@ fn a_change_target_has_no_fallback_baseline() {
 #[test]
 fn settling_agrees_with_the_evaluator_on_every_year_set() {
     let target = Target { derivation: None, ..share_target() };
-    let spec = spec(&target);
+    let spec = TargetSpec::from(&target);
     for mask in 0u32..(1 << 9) {
         let years: Vec<i32> = (0..9).filter(|i| mask & (1 << i) != 0).map(|i| 2010 + i).collect();
         let points: Vec<SeriesPoint> =
