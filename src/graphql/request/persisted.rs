@@ -41,8 +41,9 @@ impl quick_cache::Weighter<String, Arc<str>> for ByBytes {
     }
 }
 
-/// A document sent with its hash, to be registered once it has passed the shape checks
-/// (`graphql::respond` completes it): a document the server would refuse is never kept.
+/// A document sent with its hash, to be registered once it has parsed and passed the shape
+/// checks (`respond::admit` completes it, before the checks that depend on the request's
+/// variables and cost): a document too large or too deep to run is never kept.
 #[derive(Debug)]
 pub struct Registration {
     registry: Arc<Persisted>,

@@ -37,7 +37,7 @@ pub struct SubscriptionRoot;
 impl SubscriptionRoot {
     /// One event per write that recorded observations matching the filter: a mutation, an
     /// import (`rustbelt import observations`, also by another process on the same database
-    /// file, announced within about a second), or a seed refresh. Deletions are not announced
+    /// file, announced within 250 ms), or a seed refresh. Deletions are not announced
     /// here (`evaluationChanged` follows them). A client that reconnects catches up with
     /// `observations(filter: { recordedVersion: { gt: <last version seen> } })`.
     async fn observations_recorded(
