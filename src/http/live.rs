@@ -46,19 +46,6 @@ pub struct LiveLimits {
     pub idle_timeout: Duration,
 }
 
-impl Default for LiveLimits {
-    fn default() -> Self {
-        Self {
-            max_connections: 256,
-            max_operations: 32,
-            init_timeout: Duration::from_secs(3),
-            send_timeout: Duration::from_secs(10),
-            ping_interval: Duration::from_secs(30),
-            idle_timeout: Duration::from_secs(300),
-        }
-    }
-}
-
 /// The open sockets, counted against [`LiveLimits::max_connections`].
 pub struct Connections(Arc<Semaphore>);
 
@@ -157,10 +144,15 @@ impl Session {
                     None | Some(Ok(Message::Close(_))) => break Ok(()),
                     Some(Ok(message)) => {
                         unanswered = false;
-                        if !is_pong(&message) {
-                            idle.as_mut().reset(tokio::time::Instant::now() + limits.idle_timeout);
+                        match parse(&message) {
+                            Ok(parsed) => {
+                                if !is_pong(&message, parsed.as_ref()) {
+                                    idle.as_mut().reset(tokio::time::Instant::now() + limits.idle_timeout);
+                                }
+                                self.receive(parsed, &mut sink).await
+                            }
+                            Err(closing) => Err(closing),
                         }
-                        self.receive(message, &mut sink).await
                     }
                     Some(Err(error)) => Err(read_error(error)),
                 },
@@ -200,16 +192,9 @@ impl Session {
         .await;
     }
 
-    /// Handles one message from the client.
-    async fn receive(&mut self, message: Message, sink: &mut Sink) -> Result<(), Closing> {
-        let text = match &message {
-            Message::Text(text) => text.as_str(),
-            Message::Binary(bytes) => std::str::from_utf8(bytes).unwrap_or(""),
-            Message::Ping(_) | Message::Pong(_) | Message::Close(_) => return Ok(()),
-        };
-        let parsed: ClientMessage = serde_json::from_str(text).map_err(|error| {
-            Closing::With(4400, format!("Invalid message: {}", truncate(&error.to_string())))
-        })?;
+    /// Handles one message from the client (`None`: a WebSocket control frame).
+    async fn receive(&mut self, parsed: Option<ClientMessage>, sink: &mut Sink) -> Result<(), Closing> {
+        let Some(parsed) = parsed else { return Ok(()) };
         match parsed {
             ClientMessage::ConnectionInit { .. } if self.acknowledged => {
                 Err(Closing::With(4429, "Too many initialisation requests".into()))
@@ -339,16 +324,22 @@ fn token_of(payload: &serde_json::Value) -> Option<String> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_string())
 }
 
+/// The protocol message a WebSocket message carries; `None` for control frames.
+fn parse(message: &Message) -> Result<Option<ClientMessage>, Closing> {
+    let text = match message {
+        Message::Text(text) => text.as_str(),
+        Message::Binary(bytes) => std::str::from_utf8(bytes).unwrap_or(""),
+        Message::Ping(_) | Message::Pong(_) | Message::Close(_) => return Ok(None),
+    };
+    serde_json::from_str(text)
+        .map(Some)
+        .map_err(|error| Closing::With(4400, format!("Invalid message: {}", truncate(&error.to_string()))))
+}
+
 /// Whether a message is the client's answer to a ping (which keeps it alive, but is not
 /// activity).
-fn is_pong(message: &Message) -> bool {
-    match message {
-        Message::Pong(_) => true,
-        Message::Text(text) => {
-            serde_json::from_str::<ClientMessage>(text).is_ok_and(|m| matches!(m, ClientMessage::Pong {}))
-        }
-        _ => false,
-    }
+fn is_pong(message: &Message, parsed: Option<&ClientMessage>) -> bool {
+    matches!(message, Message::Pong(_)) || matches!(parsed, Some(ClientMessage::Pong {}))
 }
 
 /// How a failed read closes the socket: 1009 for a message over the size limit.
