@@ -37,13 +37,12 @@ pub struct ConnectionLimits {
 }
 
 /// The open connections, oldest first.
-#[derive(Default)]
 struct Open {
     connections: Mutex<BTreeMap<u64, Arc<Connection>>>,
     next: AtomicU64,
     /// Told whenever a connection ends.
     ended: Notify,
-    started: Option<Instant>,
+    started: Instant,
 }
 
 /// One open connection: what it is doing, and how to ask it to close.
@@ -56,7 +55,7 @@ struct Connection {
 
 impl Open {
     fn now_ms(&self) -> u64 {
-        self.started.map_or(0, |s| u64::try_from(s.elapsed().as_millis()).unwrap_or(u64::MAX))
+        u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX)
     }
 
     fn len(&self) -> usize {
@@ -134,7 +133,12 @@ pub async fn serve(
     limits: ConnectionLimits,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let open = Arc::new(Open { started: Some(Instant::now()), ..Open::default() });
+    let open = Arc::new(Open {
+        connections: Mutex::default(),
+        next: AtomicU64::default(),
+        ended: Notify::new(),
+        started: Instant::now(),
+    });
     let (stop, stopping) = watch::channel(false);
     tokio::pin!(shutdown);
     loop {
