@@ -55,7 +55,8 @@ fn breach(code: &'static str, what: &str, found: usize, max: usize) -> Breach {
 }
 
 /// Checks the raw document text: its length, then its token count (stopping at the limit).
-pub fn check_source(source: &str, limits: &ShapeLimits) -> Result<(), Breach> {
+/// Gives the token count of a text within the limits.
+pub fn check_source(source: &str, limits: &ShapeLimits) -> Result<usize, Breach> {
     let chars = source.chars().count();
     if chars > limits.max_chars {
         return Err(breach("QUERY_TOO_LONG", "characters", chars, limits.max_chars));
@@ -65,7 +66,7 @@ pub fn check_source(source: &str, limits: &ShapeLimits) -> Result<(), Breach> {
         let message = format!("the query has more than {} tokens", limits.max_tokens);
         return Err(Breach { code: "TOO_MANY_TOKENS", message });
     }
-    Ok(())
+    Ok(tokens)
 }
 
 /// Checks every operation of a parsed document.
@@ -211,7 +212,7 @@ fn count_aliases_and_directives(document: &ExecutableDocument) -> (usize, usize)
 
 /// Counts GraphQL lexical tokens (punctuators, names, numbers, strings; not whitespace,
 /// commas or comments), stopping at `stop`.
-pub fn count_tokens(source: &str, stop: usize) -> usize {
+fn count_tokens(source: &str, stop: usize) -> usize {
     let bytes = source.as_bytes();
     let (mut i, mut tokens) = (0, 0);
     while i < bytes.len() && tokens < stop {
@@ -271,8 +272,8 @@ mod tests {
         check(&document, &limits)
     }
 
-    fn code(result: Result<(), Breach>) -> &'static str {
-        result.map_or_else(|b| b.code, |()| "OK")
+    fn code<T>(result: Result<T, Breach>) -> &'static str {
+        result.map_or_else(|b| b.code, |_| "OK")
     }
 
     #[test]

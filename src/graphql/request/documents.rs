@@ -23,6 +23,9 @@ pub(crate) struct Prepared {
     pub(crate) valid: Validity,
     /// Its cost estimate, for a document without variables: the same until the data changes.
     estimated: std::sync::Mutex<Option<Arc<Estimated>>>,
+    /// What it holds in the cache (see [`weight`]), counted once: the cache weighs an entry
+    /// again whenever it moves it.
+    weight: u64,
 }
 
 /// A document's cost estimate for one operation at one data version, and the
@@ -76,15 +79,14 @@ const BYTES_PER_TOKEN: u64 = 400;
 struct DocumentWeight;
 
 impl quick_cache::Weighter<String, Arc<Prepared>> for DocumentWeight {
-    fn weight(&self, text: &String, _: &Arc<Prepared>) -> u64 {
-        weight(text)
+    fn weight(&self, _: &String, prepared: &Arc<Prepared>) -> u64 {
+        prepared.weight
     }
 }
 
 /// What a document of this text holds in the cache: the text, and its parsed form.
-fn weight(text: &str) -> u64 {
-    let tokens = shape::count_tokens(text, usize::MAX) as u64;
-    (text.len() as u64).saturating_add(tokens.saturating_mul(BYTES_PER_TOKEN)).max(1)
+fn weight(text: &str, tokens: usize) -> u64 {
+    (text.len() as u64).saturating_add((tokens as u64).saturating_mul(BYTES_PER_TOKEN)).max(1)
 }
 
 impl Documents {
@@ -110,7 +112,7 @@ pub(crate) fn prepare(schema: &AppSchema, source: &str) -> Result<Arc<Prepared>,
     }
     let limits = schema.data::<ShapeLimits>().copied().unwrap_or_default();
     let refuse = |breach: shape::Breach| (breach.message, breach.code);
-    shape::check_source(source, &limits).map_err(refuse)?;
+    let tokens = shape::check_source(source, &limits).map_err(refuse)?;
     let document = async_graphql::parser::parse_query(source).map_err(|error| {
         let message = format!(
             "the query does not parse: {}",
@@ -124,7 +126,8 @@ pub(crate) fn prepare(schema: &AppSchema, source: &str) -> Result<Arc<Prepared>,
         return Err((message.to_string(), "INTROSPECTION_DISABLED"));
     }
     let valid = Validity::of(&document);
-    let prepared = Arc::new(Prepared { document, valid, estimated: Default::default() });
+    let weight = weight(source, tokens);
+    let prepared = Arc::new(Prepared { document, valid, estimated: Default::default(), weight });
     if let Some(documents) = documents {
         documents.0.insert(source.to_string(), prepared.clone());
     }
