@@ -264,7 +264,18 @@ impl Target {
         evaluation_year: i32,
         options: &evaluation::EvaluationOptions,
     ) -> Result<evaluation::Evaluation, evaluation::EvaluationError> {
-        let pairs: Vec<(i32, f64)> = self.series(points).iter().map(|p| (p.year, p.value)).collect();
+        self.judge_series(&self.series(points), evaluation_year, options)
+    }
+
+    /// The target judged from its series (as [`Target::series`] makes it), for a caller that
+    /// shows the series too and so has it already.
+    pub fn judge_series(
+        &self,
+        series: &[derivation::Point],
+        evaluation_year: i32,
+        options: &evaluation::EvaluationOptions,
+    ) -> Result<evaluation::Evaluation, evaluation::EvaluationError> {
+        let pairs: Vec<(i32, f64)> = series.iter().map(|p| (p.year, p.value)).collect();
         evaluation::evaluate(&self.into(), &pairs, evaluation_year, options)
     }
 }

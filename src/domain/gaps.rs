@@ -69,7 +69,7 @@ pub fn of_entry(
     let spec = TargetSpec::from(target);
     let rule = target.derivation.as_ref();
     let series = target.series(points);
-    let evaluation = target.judge(points, evaluation_year, &EvaluationOptions::default())?;
+    let evaluation = target.judge_series(&series, evaluation_year, &EvaluationOptions::default())?;
     if evaluation.status != EvaluationStatus::InsufficientData {
         return Ok(None);
     }

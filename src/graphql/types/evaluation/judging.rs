@@ -41,13 +41,9 @@ pub fn evaluate_stored(
 ) -> Result<EvaluationNode, ApiError> {
     let spec = TargetSpec::from(&**target);
     let evaluation_year = as_of.unwrap_or(target.target_year);
-    let result = target.judge(observations, evaluation_year, &options.domain()).map_err(rule)?;
-    let series = target
-        .series(observations)
-        .iter()
-        .filter(|p| spec.counts(p.year, evaluation_year))
-        .map(YearValue::of)
-        .collect();
+    let whole = target.series(observations);
+    let result = target.judge_series(&whole, evaluation_year, &options.domain()).map_err(rule)?;
+    let series = whole.iter().filter(|p| spec.counts(p.year, evaluation_year)).map(YearValue::of).collect();
     Ok(EvaluationNode {
         result,
         evaluation_year,
