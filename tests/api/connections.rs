@@ -106,7 +106,10 @@ fn two_thousand_idle_sockets_at_a_limit_of_1024_descriptors_leave_healthz_answer
     let answer = healthz(&server.address, Duration::from_secs(5)).expect("healthz answers");
     assert_eq!(answer, "HTTP/1.1 200 OK", "{answer}");
     assert!(started.elapsed() < Duration::from_secs(2), "answered at once: {:?}", started.elapsed());
-    assert!(server.sockets() < 1_024, "the server stays under its limit: {}", server.sockets());
+    // The derived cap: the descriptor limit less 64 reserved and the 256 WebSockets
+    // (`--max-sockets`' default); the listener is a socket too.
+    let cap = 1_024 - 64 - 256;
+    assert!(server.sockets() <= cap + 1, "the server keeps to its cap of {cap}: {}", server.sockets());
     // Silent sockets are closed once the idle timeout has passed.
     assert!(
         eventually(Duration::from_secs(10), || server.sockets() < 10),

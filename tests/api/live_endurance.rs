@@ -71,6 +71,7 @@ async fn a_subscription_outlives_a_slow_turn() {
     change_elsewhere(&db, 50.5);
     let event = next_for(&mut socket, "e").await;
     assert_eq!(latest(&event), 50.5, "{event}");
+    assert!(!busy.is_finished(), "the event came while the writes still held the turn");
     let held = busy.await.unwrap();
     let slow = held.iter().filter(|(_, took)| *took > Duration::from_millis(30)).count();
     assert!(slow >= 2, "the writes held the turn longer than a request may take: {held:?}");

@@ -3,7 +3,7 @@
 //! it committed.
 
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use serde_json::{Value, json};
 
@@ -121,7 +121,8 @@ async fn a_committed_write_whose_answer_runs_out_of_time_is_answered_as_committe
             assert_eq!(status, 200, "committed, so answered, not 503: {body}");
             assert_eq!(body["data"]["recordObservations"][0]["year"], year, "{body}");
             assert_eq!(body["data"]["recordObservations"][0]["value"], 41.0, "{body}");
-            if took > Duration::from_millis(limit) {
+            // The case this test is for: the answer's later read was stopped by the time.
+            if body.get("errors").is_some() && first_code(&body) == "TIMEOUT" {
                 outlasted.push((limit, took));
             }
         } else {
