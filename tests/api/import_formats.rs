@@ -175,7 +175,7 @@ fn progress_is_a_line_every_so_many_rows_off_a_terminal() {
         text.push_str(&format!("340300,{year},{}\n", year - 1900));
     }
     std::fs::write(&file, text).unwrap();
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_rustbelt"))
+    let output = std::process::Command::new(crate::common::binary())
         .args(["import", "observations"])
         .arg(&file)
         .arg("--db")
@@ -216,7 +216,7 @@ fn progress_is_a_bar_on_a_terminal() {
     std::fs::write(&file, text).unwrap();
     let command = format!(
         "{} import observations {} --db {} --source 'test fixture' --grade SECONDARY",
-        env!("CARGO_BIN_EXE_rustbelt"),
+        crate::common::binary().to_string_lossy(),
         file.display(),
         db.display()
     );

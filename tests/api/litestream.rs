@@ -137,7 +137,7 @@ async fn the_server_leaves_checkpoints_to_litestream_and_a_restore_holds_every_s
 fn primary(litestream: &Path, db: &Path, replica: &Path) -> Process {
     let mut command = Command::new("sh");
     command.arg(harness::deploy("primary.sh")).envs(harness::environment(db, replica));
-    command.env("LITESTREAM", litestream).env("RUSTBELT", env!("CARGO_BIN_EXE_rustbelt"));
+    command.env("LITESTREAM", litestream).env("RUSTBELT", crate::common::binary());
     command.env("RUSTBELT_LISTEN", "127.0.0.1:0").env("RUSTBELT_WRITE_TOKEN", TOKEN);
     Process::start(command, true)
 }
@@ -229,7 +229,7 @@ async fn etag(client: &reqwest::Client, base: &str) -> String {
 fn replica_node(litestream: &Path, db: &Path, replica: &Path, primary: &str) -> Process {
     let mut command = Command::new("sh");
     command.arg(harness::deploy("replica.sh")).envs(harness::environment(db, replica));
-    command.env("LITESTREAM", litestream).env("RUSTBELT", env!("CARGO_BIN_EXE_rustbelt"));
+    command.env("LITESTREAM", litestream).env("RUSTBELT", crate::common::binary());
     command.env("RUSTBELT_LISTEN", "127.0.0.1:0").env("RUSTBELT_PRIMARY", primary);
     command.env("LITESTREAM_FOLLOW_INTERVAL", format!("{}ms", SYNC_INTERVAL.as_millis()));
     Process::start(command, true)

@@ -2,8 +2,6 @@
 //! runs the same number of statements over the real seed and over 20,000 synthetic cities more,
 //! and a nested query filtered by relations the same over the seed and a hundred times it.
 
-use std::process::Command;
-
 use serde_json::{Value, json};
 
 use crate::in_process::Server;
@@ -43,13 +41,7 @@ async fn the_dashboard_costs_the_same_statements_for_the_seed_and_20000_more_cit
 
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("synthetic.db");
-    let made = Command::new(crate::common::binary())
-        .args(["synthesize", "--cities", "20000", "--years", "2", "--out"])
-        .arg(&db)
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("run rustbelt synthesize");
-    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    crate::common::synthesize(&db, 20_000, 2);
     let synthetic = Server::start_on(&db, &ROOMY);
     let (_, large) = synthetic.post(DASHBOARD, json!({})).await;
     assert!(large.get("errors").is_none(), "{}", &large.to_string()[..300.min(large.to_string().len())]);

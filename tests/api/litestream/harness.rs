@@ -121,7 +121,7 @@ pub fn replicate(litestream: &Path, db: &Path, replica: &Path, extra: &[(&str, &
 
 /// `rustbelt serve` on `db` with `args`.
 pub fn serve(db: &Path, args: &[&str]) -> Process {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_rustbelt"));
+    let mut command = Command::new(crate::common::binary());
     command.args(["serve", "--listen", "127.0.0.1:0", "--db"]).arg(db).args(args);
     Process::start(command, true)
 }
