@@ -36,6 +36,7 @@ pub use types::subscription::SubscriptionRoot;
 use crate::db::Db;
 use request::admission::Admission;
 use request::documents::{Documents, IntrospectionOff, KnownValid};
+use request::live::Live;
 use request::loaders::Loaders;
 use request::respond::Turns;
 
@@ -84,7 +85,7 @@ pub fn build_schema(db: Db, limits: Limits, writes: Writes) -> AppSchema {
         Writes::Token(token) => (token, None),
         Writes::Replica { primary } => (None, Some(ReplicaOf(primary))),
     };
-    let turns = Turns(Arc::new(Semaphore::new(limits.max_concurrent.max(1))));
+    let turns = Arc::new(Semaphore::new(limits.max_concurrent.max(1)));
     let build = |mode: ValidationMode| {
         // Depth is checked by `shape` (which leaves introspection out), not by `limit_depth`.
         let mut builder = Schema::build(QueryRoot, MutationRoot, SubscriptionRoot)
@@ -101,12 +102,20 @@ pub fn build_schema(db: Db, limits: Limits, writes: Writes) -> AppSchema {
         builder
     };
     let known_valid = KnownValid(build(ValidationMode::Fast).finish());
+    // Only subscription events need the extension that gives them loaders; on the schemas that
+    // answer queries and mutations it would still be called around every field resolved.
+    let live = Live(
+        build(ValidationMode::Strict)
+            .data(Turns(turns.clone()))
+            .extension(request::events::EventLoaders)
+            .finish(),
+    );
     build(ValidationMode::Strict)
-        .data(turns)
+        .data(Turns(turns))
         .data(Admission::new(limits.inline_rows, limits.heavy_rows, limits.max_concurrent / 2))
         .data(Documents::new())
         .data(known_valid)
-        .extension(request::events::EventLoaders)
+        .data(live)
         .finish()
 }
 

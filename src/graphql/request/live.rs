@@ -18,6 +18,10 @@ use crate::graphql::request::respond::{
 };
 use crate::graphql::{AppSchema, WriteToken, request::field_order};
 
+/// The schema subscription events run on: the served one with the extension that gives each
+/// event its loaders and turn ([`crate::graphql::request::events`]).
+pub(crate) struct Live(pub(crate) AppSchema);
+
 /// The answers to one operation sent over a socket: a subscription's events until it ends, or
 /// a query's or mutation's single answer. A response with no data and only path-less errors
 /// means the operation was refused and nothing ran.
@@ -66,7 +70,10 @@ pub fn over_socket(
     }
     let cost = estimated.extension.clone();
     request.set_parsed_query(prepared.document.clone());
-    let events = schema.execute_stream_with_session_data(request, session);
+    let events = match schema.data::<Live>() {
+        Some(Live(live)) => live.execute_stream_with_session_data(request, session),
+        None => schema.execute_stream_with_session_data(request, session),
+    };
     events
         .map(move |mut response| {
             if is_request_error(&response) {
