@@ -13,6 +13,7 @@ pub(crate) mod mutation;
 pub(crate) mod node;
 pub(crate) mod observation;
 pub(crate) mod paging;
+pub(crate) mod plain;
 pub(crate) mod plan;
 pub(crate) mod province;
 pub(crate) mod query;

@@ -16,6 +16,7 @@ use crate::graphql::types::observation::{
     ObservationFilter, ObservationNode, ObservationOrder, observation_query,
 };
 use crate::graphql::types::paging::{Conn, connection, page};
+use crate::graphql::types::plain::{Getter, PlainFields, enumerated, optional, scalar, text};
 use crate::graphql::types::province::{ProvinceFilter, ProvinceNode};
 use crate::graphql::types::related::{CitySourceSetFilter, ObservationSetFilter, linked};
 use crate::graphql::{ApiError, ApiResult, db_error, loaders};
@@ -159,6 +160,28 @@ impl CityNode {
         #[graphql(desc = "How to evaluate.")] options: Option<EvaluationOptionsInput>,
     ) -> ApiResult<Vec<EvaluationNode>> {
         evaluation::of_subject(ctx, Evaluated::City(self.0.clone()), as_of, options).await
+    }
+}
+
+/// The fields of an entry read without the executor (see [`crate::graphql::types::plain`]):
+/// each answers what its resolver above answers.
+impl PlainFields for CityNode {
+    fn plain(name: &str) -> Option<Getter<Self>> {
+        Some(match name {
+            "id" => |c| scalar(global_id("City", &c.0.admin_code)),
+            "adminCode" => |c| text(&c.0.admin_code),
+            "nameEn" => |c| text(&c.0.name_en),
+            "nameZh" => |c| text(&c.0.name_zh),
+            "tier" => |c| enumerated(CityTier::from(c.0.tier)),
+            "latitude" => |c| optional(c.0.latitude, scalar),
+            "longitude" => |c| optional(c.0.longitude, scalar),
+            "synthetic" => |c| scalar(c.0.synthetic),
+            "membership" => |c| enumerated(Membership::from(c.0.membership)),
+            "evidence" => |c| optional(c.0.evidence.map(EvidenceGrade::from), enumerated),
+            "entryKind" => |c| enumerated(EntryKind::from(c.0.entry_kind())),
+            "origin" => |c| enumerated(Origin::from(c.0.origin)),
+            _ => return None,
+        })
     }
 }
 

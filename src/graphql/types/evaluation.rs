@@ -398,3 +398,6 @@ pub struct StatusCount {
     /// Evaluations with it.
     pub count: u32,
 }
+
+/// Every field of a evaluation is resolved by the executor.
+impl crate::graphql::types::plain::PlainFields for EvaluationNode {}

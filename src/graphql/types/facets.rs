@@ -15,6 +15,7 @@ use crate::graphql::request::loaders::QueryKey;
 use crate::graphql::types::city::CityNode;
 use crate::graphql::types::enums::{CityTier, EvidenceGrade, Membership, Region};
 use crate::graphql::types::paging::{Conn, Edge, PageInfo};
+use crate::graphql::types::plain::Nodes;
 use crate::graphql::{ApiResult, db_error, loaders};
 
 /// Most values one facet lists (more than there are provinces).
@@ -63,7 +64,7 @@ pub struct CityConnection {
     /// The page's items with their cursors.
     pub edges: Vec<Edge<CityNode>>,
     /// The page's items, for clients that need no cursors.
-    pub nodes: Vec<CityNode>,
+    pub nodes: Nodes<CityNode>,
     /// Where the page lies in the list.
     pub page_info: PageInfo,
     /// Number of items in the whole list (all pages) after the filter.

@@ -238,3 +238,6 @@ pub fn indicator_query(
     let query = ListQuery { filter: filter.as_ref().map(|f| f.to_filter()), order: order.collect(), page };
     bounds::checked(filter.as_deref(), query)
 }
+
+/// Every field of a indicator is resolved by the executor.
+impl crate::graphql::types::plain::PlainFields for IndicatorNode {}

@@ -14,6 +14,7 @@ use crate::graphql::types::filter::{
 };
 use crate::graphql::types::indicator::{IndicatorFilter, IndicatorNode};
 use crate::graphql::types::node::global_id;
+use crate::graphql::types::plain::{Getter, PlainFields, enumerated, optional, scalar, text};
 use crate::graphql::types::province::{ProvinceFilter, ProvinceNode};
 use crate::graphql::types::related::linked;
 use crate::graphql::{ApiError, ApiResult, db_error, loaders};
@@ -117,6 +118,29 @@ impl ObservationNode {
     /// `observationsRecorded`) catches up with `filter: { recordedVersion: { gt: v } }`.
     async fn recorded_version(&self) -> i64 {
         self.0.recorded_version
+    }
+}
+
+/// The fields of an observation read without the executor (see
+/// [`crate::graphql::types::plain`]): each answers what its resolver above answers.
+impl PlainFields for ObservationNode {
+    fn plain(name: &str) -> Option<Getter<Self>> {
+        Some(match name {
+            "id" => |o| scalar(global_id("Observation", &o.0.id.to_string())),
+            "subjectKind" => |o| enumerated(SubjectKind::from(o.0.subject_kind)),
+            "year" => |o| scalar(o.0.year),
+            "value" => |o| scalar(o.0.value),
+            "unit" => |o| text(&o.0.unit),
+            "definition" => |o| text(&o.0.definition),
+            "sourceUrl" => |o| text(&o.0.source_url),
+            "sourceNote" => |o| text(&o.0.source_note),
+            "synthetic" => |o| scalar(o.0.synthetic),
+            "origin" => |o| enumerated(Origin::from(o.0.origin)),
+            "sourceGrade" => |o| enumerated(SourceGrade::from(o.0.source_grade)),
+            "recordedBy" => |o| optional(o.0.recorded_by.map(Recorder::from), enumerated),
+            "recordedVersion" => |o| scalar(o.0.recorded_version),
+            _ => return None,
+        })
     }
 }
 

@@ -14,6 +14,7 @@ use crate::graphql::types::city::CityNode;
 use crate::graphql::types::evaluation::EvaluationNode;
 use crate::graphql::types::indicator::IndicatorNode;
 use crate::graphql::types::observation::ObservationNode;
+use crate::graphql::types::plain::{Nodes, PlainFields};
 use crate::graphql::types::province::ProvinceNode;
 use crate::graphql::types::ranking::RankNode;
 use crate::graphql::types::target::TargetNode;
@@ -70,14 +71,14 @@ pub struct Edge<N: OutputType> {
 #[graphql(concrete(name = "TargetConnection", params(TargetNode)))]
 #[graphql(concrete(name = "ObservationConnection", params(ObservationNode)))]
 #[graphql(concrete(name = "CityRankConnection", params(RankNode)))]
-pub struct Conn<N: OutputType>
+pub struct Conn<N: PlainFields>
 where
     Edge<N>: OutputType,
 {
     /// The page's items with their cursors.
     pub edges: Vec<Edge<N>>,
     /// The page's items, for clients that need no cursors.
-    pub nodes: Vec<N>,
+    pub nodes: Nodes<N>,
     /// Where the page lies in the list.
     pub page_info: PageInfo,
     /// Number of items in the whole list (all pages) after the filter.
@@ -134,7 +135,7 @@ pub fn page(
 /// Builds a connection from a page of rows shared with a loader, wrapping each as a node.
 pub fn connection<T, N>(page: &Page, listed: &Listed<Arc<T>>, wrap: impl Fn(Arc<T>) -> N) -> Conn<N>
 where
-    N: OutputType + Clone,
+    N: PlainFields + Clone,
     Edge<N>: OutputType,
 {
     build(page, listed.total, listed.rows.iter().map(|(offset, row)| (*offset, wrap(row.clone()))))
@@ -143,7 +144,7 @@ where
 /// Builds a connection from a page of rows read for this field alone.
 pub fn owned_connection<T, N>(page: &Page, listed: Listed<T>, wrap: impl Fn(Arc<T>) -> N) -> Conn<N>
 where
-    N: OutputType + Clone,
+    N: PlainFields + Clone,
     Edge<N>: OutputType,
 {
     build(page, listed.total, listed.rows.into_iter().map(|(offset, row)| (offset, wrap(Arc::new(row)))))
@@ -152,7 +153,7 @@ where
 /// Builds a connection from nodes with their offsets in a list of `total`.
 pub fn build<N>(page: &Page, total: u32, nodes: impl Iterator<Item = (u32, N)>) -> Conn<N>
 where
-    N: OutputType + Clone,
+    N: PlainFields + Clone,
     Edge<N>: OutputType,
 {
     let window = page.window(total);
@@ -164,7 +165,7 @@ where
         end_cursor: edges.last().map(|e| e.cursor.clone()),
     };
     // Nodes are reference-counted, so listing them twice (edges and nodes) copies no data.
-    let nodes = edges.iter().map(|e| e.node.clone()).collect();
+    let nodes = Nodes(edges.iter().map(|e| e.node.clone()).collect());
     Conn { edges, nodes, page_info, total_count: total }
 }
 

@@ -18,6 +18,7 @@ use crate::graphql::types::observation::{
     ObservationFilter, ObservationNode, ObservationOrder, observation_query,
 };
 use crate::graphql::types::paging::{Conn, connection, page};
+use crate::graphql::types::plain::{Getter, PlainFields, enumerated, scalar, text};
 use crate::graphql::types::plan::PlanNode;
 use crate::graphql::types::related::{CitySetFilter, ObservationSetFilter};
 use crate::graphql::types::rollup::{self, RollupNode};
@@ -205,6 +206,23 @@ enum_filter!(
     RegionFilter,
     Region
 );
+
+/// The fields of a province read without the executor (see [`crate::graphql::types::plain`]):
+/// each answers what its resolver above answers.
+impl PlainFields for ProvinceNode {
+    fn plain(name: &str) -> Option<Getter<Self>> {
+        Some(match name {
+            "id" => |p| scalar(global_id("Province", &p.0.code)),
+            "code" => |p| text(&p.0.code),
+            "nameEn" => |p| text(&p.0.name_en),
+            "nameZh" => |p| text(&p.0.name_zh),
+            "isoCode" => |p| text(&p.0.iso_code),
+            "kind" => |p| enumerated(ProvinceKind::from(p.0.kind)),
+            "region" => |p| enumerated(Region::from(p.0.region)),
+            _ => return None,
+        })
+    }
+}
 
 /// Which provinces to list. Every condition given must hold.
 #[derive(InputObject, Default, Clone, Debug)]

@@ -115,3 +115,6 @@ pub async fn rank(
 pub fn memberships(membership: Vec<Membership>) -> Vec<crate::domain::Membership> {
     crate::graphql::types::enums::distinct(membership).into_iter().map(Into::into).collect()
 }
+
+/// Every field of a rank is resolved by the executor.
+impl crate::graphql::types::plain::PlainFields for RankNode {}

@@ -240,3 +240,6 @@ pub fn target_query(
     let query = ListQuery { filter: filter.as_ref().map(|f| f.to_filter()), order: order.collect(), page };
     bounds::checked(filter.as_deref(), query)
 }
+
+/// Every field of a target is resolved by the executor.
+impl crate::graphql::types::plain::PlainFields for TargetNode {}

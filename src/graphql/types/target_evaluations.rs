@@ -93,7 +93,7 @@ impl TargetEvaluationConnection {
     fn of(page: Conn<EvaluationNode>, status_counts: Vec<StatusCount>, facets: EvaluationFacets) -> Self {
         Self {
             edges: page.edges,
-            nodes: page.nodes,
+            nodes: page.nodes.0,
             page_info: page.page_info,
             total_count: page.total_count,
             status_counts,
