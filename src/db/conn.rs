@@ -100,6 +100,15 @@ impl Record<'_, '_> {
         self.row.get_ref(column.position(self.columns)?)
     }
 
+    /// A text column a list may leave out ([`super::list::Table::texts`]): empty when the
+    /// statement does not read it.
+    pub fn text_or_empty(&self, column: &str) -> rusqlite::Result<String> {
+        match self.columns.position(column) {
+            Some(index) => self.row.get(index),
+            None => Ok(String::new()),
+        }
+    }
+
     /// A text column, borrowed from the row (no allocation).
     pub fn text<C: Column>(&self, column: C) -> rusqlite::Result<&str> {
         Ok(self.value(column)?.as_str()?)

@@ -17,7 +17,7 @@ use rusqlite::types::{Value, ValueRef};
 
 use super::related::Row;
 use super::{Conn, DbError, Record};
-use crate::domain::query::{Filter, ListQuery, Op, Page, Scalar};
+use crate::domain::query::{Filter, ListQuery, Op, Page, Scalar, Texts};
 
 /// A table that lists can be read from.
 pub struct Table {
@@ -28,6 +28,34 @@ pub struct Table {
     pub base: &'static str,
     /// Its primary key: the last sort key, so every order is total and pages never overlap.
     pub key: &'static str,
+    /// Every column of `name`, for a list that reads only some of its text.
+    pub columns: &'static [&'static str],
+    /// The text columns a list reads only when its query asks for them ([`Texts`]); a row
+    /// mapper reads one it was not given as empty ([`Record::text_or_empty`]).
+    pub texts: &'static [&'static str],
+    /// The columns only `name` has (joined in): a list that reads none of them reads `base`.
+    pub joined: &'static [&'static str],
+}
+
+impl Table {
+    /// The statement reading the page's rows by key (see [`keyed_rows`]): every column, or
+    /// every column but the text ones `texts` leaves out, from `base` when they include none
+    /// of the joined columns.
+    fn page_rows(&self, texts: &Texts) -> String {
+        let Texts::Only(_) = texts else { return keyed_rows(self.name, self.key) };
+        if self.texts.is_empty() {
+            return keyed_rows(self.name, self.key);
+        }
+        let read: Vec<&str> =
+            self.columns.iter().copied().filter(|c| !self.texts.contains(c) || texts.reads(c)).collect();
+        let source = if read.iter().any(|c| self.joined.contains(c)) { self.name } else { self.base };
+        let columns: Vec<String> = read.iter().map(|c| format!("t.{c}")).collect();
+        format!(
+            "SELECT t.{key} AS _key, {columns} FROM rarray(?) r CROSS JOIN {source} t ON t.{key} = r.value",
+            key = self.key,
+            columns = columns.join(", "),
+        )
+    }
 }
 
 /// One parent's page: the total number of matching rows and the rows in the page, each with
@@ -147,7 +175,7 @@ pub fn list<T>(
     let mut out: Vec<Listed<T>> =
         pages.iter().map(|(_, total, _)| Listed { total: *total, rows: Vec::new() }).collect();
     if !keys.is_empty() {
-        let rows = keyed_rows(table.name, table.key);
+        let rows = table.page_rows(&query.texts);
         let read = conn.rows(&rows, [array(keys)], |row| Ok((Key::read(row, 0)?, map(row)?)))?;
         for (key, item) in read {
             if let Some(&(index, rn)) = places.get(&key) {
@@ -325,7 +353,6 @@ mod tests {
 
     use super::*;
     use crate::db::{Db, DbOptions, ReadSession, observations, reference};
-    use crate::domain::query::Scalar;
 
     /// A read session on a fresh database made from the seed (kept while the folder lives).
     fn seeded_session() -> (tempfile::TempDir, ReadSession) {
@@ -373,8 +400,10 @@ mod tests {
             filter: Some(Filter::All(vec![Filter::Column { column: "membership", op: membership }])),
             order: Vec::new(),
             page: Page { first: Some(20), ..Page::default() },
+            texts: Texts::All,
         };
-        let observations = ListQuery { filter: None, order: Vec::new(), page: cities.page };
+        let observations =
+            ListQuery { filter: None, order: Vec::new(), page: cities.page, texts: Texts::All };
         let keys = ["340000".to_string()];
         let lists = [
             (&reference::CITIES, "province_code", &cities),

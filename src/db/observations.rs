@@ -16,7 +16,31 @@ use crate::domain::query::ListQuery;
 use crate::domain::{Observation, Origin, Recorder, SourceGrade, SubjectKind};
 
 /// Observations with their source address (a view, see schema.sql).
-pub const OBSERVATIONS: Table = Table { name: "observation_rows", base: "observations", key: "id" };
+pub const OBSERVATIONS: Table = Table {
+    name: "observation_rows",
+    base: "observations",
+    key: "id",
+    columns: &[
+        "id",
+        "subject_kind",
+        "city_code",
+        "province_code",
+        "indicator_code",
+        "year",
+        "value",
+        "unit",
+        "definition",
+        "source_note",
+        "origin",
+        "synthetic",
+        "recorded_version",
+        "recorded_by",
+        "source_grade",
+        "source_url",
+    ],
+    texts: &["unit", "definition", "source_note", "source_url", "indicator_code"],
+    joined: &["source_url"],
+};
 
 /// Which observations a list belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -48,13 +72,13 @@ pub(super) fn observation(row: &Record<'_, '_>) -> rusqlite::Result<Observation>
         subject_kind: stored(row, "subject_kind", SubjectKind::parse)?,
         city_code: row.get("city_code")?,
         province_code: row.get("province_code")?,
-        indicator_code: row.get("indicator_code")?,
+        indicator_code: row.text_or_empty("indicator_code")?,
         year: row.get("year")?,
         value: row.get("value")?,
-        unit: row.get("unit")?,
-        definition: row.get("definition")?,
-        source_url: row.get("source_url")?,
-        source_note: row.get("source_note")?,
+        unit: row.text_or_empty("unit")?,
+        definition: row.text_or_empty("definition")?,
+        source_url: row.text_or_empty("source_url")?,
+        source_note: row.text_or_empty("source_note")?,
         origin: stored(row, "origin", Origin::parse)?,
         synthetic: row.get("synthetic")?,
         recorded_version: row.get("recorded_version")?,

@@ -16,14 +16,43 @@ use crate::domain::{
     Province, ProvinceCoverage, ProvinceKind, Region, Source, Target, parse_direction, parse_target_kind,
 };
 
-pub const PROVINCES: Table = Table { name: "provinces", base: "provinces", key: "code" };
-pub const CITIES: Table = Table { name: "cities", base: "cities", key: "admin_code" };
+pub const PROVINCES: Table = Table {
+    name: "provinces",
+    base: "provinces",
+    key: "code",
+    columns: &["code", "name_en", "name_zh", "iso_code", "kind", "region"],
+    texts: &["name_en", "name_zh", "iso_code"],
+    joined: &[],
+};
+pub const CITIES: Table = Table {
+    name: "cities",
+    base: "cities",
+    key: "admin_code",
+    columns: &[
+        "admin_code",
+        "name_en",
+        "name_zh",
+        "province_code",
+        "tier",
+        "latitude",
+        "longitude",
+        "membership",
+        "synthetic",
+        "origin",
+        "evidence",
+    ],
+    texts: &["name_en", "name_zh", "province_code"],
+    joined: &[],
+};
 /// Indicators with how each is derived where it is not published.
 pub const INDICATORS: Table = Table {
     name: "(SELECT i.*, d.numerator, d.denominator, d.scale, d.note AS derivation_note
             FROM indicators i LEFT JOIN indicator_derivations d ON d.indicator_code = i.code)",
     base: "indicators",
     key: "code",
+    columns: &[],
+    texts: &[],
+    joined: &[],
 };
 /// Targets with their source address, and how their indicator is derived where it is not
 /// published.
@@ -33,6 +62,9 @@ pub const TARGETS: Table = Table {
             LEFT JOIN indicator_derivations d ON d.indicator_code = t.indicator_code)",
     base: "targets",
     key: "code",
+    columns: &[],
+    texts: &[],
+    joined: &[],
 };
 
 /// A Chinese name is also found without its administrative suffix (安徽 → 安徽省).
@@ -47,9 +79,9 @@ fn zh_names(text: &str) -> Rc<Vec<Value>> {
 fn province(row: &Record<'_, '_>) -> rusqlite::Result<Province> {
     Ok(Province {
         code: row.get("code")?,
-        name_en: row.get("name_en")?,
-        name_zh: row.get("name_zh")?,
-        iso_code: row.get("iso_code")?,
+        name_en: row.text_or_empty("name_en")?,
+        name_zh: row.text_or_empty("name_zh")?,
+        iso_code: row.text_or_empty("iso_code")?,
         kind: stored(row, "kind", ProvinceKind::parse)?,
         region: stored(row, "region", Region::parse)?,
     })
@@ -59,9 +91,9 @@ fn province(row: &Record<'_, '_>) -> rusqlite::Result<Province> {
 pub fn city(row: &Record<'_, '_>) -> rusqlite::Result<City> {
     Ok(City {
         admin_code: row.get("admin_code")?,
-        name_en: row.get("name_en")?,
-        name_zh: row.get("name_zh")?,
-        province_code: row.get("province_code")?,
+        name_en: row.text_or_empty("name_en")?,
+        name_zh: row.text_or_empty("name_zh")?,
+        province_code: row.text_or_empty("province_code")?,
         tier: stored(row, "tier", CityTier::parse)?,
         latitude: row.get("latitude")?,
         longitude: row.get("longitude")?,

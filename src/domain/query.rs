@@ -206,12 +206,50 @@ impl Page {
     }
 }
 
-/// A whole list request: which rows, in which order, which page.
+/// A whole list request: which rows, in which order, which page, and which of their text
+/// columns to read.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ListQuery {
     pub filter: Option<Filter>,
     pub order: Vec<SortKey>,
     pub page: Page,
+    pub texts: Texts,
+}
+
+/// Which of a table's text columns a list reads. Text is copied out of every row read, so a
+/// list reads one only when a field asked for shows it; the other columns (keys, numbers,
+/// enums) cost next to nothing and are always read.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub enum Texts {
+    #[default]
+    All,
+    /// Only these (column names), in no particular order.
+    Only(Vec<&'static str>),
+}
+
+impl Texts {
+    /// These and `more`: `None` (a field that may read any) makes it all of them.
+    pub fn and(self, more: Option<&'static [&'static str]>) -> Self {
+        match (self, more) {
+            (Texts::All, _) | (_, None) => Texts::All,
+            (Texts::Only(mut columns), Some(more)) => {
+                for column in more {
+                    if !columns.contains(column) {
+                        columns.push(column);
+                    }
+                }
+                Texts::Only(columns)
+            }
+        }
+    }
+
+    /// Whether `column` is read.
+    pub fn reads(&self, column: &str) -> bool {
+        match self {
+            Texts::All => true,
+            Texts::Only(columns) => columns.contains(&column),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -232,6 +270,7 @@ mod tests {
     #[test]
     fn queries_written_alike_are_one_key() {
         let query = |value: f64, first: u32| ListQuery {
+            texts: Texts::All,
             filter: Some(Filter::Column { column: "value", op: Op::Gt(Scalar::Real(value)) }),
             order: vec![SortKey { column: "year", descending: true }],
             page: page(Some(first), None, None, None),

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 
 use crate::domain::City;
-use crate::domain::query::{Filter, ListQuery, Page, Relation, SortKey};
+use crate::domain::query::{Filter, ListQuery, Page, Relation, SortKey, Texts};
 use crate::graphql::limits::bounds;
 use crate::graphql::request::loaders::{PageKey, QueryKey};
 use crate::graphql::types::enums::{CityTier, EntryKind, EvidenceGrade, Membership, Origin};
@@ -15,7 +15,7 @@ use crate::graphql::types::node::global_id;
 use crate::graphql::types::observation::{
     ObservationFilter, ObservationNode, ObservationOrder, observation_query,
 };
-use crate::graphql::types::paging::{Conn, connection, page};
+use crate::graphql::types::paging::{Conn, connection, page, reading};
 use crate::graphql::types::plain::{Getter, PlainFields, enumerated, optional, scalar, text};
 use crate::graphql::types::province::{ProvinceFilter, ProvinceNode};
 use crate::graphql::types::related::{CitySourceSetFilter, ObservationSetFilter, linked};
@@ -141,7 +141,7 @@ impl CityNode {
         #[graphql(desc = "Page backwards: end before this cursor.")] before: Option<String>,
     ) -> ApiResult<Conn<ObservationNode>> {
         let page = page(ctx, first, after, last, before)?;
-        let query = observation_query(filter, order_by, page)?;
+        let query = reading(ctx, observation_query(filter, order_by, page)?, ObservationNode::texts);
         let key = PageKey { parent: self.0.admin_code.clone(), query: QueryKey::new(query) };
         let listed = loaders(ctx)?.city_observations().load_one(key).await.map_err(db_error)?;
         Ok(connection(&page, &listed.unwrap_or_default(), ObservationNode))
@@ -160,6 +160,20 @@ impl CityNode {
         #[graphql(desc = "How to evaluate.")] options: Option<EvaluationOptionsInput>,
     ) -> ApiResult<Vec<EvaluationNode>> {
         evaluation::of_subject(ctx, Evaluated::City(self.0.clone()), as_of, options).await
+    }
+}
+
+impl CityNode {
+    /// The text columns of `cities` a field of an entry shows (see [`reading`]).
+    pub fn texts(field: &str) -> Option<&'static [&'static str]> {
+        match field {
+            "nameEn" => Some(&["name_en"]),
+            "nameZh" => Some(&["name_zh"]),
+            "province" => Some(&["province_code"]),
+            "id" | "adminCode" | "tier" | "latitude" | "longitude" | "synthetic" | "membership"
+            | "evidence" | "entryKind" | "origin" | "sources" | "observations" => Some(&[]),
+            _ => None,
+        }
     }
 }
 
@@ -345,6 +359,6 @@ pub fn city_query(
     conditions.extend(filter.as_ref().map(|f| f.to_filter()));
     bounds::checked(
         filter.as_deref(),
-        ListQuery { filter: Some(Filter::All(conditions)), order: order.collect(), page },
+        ListQuery { filter: Some(Filter::All(conditions)), order: order.collect(), page, texts: Texts::All },
     )
 }

@@ -6,7 +6,7 @@ use async_graphql::{Context, Enum, ID, InputObject, Object};
 
 use crate::db::observations::CityScope;
 use crate::domain::Indicator;
-use crate::domain::query::{Filter, ListQuery, Page, Relation, SortKey};
+use crate::domain::query::{Filter, ListQuery, Page, Relation, SortKey, Texts};
 use crate::graphql::limits::bounds;
 use crate::graphql::request::loaders::{PageKey, QueryKey};
 use crate::graphql::types::enums::{Direction, Membership};
@@ -15,7 +15,7 @@ use crate::graphql::types::node::global_id;
 use crate::graphql::types::observation::{
     ObservationFilter, ObservationNode, ObservationOrder, observation_query,
 };
-use crate::graphql::types::paging::{Conn, connection, page};
+use crate::graphql::types::paging::{Conn, connection, page, reading};
 use crate::graphql::types::ranking::{self, RankNode};
 use crate::graphql::types::related::{ObservationSetFilter, TargetSetFilter};
 use crate::graphql::types::rollup::AggregationRule;
@@ -117,7 +117,7 @@ impl IndicatorNode {
         #[graphql(desc = "Page backwards: end before this cursor.")] before: Option<String>,
     ) -> ApiResult<Conn<ObservationNode>> {
         let page = page(ctx, first, after, last, before)?;
-        let query = observation_query(filter, order_by, page)?;
+        let query = reading(ctx, observation_query(filter, order_by, page)?, ObservationNode::texts);
         let key = PageKey { parent: self.0.code.clone(), query: QueryKey::new(query) };
         let listed = loaders(ctx)?.indicator_observations().load_one(key).await.map_err(db_error)?;
         Ok(connection(&page, &listed.unwrap_or_default(), ObservationNode))
@@ -235,7 +235,12 @@ pub fn indicator_query(
         },
         descending: o.direction == SortDirection::Desc,
     });
-    let query = ListQuery { filter: filter.as_ref().map(|f| f.to_filter()), order: order.collect(), page };
+    let query = ListQuery {
+        filter: filter.as_ref().map(|f| f.to_filter()),
+        order: order.collect(),
+        page,
+        texts: Texts::All,
+    };
     bounds::checked(filter.as_deref(), query)
 }
 

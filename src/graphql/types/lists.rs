@@ -12,7 +12,7 @@ use crate::graphql::types::indicator::{IndicatorFilter, IndicatorNode, Indicator
 use crate::graphql::types::observation::{
     ObservationFilter, ObservationNode, ObservationOrder, observation_query,
 };
-use crate::graphql::types::paging::{Conn, owned_connection, page};
+use crate::graphql::types::paging::{Conn, owned_connection, page, reading};
 use crate::graphql::types::province::{ProvinceFilter, ProvinceNode, ProvinceOrder, province_query};
 use crate::graphql::types::target::{TargetFilter, TargetNode, TargetOrder, target_query};
 use crate::graphql::{ApiResult, loaders};
@@ -28,7 +28,7 @@ pub async fn provinces(
     (first, after, last, before): PageArgs,
 ) -> ApiResult<Conn<ProvinceNode>> {
     let page = page(ctx, first, after, last, before)?;
-    let query = province_query(filter, order_by, page)?;
+    let query = reading(ctx, province_query(filter, order_by, page)?, ProvinceNode::texts);
     let l = loaders(ctx)?;
     let listed = l.read(|c| reference::list_provinces(c, &query));
     Ok(owned_connection(&page, listed?, ProvinceNode))
@@ -43,7 +43,8 @@ pub async fn cities(
     (first, after, last, before): PageArgs,
 ) -> ApiResult<CityConnection> {
     let page = page(ctx, first, after, last, before)?;
-    let query = QueryKey::new(city_query(&membership, filter, order_by, page)?);
+    let query =
+        QueryKey::new(reading(ctx, city_query(&membership, filter, order_by, page)?, CityNode::texts));
     let l = loaders(ctx)?;
     let listed = l.read(|c| reference::list_cities(c, None, &query.query));
     let listed = listed?.remove("").unwrap_or_default();
@@ -87,7 +88,7 @@ pub async fn observations(
     (first, after, last, before): PageArgs,
 ) -> ApiResult<Conn<ObservationNode>> {
     let page = page(ctx, first, after, last, before)?;
-    let query = observation_query(filter, order_by, page)?;
+    let query = reading(ctx, observation_query(filter, order_by, page)?, ObservationNode::texts);
     let l = loaders(ctx)?;
     let listed = l.read(|c| list_observations(c, ObservationParent::All, &[], &query));
     let listed = listed?.remove("").unwrap_or_default();

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use async_graphql::{Context, Enum, ID, InputObject, Object};
 
 use crate::domain::Observation;
-use crate::domain::query::{Filter, ListQuery, Page, Relation, SortKey};
+use crate::domain::query::{Filter, ListQuery, Page, Relation, SortKey, Texts};
 use crate::graphql::limits::bounds;
 use crate::graphql::types::city::{CityFilter, CityNode};
 use crate::graphql::types::enums::{Origin, Recorder, SourceGrade, SubjectKind};
@@ -118,6 +118,23 @@ impl ObservationNode {
     /// `observationsRecorded`) catches up with `filter: { recordedVersion: { gt: v } }`.
     async fn recorded_version(&self) -> i64 {
         self.0.recorded_version
+    }
+}
+
+impl ObservationNode {
+    /// The text columns of `observation_rows` a field of an observation shows (see
+    /// [`reading`]).
+    pub fn texts(field: &str) -> Option<&'static [&'static str]> {
+        match field {
+            "unit" => Some(&["unit"]),
+            "definition" => Some(&["definition"]),
+            "sourceUrl" => Some(&["source_url"]),
+            "sourceNote" => Some(&["source_note"]),
+            "indicator" => Some(&["indicator_code"]),
+            "id" | "subjectKind" | "city" | "province" | "year" | "value" | "synthetic" | "origin"
+            | "sourceGrade" | "recordedBy" | "recordedVersion" => Some(&[]),
+            _ => None,
+        }
     }
 }
 
@@ -267,6 +284,11 @@ pub fn observation_query(
         },
         descending: o.direction == SortDirection::Desc,
     });
-    let query = ListQuery { filter: filter.as_ref().map(|f| f.to_filter()), order: order.collect(), page };
+    let query = ListQuery {
+        filter: filter.as_ref().map(|f| f.to_filter()),
+        order: order.collect(),
+        page,
+        texts: Texts::All,
+    };
     bounds::checked(filter.as_deref(), query)
 }

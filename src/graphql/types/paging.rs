@@ -8,7 +8,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use crate::db::Listed;
-use crate::domain::query::Page;
+use crate::domain::query::{ListQuery, Page, Texts};
 use crate::graphql::error::{ApiError, ApiResult};
 use crate::graphql::types::city::CityNode;
 use crate::graphql::types::evaluation::EvaluationNode;
@@ -83,6 +83,29 @@ where
     pub page_info: PageInfo,
     /// Number of items in the whole list (all pages) after the filter.
     pub total_count: u32,
+}
+
+/// Which text columns of a row a field of a node shows: `None` for a field that may read any.
+pub type TextsShown = fn(&str) -> Option<&'static [&'static str]>;
+
+/// `query`, reading only the text columns the connection being resolved shows in its nodes
+/// (`nodes` and `edges { node }`), decided once for the connection, not per row.
+pub fn reading(ctx: &Context<'_>, mut query: ListQuery, shown: TextsShown) -> ListQuery {
+    let mut texts = Texts::Only(Vec::new());
+    let mut add = |node: async_graphql::SelectionField<'_>| {
+        for field in node.selection_set().filter(|f| f.name() != "__typename") {
+            texts = std::mem::take(&mut texts).and(shown(field.name()));
+        }
+    };
+    for field in ctx.field().selection_set() {
+        match field.name() {
+            "nodes" => add(field),
+            "edges" => field.selection_set().filter(|f| f.name() == "node").for_each(&mut add),
+            _ => {}
+        }
+    }
+    query.texts = texts;
+    query
 }
 
 const CURSOR_PREFIX: &str = "offset:";

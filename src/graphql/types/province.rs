@@ -5,7 +5,7 @@ use std::sync::Arc;
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 
 use crate::domain::Province;
-use crate::domain::query::{Filter, ListQuery, Relation, SortKey};
+use crate::domain::query::{Filter, ListQuery, Relation, SortKey, Texts};
 use crate::graphql::limits::bounds;
 use crate::graphql::request::loaders::{PageKey, QueryKey};
 use crate::graphql::types::city::{CityFilter, CityNode, CityOrder, city_query};
@@ -17,7 +17,7 @@ use crate::graphql::types::node::global_id;
 use crate::graphql::types::observation::{
     ObservationFilter, ObservationNode, ObservationOrder, observation_query,
 };
-use crate::graphql::types::paging::{Conn, connection, page};
+use crate::graphql::types::paging::{Conn, connection, page, reading};
 use crate::graphql::types::plain::{Getter, PlainFields, enumerated, scalar, text};
 use crate::graphql::types::plan::PlanNode;
 use crate::graphql::types::related::{CitySetFilter, ObservationSetFilter};
@@ -142,7 +142,8 @@ impl ProvinceNode {
         #[graphql(desc = "Page backwards: end before this cursor.")] before: Option<String>,
     ) -> ApiResult<CityConnection> {
         let page = page(ctx, first, after, last, before)?;
-        let query = QueryKey::new(city_query(&membership, filter, order_by, page)?);
+        let query =
+            QueryKey::new(reading(ctx, city_query(&membership, filter, order_by, page)?, CityNode::texts));
         let key = PageKey { parent: self.0.code.clone(), query: query.clone() };
         let listed = loaders(ctx)?.province_cities().load_one(key).await.map_err(db_error)?;
         let scope = FacetScope { province: Some(self.0.code.clone()), query };
@@ -163,7 +164,7 @@ impl ProvinceNode {
         #[graphql(desc = "Page backwards: end before this cursor.")] before: Option<String>,
     ) -> ApiResult<Conn<ObservationNode>> {
         let page = page(ctx, first, after, last, before)?;
-        let query = observation_query(filter, order_by, page)?;
+        let query = reading(ctx, observation_query(filter, order_by, page)?, ObservationNode::texts);
         let key = PageKey { parent: self.0.code.clone(), query: QueryKey::new(query) };
         let listed = loaders(ctx)?.province_observations().load_one(key).await.map_err(db_error)?;
         Ok(connection(&page, &listed.unwrap_or_default(), ObservationNode))
@@ -206,6 +207,19 @@ enum_filter!(
     RegionFilter,
     Region
 );
+
+impl ProvinceNode {
+    /// The text columns of `provinces` a field of a province shows (see [`reading`]).
+    pub fn texts(field: &str) -> Option<&'static [&'static str]> {
+        match field {
+            "nameEn" => Some(&["name_en"]),
+            "nameZh" => Some(&["name_zh"]),
+            "isoCode" => Some(&["iso_code"]),
+            "id" | "code" | "kind" | "region" | "cities" | "observations" => Some(&[]),
+            _ => None,
+        }
+    }
+}
 
 /// The fields of a province read without the executor (see [`crate::graphql::types::plain`]):
 /// each answers what its resolver above answers.
@@ -314,6 +328,11 @@ pub fn province_query(
         },
         descending: o.direction == SortDirection::Desc,
     });
-    let query = ListQuery { filter: filter.as_ref().map(|f| f.to_filter()), order: order.collect(), page };
+    let query = ListQuery {
+        filter: filter.as_ref().map(|f| f.to_filter()),
+        order: order.collect(),
+        page,
+        texts: Texts::All,
+    };
     bounds::checked(filter.as_deref(), query)
 }

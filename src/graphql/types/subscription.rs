@@ -18,7 +18,7 @@ use tokio::sync::watch;
 
 use crate::db::observations::{self, ObservationParent};
 use crate::db::{Db, DbError, StatementCounter, reference};
-use crate::domain::query::{Filter, ListQuery, Op, Page, Scalar};
+use crate::domain::query::{Filter, ListQuery, Op, Page, Scalar, Texts};
 use crate::domain::{self, Target};
 use crate::graphql::request::respond::Turns;
 use crate::graphql::types::enums::{Recorder, SubjectKind};
@@ -139,6 +139,7 @@ fn checked_filter(filter: Option<&ObservationFilter>) -> ApiResult<Option<Filter
         filter: filter.map(ObservationFilter::to_filter),
         order: Vec::new(),
         page: Page::default(),
+        texts: Texts::All,
     };
     Ok(crate::graphql::limits::bounds::checked(filter, query)?.filter)
 }
@@ -201,6 +202,7 @@ impl Recordings {
                 filter: Some(Filter::All(conditions)),
                 order: Vec::new(),
                 page: Page { first: Some(MAX_EVENT_OBSERVATIONS), ..Page::default() },
+                texts: Texts::All,
             };
             let listed = self
                 .db

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use async_graphql::{Context, Enum, ID, InputObject, Object};
 
 use crate::domain::Target;
-use crate::domain::query::{Filter, ListQuery, Page, Relation, SortKey};
+use crate::domain::query::{Filter, ListQuery, Page, Relation, SortKey, Texts};
 use crate::graphql::limits::bounds;
 use crate::graphql::types::enums::{Direction, TargetKind};
 use crate::graphql::types::evaluation::EvaluationOptionsInput;
@@ -237,7 +237,12 @@ pub fn target_query(
         },
         descending: o.direction == SortDirection::Desc,
     });
-    let query = ListQuery { filter: filter.as_ref().map(|f| f.to_filter()), order: order.collect(), page };
+    let query = ListQuery {
+        filter: filter.as_ref().map(|f| f.to_filter()),
+        order: order.collect(),
+        page,
+        texts: Texts::All,
+    };
     bounds::checked(filter.as_deref(), query)
 }
 
