@@ -111,6 +111,7 @@ pub async fn build(config: &ServeConfig) -> anyhow::Result<(axum::Router, Db)> {
         cost: CostLimits { nodes: config.max_nodes, reads: config.max_reads },
         pages: PageLimits { default_size: config.default_page_size, max_size: config.max_page_size },
         introspection: config.introspection,
+        read_everything: config.read_everything,
         // Each executing request holds a thread, a reader and its memory; cached answers never
         // wait for a turn.
         max_concurrent: config.max_concurrent_requests,

@@ -369,4 +369,9 @@ pub struct ServeConfig {
     /// Whether clients may introspect the schema (GraphiQL's docs need it).
     #[arg(long, env = "RUSTBELT_INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set)]
     pub introspection: bool,
+
+    /// Read every column of every listed row and resolve every field through async-graphql's
+    /// executor: slower, the same answers; for comparing the two (docs/ARCHITECTURE.md).
+    #[arg(long, env = "RUSTBELT_READ_EVERYTHING")]
+    pub read_everything: bool,
 }

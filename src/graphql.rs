@@ -54,6 +54,9 @@ pub struct Limits {
     pub pages: PageLimits,
     /// Whether clients may introspect the schema (on: this is public reference data).
     pub introspection: bool,
+    /// Every listed row read whole and every field resolved by the executor (see
+    /// [`types::plain`]): for comparing answers.
+    pub read_everything: bool,
     /// Most requests executing at once; the others wait for a turn within their deadline.
     pub max_concurrent: usize,
     /// Estimated rows at or under which a query runs inline on its async worker (0: none
@@ -71,6 +74,7 @@ impl Default for Limits {
             cost: CostLimits::default(),
             pages: PageLimits::default(),
             introspection: true,
+            read_everything: false,
             max_concurrent: 4,
             inline_rows: 500,
             heavy_rows: 2_000,
@@ -98,6 +102,9 @@ pub fn build_schema(db: Db, limits: Limits, writes: Writes) -> AppSchema {
             .validation_mode(mode);
         if !limits.introspection {
             builder = builder.disable_introspection().data(IntrospectionOff);
+        }
+        if limits.read_everything {
+            builder = builder.data(types::plain::ReadEverything);
         }
         builder
     };

@@ -39,6 +39,7 @@ mod live_limits;
 mod lookups;
 mod operations;
 mod persistence;
+mod plain_objects;
 mod playground;
 mod related;
 mod related_model;

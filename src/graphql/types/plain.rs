@@ -26,6 +26,10 @@ use async_graphql::{
     ContextSelectionSet, EnumType, Name, OutputType, Positioned, ScalarType, ServerResult, Value,
 };
 
+/// Set on the schema (`--read-everything`): every page is answered by the executor and read
+/// whole ([`crate::graphql::types::paging::reading`]), to compare answers with.
+pub struct ReadEverything;
+
 /// Reads one plain field's answer from an object.
 pub type Getter<T> = fn(&T) -> Value;
 
@@ -98,6 +102,9 @@ struct Plan<'a, T> {
 impl<'a, T: PlainFields> Plan<'a, T> {
     /// The plan of the selection `ctx` holds, or `None` where the executor must answer it.
     fn of(ctx: &ContextSelectionSet<'a>) -> Option<Self> {
+        if ctx.data_opt::<ReadEverything>().is_some() {
+            return None;
+        }
         let mut plan = Plan { keys: Vec::new() };
         plan.collect(ctx, &ctx.item.node)?;
         Some(plan)
