@@ -243,6 +243,8 @@ pub struct Loaders {
     facets: OnceLock<DataLoader<FacetCounts>>,
     tallies: OnceLock<DataLoader<Tallies>>,
     plan: OnceCell<Plan>,
+    /// Each list field's query, by the field's place in the document (see [`Loaders::list_query`]).
+    queries: Mutex<HashMap<usize, QueryKey>>,
     membership_counts: OnceCell<MembershipCounts>,
     targets: OnceCell<Vec<Arc<Target>>>,
 }
@@ -279,6 +281,7 @@ impl Loaders {
             facets: OnceLock::new(),
             tallies: OnceLock::new(),
             plan: OnceCell::new(),
+            queries: Mutex::default(),
             membership_counts: OnceCell::new(),
             targets: OnceCell::new(),
         }
@@ -377,6 +380,25 @@ impl Loaders {
         DataLoader::new(inner, move |batch| batches.queue(batch))
             .delay(Duration::ZERO)
             .max_batch_size(MAX_BATCH)
+    }
+
+    /// The query of the list field `ctx` resolves, built by `build` once per request: a field
+    /// of the document has the same arguments and selection under every parent (variables do
+    /// not change within a request), so every province's `cities` shares the first one's
+    /// query, its hash and the columns it reads.
+    pub fn list_query(
+        &self,
+        ctx: &async_graphql::Context<'_>,
+        build: impl FnOnce() -> ApiResult<ListQuery>,
+    ) -> ApiResult<QueryKey> {
+        let field = std::ptr::from_ref(ctx.item) as usize;
+        let known = |queries: &HashMap<usize, QueryKey>| queries.get(&field).cloned();
+        if let Some(query) = known(&self.queries.lock().unwrap_or_else(|poisoned| poisoned.into_inner())) {
+            return Ok(query);
+        }
+        let query = QueryKey::new(build()?);
+        self.queries.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).insert(field, query.clone());
+        Ok(query)
     }
 
     /// Runs `f` in the request's read session (see [`ReadSession`]).

@@ -7,7 +7,7 @@ use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use crate::domain::City;
 use crate::domain::query::{Filter, ListQuery, Page, Relation, SortKey, Texts};
 use crate::graphql::limits::bounds;
-use crate::graphql::request::loaders::{PageKey, QueryKey};
+use crate::graphql::request::loaders::PageKey;
 use crate::graphql::types::enums::{CityTier, EntryKind, EvidenceGrade, Membership, Origin};
 use crate::graphql::types::evaluation::{self, Evaluated, EvaluationNode, EvaluationOptionsInput};
 use crate::graphql::types::filter::{FloatFilter, SortDirection, StringFilter, combine, enum_filter};
@@ -140,10 +140,14 @@ impl CityNode {
         #[graphql(desc = "Page backwards: at most this many.")] last: Option<i32>,
         #[graphql(desc = "Page backwards: end before this cursor.")] before: Option<String>,
     ) -> ApiResult<Conn<ObservationNode>> {
-        let page = page(ctx, first, after, last, before)?;
-        let query = reading(ctx, observation_query(filter, order_by, page)?, ObservationNode::texts);
-        let key = PageKey { parent: self.0.admin_code.clone(), query: QueryKey::new(query) };
-        let listed = loaders(ctx)?.city_observations().load_one(key).await.map_err(db_error)?;
+        let loaders = loaders(ctx)?;
+        let query = loaders.list_query(ctx, || {
+            let page = page(ctx, first, after, last, before)?;
+            Ok(reading(ctx, observation_query(filter, order_by, page)?, ObservationNode::texts))
+        })?;
+        let page = query.query.page;
+        let key = PageKey { parent: self.0.admin_code.clone(), query };
+        let listed = loaders.city_observations().load_one(key).await.map_err(db_error)?;
         Ok(connection(&page, &listed.unwrap_or_default(), ObservationNode))
     }
 

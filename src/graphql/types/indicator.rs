@@ -116,10 +116,14 @@ impl IndicatorNode {
         #[graphql(desc = "Page backwards: at most this many.")] last: Option<i32>,
         #[graphql(desc = "Page backwards: end before this cursor.")] before: Option<String>,
     ) -> ApiResult<Conn<ObservationNode>> {
-        let page = page(ctx, first, after, last, before)?;
-        let query = reading(ctx, observation_query(filter, order_by, page)?, ObservationNode::texts);
-        let key = PageKey { parent: self.0.code.clone(), query: QueryKey::new(query) };
-        let listed = loaders(ctx)?.indicator_observations().load_one(key).await.map_err(db_error)?;
+        let loaders = loaders(ctx)?;
+        let query = loaders.list_query(ctx, || {
+            let page = page(ctx, first, after, last, before)?;
+            Ok(reading(ctx, observation_query(filter, order_by, page)?, ObservationNode::texts))
+        })?;
+        let page = query.query.page;
+        let key = PageKey { parent: self.0.code.clone(), query };
+        let listed = loaders.indicator_observations().load_one(key).await.map_err(db_error)?;
         Ok(connection(&page, &listed.unwrap_or_default(), ObservationNode))
     }
 

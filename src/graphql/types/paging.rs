@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use async_graphql::{Context, OutputType, SimpleObject};
+use async_graphql::{ComplexObject, Context, OutputType, SimpleObject};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
@@ -49,6 +49,7 @@ pub struct PageInfo {
 
 /// One item of a page with its cursor (Relay edge).
 #[derive(SimpleObject, Clone)]
+#[graphql(complex)]
 #[graphql(concrete(name = "ProvinceEdge", params(ProvinceNode)))]
 #[graphql(concrete(name = "CityEdge", params(CityNode)))]
 #[graphql(concrete(name = "IndicatorEdge", params(IndicatorNode)))]
@@ -57,10 +58,19 @@ pub struct PageInfo {
 #[graphql(concrete(name = "TargetEvaluationEdge", params(EvaluationNode)))]
 #[graphql(concrete(name = "CityRankEdge", params(RankNode)))]
 pub struct Edge<N: OutputType> {
-    /// Opaque position of the item; pass it as `after` or `before` to page from here.
-    pub cursor: String,
+    /// The item's offset in the whole list, made a cursor only when one is asked for.
+    #[graphql(skip)]
+    pub offset: u32,
     /// The item.
     pub node: N,
+}
+
+#[ComplexObject]
+impl<N: OutputType> Edge<N> {
+    /// Opaque position of the item; pass it as `after` or `before` to page from here.
+    async fn cursor(&self) -> String {
+        cursor(self.offset)
+    }
 }
 
 /// A page of a list (Relay connection): its items, with and without cursors, where the page
@@ -183,12 +193,12 @@ where
     Edge<N>: OutputType,
 {
     let window = page.window(total);
-    let edges: Vec<Edge<N>> = nodes.map(|(offset, node)| Edge { cursor: cursor(offset), node }).collect();
+    let edges: Vec<Edge<N>> = nodes.map(|(offset, node)| Edge { offset, node }).collect();
     let page_info = PageInfo {
         has_next_page: window.has_next(),
         has_previous_page: window.has_previous(),
-        start_cursor: edges.first().map(|e| e.cursor.clone()),
-        end_cursor: edges.last().map(|e| e.cursor.clone()),
+        start_cursor: edges.first().map(|e| cursor(e.offset)),
+        end_cursor: edges.last().map(|e| cursor(e.offset)),
     };
     // Nodes are reference-counted, so listing them twice (edges and nodes) copies no data.
     let nodes = Nodes(edges.iter().map(|e| e.node.clone()).collect());

@@ -7,7 +7,7 @@ use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use crate::domain::Province;
 use crate::domain::query::{Filter, ListQuery, Relation, SortKey, Texts};
 use crate::graphql::limits::bounds;
-use crate::graphql::request::loaders::{PageKey, QueryKey};
+use crate::graphql::request::loaders::PageKey;
 use crate::graphql::types::city::{CityFilter, CityNode, CityOrder, city_query};
 use crate::graphql::types::enums::{Completeness, Membership, ProvinceKind, Region};
 use crate::graphql::types::evaluation::{self, Evaluated, EvaluationNode, EvaluationOptionsInput};
@@ -141,11 +141,14 @@ impl ProvinceNode {
         last: Option<i32>,
         #[graphql(desc = "Page backwards: end before this cursor.")] before: Option<String>,
     ) -> ApiResult<CityConnection> {
-        let page = page(ctx, first, after, last, before)?;
-        let query =
-            QueryKey::new(reading(ctx, city_query(&membership, filter, order_by, page)?, CityNode::texts));
+        let loaders = loaders(ctx)?;
+        let query = loaders.list_query(ctx, || {
+            let page = page(ctx, first, after, last, before)?;
+            Ok(reading(ctx, city_query(&membership, filter, order_by, page)?, CityNode::texts))
+        })?;
+        let page = query.query.page;
         let key = PageKey { parent: self.0.code.clone(), query: query.clone() };
-        let listed = loaders(ctx)?.province_cities().load_one(key).await.map_err(db_error)?;
+        let listed = loaders.province_cities().load_one(key).await.map_err(db_error)?;
         let scope = FacetScope { province: Some(self.0.code.clone()), query };
         Ok(CityConnection::new(connection(&page, &listed.unwrap_or_default(), CityNode), scope))
     }
@@ -163,10 +166,14 @@ impl ProvinceNode {
         #[graphql(desc = "Page backwards: at most this many.")] last: Option<i32>,
         #[graphql(desc = "Page backwards: end before this cursor.")] before: Option<String>,
     ) -> ApiResult<Conn<ObservationNode>> {
-        let page = page(ctx, first, after, last, before)?;
-        let query = reading(ctx, observation_query(filter, order_by, page)?, ObservationNode::texts);
-        let key = PageKey { parent: self.0.code.clone(), query: QueryKey::new(query) };
-        let listed = loaders(ctx)?.province_observations().load_one(key).await.map_err(db_error)?;
+        let loaders = loaders(ctx)?;
+        let query = loaders.list_query(ctx, || {
+            let page = page(ctx, first, after, last, before)?;
+            Ok(reading(ctx, observation_query(filter, order_by, page)?, ObservationNode::texts))
+        })?;
+        let page = query.query.page;
+        let key = PageKey { parent: self.0.code.clone(), query };
+        let listed = loaders.province_observations().load_one(key).await.map_err(db_error)?;
         Ok(connection(&page, &listed.unwrap_or_default(), ObservationNode))
     }
 
