@@ -28,7 +28,7 @@ pub fn by_selection(data: &mut Value, document: &ExecutableDocument, name: Optio
         OperationType::Subscription => "Subscription",
     };
     let walk = Walk { document, map: SchemaMap::get() };
-    walk.value(data, &Selected::new(vec![&operation.node.selection_set.node], root));
+    walk.value(data, &Selected::new(vec![&operation.node.selection_set.node], root, walk.map));
 }
 
 /// What a response key selects: the selection sets of its fields (several when one key is
@@ -38,12 +38,14 @@ pub fn by_selection(data: &mut Value, document: &ExecutableDocument, name: Optio
 struct Selected<'a> {
     sets: Vec<&'a SelectionSet>,
     ty: &'a str,
+    /// Whether `ty` is an interface, looked up once for all the key's values.
+    is_abstract: bool,
     plan: OnceCell<Plan<'a>>,
 }
 
 impl<'a> Selected<'a> {
-    fn new(sets: Vec<&'a SelectionSet>, ty: &'a str) -> Self {
-        Self { sets, ty, plan: OnceCell::new() }
+    fn new(sets: Vec<&'a SelectionSet>, ty: &'a str, map: &SchemaMap) -> Self {
+        Self { sets, ty, is_abstract: map.is_abstract(ty), plan: OnceCell::new() }
     }
 }
 
@@ -60,7 +62,7 @@ impl<'a> Walk<'a> {
     fn value(&self, value: &mut Value, selected: &Selected<'a>) {
         match value {
             Value::List(items) => items.iter_mut().for_each(|item| self.value(item, selected)),
-            Value::Object(fields) if self.map.is_abstract(selected.ty) => {
+            Value::Object(fields) if selected.is_abstract => {
                 // Each object's own type decides its fields: a plan for this object alone.
                 let object = self.object_type(fields, &selected.sets, selected.ty);
                 self.reorder(fields, &self.plan(&selected.sets, object));
@@ -103,7 +105,7 @@ impl<'a> Walk<'a> {
                     None => {
                         let ty =
                             self.map.field(visited.parent, &field.name.node).map_or("", |t| t.name.as_str());
-                        plan.push((key, Selected::new(vec![child], ty)));
+                        plan.push((key, Selected::new(vec![child], ty, self.map)));
                     }
                 }
                 ControlFlow::Continue(())
