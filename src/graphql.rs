@@ -90,7 +90,7 @@ pub fn build_schema(db: Db, limits: Limits, writes: Writes) -> AppSchema {
         Writes::Replica { primary } => (None, Some(ReplicaOf(primary))),
     };
     let turns = Arc::new(Semaphore::new(limits.max_concurrent.max(1)));
-    let build = |mode: ValidationMode| {
+    let build = move |mode: ValidationMode| {
         // Depth is checked by `shape` (which leaves introspection out), not by `limit_depth`.
         let mut builder = Schema::build(QueryRoot, MutationRoot, SubscriptionRoot)
             .data(db.clone())
@@ -110,13 +110,15 @@ pub fn build_schema(db: Db, limits: Limits, writes: Writes) -> AppSchema {
     };
     let known_valid = KnownValid(build(ValidationMode::Fast).finish());
     // Only subscription events need the extension that gives them loaders; on the schemas that
-    // answer queries and mutations it would still be called around every field resolved.
-    let live = Live(
-        build(ValidationMode::Strict)
-            .data(Turns(turns.clone()))
+    // answer queries and mutations it would still be called around every field resolved. Built
+    // on the first subscription: a server nobody subscribes to holds two schemas, not three.
+    let (live_build, live_turns) = (build.clone(), turns.clone());
+    let live = Live::new(move || {
+        live_build(ValidationMode::Strict)
+            .data(Turns(live_turns.clone()))
             .extension(request::events::EventLoaders)
-            .finish(),
-    );
+            .finish()
+    });
     build(ValidationMode::Strict)
         .data(Turns(turns))
         .data(Admission::new(limits.inline_rows, limits.heavy_rows, limits.max_concurrent / 2))

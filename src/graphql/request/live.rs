@@ -20,7 +20,20 @@ use crate::graphql::{AppSchema, WriteToken, request::field_order};
 
 /// The schema subscription events run on: the served one with the extension that gives each
 /// event its loaders and turn ([`crate::graphql::request::events`]).
-pub(crate) struct Live(pub(crate) AppSchema);
+pub(crate) struct Live {
+    schema: std::sync::OnceLock<AppSchema>,
+    build: Box<dyn Fn() -> AppSchema + Send + Sync>,
+}
+
+impl Live {
+    pub(crate) fn new(build: impl Fn() -> AppSchema + Send + Sync + 'static) -> Self {
+        Self { schema: std::sync::OnceLock::new(), build: Box::new(build) }
+    }
+
+    fn schema(&self) -> &AppSchema {
+        self.schema.get_or_init(&self.build)
+    }
+}
 
 /// The answers to one operation sent over a socket: a subscription's events until it ends, or
 /// a query's or mutation's single answer. A response with no data and only path-less errors
@@ -71,7 +84,7 @@ pub fn over_socket(
     let cost = estimated.extension.clone();
     request.set_parsed_query(prepared.document.clone());
     let events = match schema.data::<Live>() {
-        Some(Live(live)) => live.execute_stream_with_session_data(request, session),
+        Some(live) => live.schema().execute_stream_with_session_data(request, session),
         None => schema.execute_stream_with_session_data(request, session),
     };
     events
