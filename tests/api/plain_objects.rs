@@ -220,3 +220,28 @@ fn pages_answered_in_one_step_answer_as_the_executor_does_on_a_hundred_times_the
     synthesize(&db, 4_400, 3);
     run_on(&db, 24);
 }
+
+/// A field under a page that fails fails the same way on both paths: the same errors, with the
+/// same paths, and the same data around them.
+#[test]
+fn a_failing_field_under_a_page_is_answered_as_the_executor_answers_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("seed.db");
+    drop(Server::start_on(&db, &[]));
+    let direct = Server::start_on(&db, &["--cache-mb", "0"]);
+    let whole = Server::start_on(&db, &["--cache-mb", "0", "--read-everything"]);
+    let document =
+        "{ provinces(first: 3) { nodes { code cities(first: 2, membership: [CONFIRMED, CANDIDATE]) {
+                      nodes { adminCode bad: observations(first: -1) { totalCount } nameEn } } } } }";
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (a, b) = runtime.block_on(async {
+        (direct.post_text(document, json!({})).await, whole.post_text(document, json!({})).await)
+    });
+    let (a_json, b_json): (serde_json::Value, serde_json::Value) =
+        (serde_json::from_str(&a).unwrap(), serde_json::from_str(&b).unwrap());
+    let errors = a_json["errors"].as_array().expect("errors");
+    assert!(errors.iter().all(|e| e["path"].to_string().contains("bad")), "{a}");
+    assert_eq!(a_json["errors"], b_json["errors"]);
+    let data = |body: &str| body.split_once(",\"errors\"").map(|(data, _)| data.to_string());
+    assert_eq!(data(&a).expect("data before errors"), data(&b).expect("data before errors"));
+}
