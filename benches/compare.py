@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Two rustbelt binaries side by side on the throughput table's cells: each query, cached and
-uncached, at 1, 8 and 64 connections, the two measured in turns (three wrk runs each, medians),
+"""Two rustbelt binaries side by side on the throughput table's cells and the nested query of
+the peer tables: each query, cached and uncached, at 1, 8 and 64 connections, the two measured in turns (three wrk runs each, medians),
 and the peak memory of each. A change is judged against the binary before it in one run on one
 machine, never against figures from another day or another host.
 
@@ -12,7 +12,7 @@ import shutil
 import sys
 
 import bench
-from bench import CONNECTIONS, DURATION, QUERIES, WORK, body_file, fmt, median_run, rounds, rustbelt
+from bench import CONNECTIONS, DURATION, NESTED_OURS, QUERIES, WORK, body_file, fmt, median_run, rounds, rustbelt
 
 
 def main():
@@ -30,7 +30,7 @@ def main():
     peaks = {before: 0.0, after: 0.0}
     for cached in (True, False):
         extra = [] if cached else ["--cache-mb", "0"]
-        for name, query in QUERIES.items():
+        for name, query in {**QUERIES, "nested": NESTED_OURS}.items():
             servers = [rustbelt(dbs[binary], *extra, binary=binary) for binary in (before, after)]
             body = body_file(name, query)
             for connections in CONNECTIONS:
