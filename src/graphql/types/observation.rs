@@ -123,7 +123,7 @@ impl ObservationNode {
 
 impl ObservationNode {
     /// The text columns of `observation_rows` a field of an observation shows (see
-    /// [`reading`]).
+    /// [`crate::graphql::types::paging::reading`]).
     pub fn texts(field: &str) -> Option<&'static [&'static str]> {
         match field {
             "unit" => Some(&["unit"]),
