@@ -28,7 +28,7 @@ pub struct Table {
     pub base: &'static str,
     /// Its primary key: the last sort key, so every order is total and pages never overlap.
     pub key: &'static str,
-    /// Every column of `name`, for a list that reads only some of its text.
+    /// The columns of `name` its row mapper reads, for a list that reads only some of its text.
     pub columns: &'static [&'static str],
     /// The text columns a list reads only when its query asks for them ([`Texts`]); a row
     /// mapper reads one it was not given as empty ([`Record::text_or_empty`]).

@@ -223,7 +223,8 @@ pub struct ListQuery {
 pub enum Texts {
     #[default]
     All,
-    /// Only these (column names), in no particular order.
+    /// Only these (column names), sorted: two selections that show the same columns make the
+    /// same query, and share its statement.
     Only(Vec<&'static str>),
 }
 
@@ -233,11 +234,9 @@ impl Texts {
         match (self, more) {
             (Texts::All, _) | (_, None) => Texts::All,
             (Texts::Only(mut columns), Some(more)) => {
-                for column in more {
-                    if !columns.contains(column) {
-                        columns.push(column);
-                    }
-                }
+                columns.extend(more);
+                columns.sort_unstable();
+                columns.dedup();
                 Texts::Only(columns)
             }
         }
