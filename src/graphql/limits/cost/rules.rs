@@ -157,12 +157,17 @@ impl Walk<'_> {
         let connection = |k: u64, reads: u64| Step { list: false, k, reads };
         let Some(rule) = rule(parent, name) else {
             // A scalar (in its parent's row; the plan's come from its record and its entry
-            // counts, each read once per request), or an object field without a rule (a test
-            // fails): a whole largest page of it.
+            // counts, each read once per request; an evaluation's source grade from the stored
+            // observations it used, each read once per request), or an object field without a
+            // rule (a test fails): a whole largest page of it.
             let max = u64::from(self.pages.max_size);
             return match self.map.field(parent, name) {
                 Some(ty) if self.is_object(&ty.name) => items(max, max),
-                _ => one(if parent == "Plan" { m.saturating_mul(2) } else { 0 }),
+                _ if parent == "Plan" => one(m.saturating_mul(2)),
+                _ if (parent, name) == ("TargetEvaluation", "sourceGrade") => {
+                    one(m.saturating_mul(s.observations_per_series.saturating_mul(3)).min(s.observations))
+                }
+                _ => one(0),
             };
         };
         match rule {
