@@ -7,15 +7,14 @@ use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use crate::domain::City;
 use crate::domain::query::{Filter, ListQuery, Page, Relation, SortKey, Texts};
 use crate::graphql::limits::bounds;
-use crate::graphql::request::loaders::PageKey;
+use crate::graphql::request::loaders::Loaders;
 use crate::graphql::types::enums::{CityTier, EntryKind, EvidenceGrade, Membership, Origin};
 use crate::graphql::types::evaluation::{self, Evaluated, EvaluationNode, EvaluationOptionsInput};
 use crate::graphql::types::filter::{FloatFilter, SortDirection, StringFilter, combine, enum_filter};
+use crate::graphql::types::lists;
 use crate::graphql::types::node::global_id;
-use crate::graphql::types::observation::{
-    ObservationFilter, ObservationNode, ObservationOrder, observation_query,
-};
-use crate::graphql::types::paging::{Conn, connection, page, reading};
+use crate::graphql::types::observation::{ObservationFilter, ObservationNode, ObservationOrder};
+use crate::graphql::types::paging::Conn;
 use crate::graphql::types::plain::{Getter, PlainFields, enumerated, optional, scalar, text};
 use crate::graphql::types::province::{ProvinceFilter, ProvinceNode};
 use crate::graphql::types::related::{CitySourceSetFilter, ObservationSetFilter, linked};
@@ -140,15 +139,8 @@ impl CityNode {
         #[graphql(desc = "Page backwards: at most this many.")] last: Option<i32>,
         #[graphql(desc = "Page backwards: end before this cursor.")] before: Option<String>,
     ) -> ApiResult<Conn<ObservationNode>> {
-        let loaders = loaders(ctx)?;
-        let query = loaders.list_query(ctx, || {
-            let page = page(ctx, first, after, last, before)?;
-            Ok(reading(ctx, observation_query(filter, order_by, page)?, ObservationNode::texts))
-        })?;
-        let page = query.query.page;
-        let key = PageKey { parent: self.0.admin_code.clone(), query };
-        let listed = loaders.city_observations().load_one(key).await.map_err(db_error)?;
-        Ok(connection(&page, &listed.unwrap_or_default(), ObservationNode))
+        let (parent, args) = (self.0.admin_code.clone(), (first, after, last, before));
+        lists::observations_of(ctx, Loaders::city_observations, parent, filter, order_by, args).await
     }
 
     /// How this entry stands against each of the plan's LEVEL and CHANGE targets. The targets
@@ -167,22 +159,8 @@ impl CityNode {
     }
 }
 
-impl CityNode {
-    /// The text columns of `cities` a field of an entry shows (see [`reading`]).
-    pub fn texts(field: &str) -> Option<&'static [&'static str]> {
-        match field {
-            "nameEn" => Some(&["name_en"]),
-            "nameZh" => Some(&["name_zh"]),
-            "province" => Some(&["province_code"]),
-            "id" | "adminCode" | "tier" | "latitude" | "longitude" | "synthetic" | "membership"
-            | "evidence" | "entryKind" | "origin" | "sources" | "observations" => Some(&[]),
-            _ => None,
-        }
-    }
-}
-
-/// The fields of an entry read without the executor (see [`crate::graphql::types::plain`]):
-/// each answers what its resolver above answers.
+/// The fields of an entry read without the executor (see [`crate::graphql::types::plain`]),
+/// each answering what its resolver above answers, and the text columns each field shows.
 impl PlainFields for CityNode {
     fn plain(name: &str) -> Option<Getter<Self>> {
         Some(match name {
@@ -200,6 +178,18 @@ impl PlainFields for CityNode {
             "origin" => |c| enumerated(Origin::from(c.0.origin)),
             _ => return None,
         })
+    }
+
+    /// The text columns of `cities` a field of an entry shows.
+    fn texts(field: &str) -> Option<&'static [&'static str]> {
+        match field {
+            "nameEn" => Some(&["name_en"]),
+            "nameZh" => Some(&["name_zh"]),
+            "province" => Some(&["province_code"]),
+            "id" | "adminCode" | "tier" | "latitude" | "longitude" | "synthetic" | "membership"
+            | "evidence" | "entryKind" | "origin" | "sources" | "observations" => Some(&[]),
+            _ => None,
+        }
     }
 }
 

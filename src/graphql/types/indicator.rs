@@ -8,14 +8,14 @@ use crate::db::observations::CityScope;
 use crate::domain::Indicator;
 use crate::domain::query::{Filter, ListQuery, Page, Relation, SortKey, Texts};
 use crate::graphql::limits::bounds;
+use crate::graphql::request::loaders::Loaders;
 use crate::graphql::request::loaders::{PageKey, QueryKey};
 use crate::graphql::types::enums::{Direction, Membership};
 use crate::graphql::types::filter::{SortDirection, StringFilter, combine, enum_filter};
+use crate::graphql::types::lists;
 use crate::graphql::types::node::global_id;
-use crate::graphql::types::observation::{
-    ObservationFilter, ObservationNode, ObservationOrder, observation_query,
-};
-use crate::graphql::types::paging::{Conn, connection, page, reading};
+use crate::graphql::types::observation::{ObservationFilter, ObservationNode, ObservationOrder};
+use crate::graphql::types::paging::{Conn, connection, page};
 use crate::graphql::types::ranking::{self, RankNode};
 use crate::graphql::types::related::{ObservationSetFilter, TargetSetFilter};
 use crate::graphql::types::rollup::AggregationRule;
@@ -116,15 +116,8 @@ impl IndicatorNode {
         #[graphql(desc = "Page backwards: at most this many.")] last: Option<i32>,
         #[graphql(desc = "Page backwards: end before this cursor.")] before: Option<String>,
     ) -> ApiResult<Conn<ObservationNode>> {
-        let loaders = loaders(ctx)?;
-        let query = loaders.list_query(ctx, || {
-            let page = page(ctx, first, after, last, before)?;
-            Ok(reading(ctx, observation_query(filter, order_by, page)?, ObservationNode::texts))
-        })?;
-        let page = query.query.page;
-        let key = PageKey { parent: self.0.code.clone(), query };
-        let listed = loaders.indicator_observations().load_one(key).await.map_err(db_error)?;
-        Ok(connection(&page, &listed.unwrap_or_default(), ObservationNode))
+        let (parent, args) = (self.0.code.clone(), (first, after, last, before));
+        lists::observations_of(ctx, Loaders::indicator_observations, parent, filter, order_by, args).await
     }
 
     /// The plan cities with a value of this indicator in `year`, best first by its direction,

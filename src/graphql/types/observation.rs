@@ -121,25 +121,9 @@ impl ObservationNode {
     }
 }
 
-impl ObservationNode {
-    /// The text columns of `observation_rows` a field of an observation shows (see
-    /// [`crate::graphql::types::paging::reading`]).
-    pub fn texts(field: &str) -> Option<&'static [&'static str]> {
-        match field {
-            "unit" => Some(&["unit"]),
-            "definition" => Some(&["definition"]),
-            "sourceUrl" => Some(&["source_url"]),
-            "sourceNote" => Some(&["source_note"]),
-            "indicator" => Some(&["indicator_code"]),
-            "id" | "subjectKind" | "city" | "province" | "year" | "value" | "synthetic" | "origin"
-            | "sourceGrade" | "recordedBy" | "recordedVersion" => Some(&[]),
-            _ => None,
-        }
-    }
-}
-
 /// The fields of an observation read without the executor (see
-/// [`crate::graphql::types::plain`]): each answers what its resolver above answers.
+/// [`crate::graphql::types::plain`]), each answering what its resolver above answers, and the
+/// text columns each field shows.
 impl PlainFields for ObservationNode {
     fn plain(name: &str) -> Option<Getter<Self>> {
         Some(match name {
@@ -158,6 +142,20 @@ impl PlainFields for ObservationNode {
             "recordedVersion" => |o| scalar(o.0.recorded_version),
             _ => return None,
         })
+    }
+
+    /// The text columns of `observation_rows` a field of an observation shows.
+    fn texts(field: &str) -> Option<&'static [&'static str]> {
+        match field {
+            "unit" => Some(&["unit"]),
+            "definition" => Some(&["definition"]),
+            "sourceUrl" => Some(&["source_url"]),
+            "sourceNote" => Some(&["source_note"]),
+            "indicator" => Some(&["indicator_code"]),
+            "id" | "subjectKind" | "city" | "province" | "year" | "value" | "synthetic" | "origin"
+            | "sourceGrade" | "recordedBy" | "recordedVersion" => Some(&[]),
+            _ => None,
+        }
     }
 }
 

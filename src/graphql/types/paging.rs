@@ -95,19 +95,16 @@ where
     pub total_count: u32,
 }
 
-/// Which text columns of a row a field of a node shows: `None` for a field that may read any.
-pub type TextsShown = fn(&str) -> Option<&'static [&'static str]>;
-
 /// `query`, reading only the text columns the connection being resolved shows in its nodes
 /// (`nodes` and `edges { node }`), decided once for the connection, not per row.
-pub fn reading(ctx: &Context<'_>, mut query: ListQuery, shown: TextsShown) -> ListQuery {
+pub fn reading<N: PlainFields>(ctx: &Context<'_>, mut query: ListQuery) -> ListQuery {
     if ctx.data_opt::<ReadEverything>().is_some() {
         return query;
     }
     let mut texts = Texts::Only(Vec::new());
     let mut add = |node: async_graphql::SelectionField<'_>| {
         for field in node.selection_set().filter(|f| f.name() != "__typename") {
-            texts = std::mem::take(&mut texts).and(shown(field.name()));
+            texts = std::mem::take(&mut texts).and(N::texts(field.name()));
         }
     };
     for field in ctx.field().selection_set() {

@@ -41,6 +41,14 @@ pub trait PlainFields: ContainerType + Sized {
         let _ = name;
         None
     }
+
+    /// The text columns of the type's table the field `name` shows, for a page that reads
+    /// only those ([`crate::graphql::types::paging::reading`]); `None`, the default, for a
+    /// field that may read any.
+    fn texts(name: &str) -> Option<&'static [&'static str]> {
+        let _ = name;
+        None
+    }
 }
 
 /// A scalar's answer, as async-graphql gives it.

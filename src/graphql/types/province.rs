@@ -7,16 +7,16 @@ use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use crate::domain::Province;
 use crate::domain::query::{Filter, ListQuery, Relation, SortKey, Texts};
 use crate::graphql::limits::bounds;
+use crate::graphql::request::loaders::Loaders;
 use crate::graphql::request::loaders::PageKey;
 use crate::graphql::types::city::{CityFilter, CityNode, CityOrder, city_query};
 use crate::graphql::types::enums::{Completeness, Membership, ProvinceKind, Region};
 use crate::graphql::types::evaluation::{self, Evaluated, EvaluationNode, EvaluationOptionsInput};
 use crate::graphql::types::facets::{CityConnection, FacetScope};
 use crate::graphql::types::filter::{SortDirection, StringFilter, combine, enum_filter};
+use crate::graphql::types::lists;
 use crate::graphql::types::node::global_id;
-use crate::graphql::types::observation::{
-    ObservationFilter, ObservationNode, ObservationOrder, observation_query,
-};
+use crate::graphql::types::observation::{ObservationFilter, ObservationNode, ObservationOrder};
 use crate::graphql::types::paging::{Conn, connection, page, reading};
 use crate::graphql::types::plain::{Getter, PlainFields, enumerated, scalar, text};
 use crate::graphql::types::plan::PlanNode;
@@ -144,7 +144,7 @@ impl ProvinceNode {
         let loaders = loaders(ctx)?;
         let query = loaders.list_query(ctx, || {
             let page = page(ctx, first, after, last, before)?;
-            Ok(reading(ctx, city_query(&membership, filter, order_by, page)?, CityNode::texts))
+            Ok(reading::<CityNode>(ctx, city_query(&membership, filter, order_by, page)?))
         })?;
         let page = query.query.page;
         let key = PageKey { parent: self.0.code.clone(), query: query.clone() };
@@ -166,15 +166,8 @@ impl ProvinceNode {
         #[graphql(desc = "Page backwards: at most this many.")] last: Option<i32>,
         #[graphql(desc = "Page backwards: end before this cursor.")] before: Option<String>,
     ) -> ApiResult<Conn<ObservationNode>> {
-        let loaders = loaders(ctx)?;
-        let query = loaders.list_query(ctx, || {
-            let page = page(ctx, first, after, last, before)?;
-            Ok(reading(ctx, observation_query(filter, order_by, page)?, ObservationNode::texts))
-        })?;
-        let page = query.query.page;
-        let key = PageKey { parent: self.0.code.clone(), query };
-        let listed = loaders.province_observations().load_one(key).await.map_err(db_error)?;
-        Ok(connection(&page, &listed.unwrap_or_default(), ObservationNode))
+        let (parent, args) = (self.0.code.clone(), (first, after, last, before));
+        lists::observations_of(ctx, Loaders::province_observations, parent, filter, order_by, args).await
     }
 
     /// How the province as a whole (its own province-level observations, not its cities')
@@ -215,21 +208,8 @@ enum_filter!(
     Region
 );
 
-impl ProvinceNode {
-    /// The text columns of `provinces` a field of a province shows (see [`reading`]).
-    pub fn texts(field: &str) -> Option<&'static [&'static str]> {
-        match field {
-            "nameEn" => Some(&["name_en"]),
-            "nameZh" => Some(&["name_zh"]),
-            "isoCode" => Some(&["iso_code"]),
-            "id" | "code" | "kind" | "region" | "cities" | "observations" => Some(&[]),
-            _ => None,
-        }
-    }
-}
-
-/// The fields of a province read without the executor (see [`crate::graphql::types::plain`]):
-/// each answers what its resolver above answers.
+/// The fields of a province read without the executor (see [`crate::graphql::types::plain`]),
+/// each answering what its resolver above answers, and the text columns each field shows.
 impl PlainFields for ProvinceNode {
     fn plain(name: &str) -> Option<Getter<Self>> {
         Some(match name {
@@ -242,6 +222,17 @@ impl PlainFields for ProvinceNode {
             "region" => |p| enumerated(Region::from(p.0.region)),
             _ => return None,
         })
+    }
+
+    /// The text columns of `provinces` a field of a province shows.
+    fn texts(field: &str) -> Option<&'static [&'static str]> {
+        match field {
+            "nameEn" => Some(&["name_en"]),
+            "nameZh" => Some(&["name_zh"]),
+            "isoCode" => Some(&["iso_code"]),
+            "id" | "code" | "kind" | "region" | "cities" | "observations" => Some(&[]),
+            _ => None,
+        }
     }
 }
 
